@@ -1,0 +1,96 @@
+// The run record: one JSON file per run in results/, the only thing the site reads.
+// Shared by the runner (validated on write), aggregation and the site (validated on read).
+// Anchored on HF PEFT's method_comparison result files; adds seeds, stability and analysis.
+import { z } from 'zod';
+
+export const RECORD_SCHEMA_VERSION = 1;
+
+const metricMap = z.record(z.string(), z.number());
+
+/** Points of a curve: step -> value. */
+const curve = z.array(z.object({ step: z.number().int().nonnegative(), value: z.number() }));
+
+export const runStatus = z.enum(['ok', 'diverged', 'failed']);
+
+export const runRecord = z.object({
+  schema_version: z.literal(RECORD_SCHEMA_VERSION),
+  /** Hash of everything that determines the result; also the file name (`<run_id>.json`). */
+  run_id: z.string().regex(/^[0-9a-f]{16,64}$/),
+  status: runStatus,
+  /** Why a run failed or diverged (NaN at step 40, final loss above initial, exception text). */
+  reason: z.string().nullable(),
+  method: z.object({
+    id: z.string(),
+    family: z.string(),
+    /** The full, defaults-filled hyperparameter config. */
+    config: z.record(z.string(), z.unknown()),
+    /** The value `--rank` set, or null where rank does not apply. */
+    rank: z.number().nullable(),
+  }),
+  task: z.object({
+    id: z.string(),
+    tier: z.enum(['synthetic', 'real']),
+    family: z.enum(['simple', 'reasoning']),
+    primary_metric: z.string(),
+    /** Task knobs (difficulty, split sizes). */
+    config: z.record(z.string(), z.unknown()),
+  }),
+  model: z.object({ id: z.string(), hash: z.string(), params: z.number().int().positive() }),
+  seed: z.number().int(),
+  training: z.object({
+    steps: z.number().int().nonnegative(),
+    batch_size: z.number().int().positive(),
+    micro_batch_size: z.number().int().positive(),
+    lr: z.number().positive(),
+    schedule: z.string(),
+    warmup_steps: z.number().int().nonnegative(),
+    weight_decay: z.number(),
+    grad_clip: z.number().nullable(),
+    max_seq_len: z.number().int().positive(),
+  }),
+  metrics: z.object({
+    /** Primary metric on test (the leaderboard number), null when the run did not finish. */
+    primary: z.number().nullable(),
+    valid: metricMap,
+    test: metricMap,
+    /** Frozen base model's LM loss on held-out text, before and after training (forgetting). */
+    base_lm_loss_before: z.number().nullable(),
+    base_lm_loss_after: z.number().nullable(),
+  }),
+  params: z.object({
+    trainable: z.number().int().nonnegative(),
+    total: z.number().int().positive(),
+    adapter_bytes: z.number().int().nonnegative(),
+    optimizer_state_bytes: z.number().int().nonnegative(),
+  }),
+  cost: z.object({
+    train_seconds: z.number().nonnegative(),
+    eval_seconds: z.number().nonnegative(),
+    tokens_per_s: z.number().nonnegative(),
+    peak_memory_bytes: z.number().int().nonnegative(),
+  }),
+  curves: z.object({
+    train_loss: curve,
+    valid_loss: curve,
+    valid_metric: curve,
+    /** Steps whose loss exceeded the running mean by a wide margin. */
+    loss_spikes: z.number().int().nonnegative(),
+  }),
+  /** Method-specific analysis (singular values, subspace similarity, LN distributions). */
+  analysis: z.record(z.string(), z.unknown()).nullable(),
+  provenance: z.object({
+    backend: z.string(),
+    accelerated: z.boolean(),
+    threads: z.number().int().positive(),
+    versions: z.record(z.string(), z.string()),
+    cpu: z.string(),
+    gpu: z.string().nullable(),
+    git_commit: z.string(),
+    git_dirty: z.boolean(),
+    started_at: z.string(),
+    finished_at: z.string(),
+  }),
+});
+
+export type RunRecord = z.infer<typeof runRecord>;
+export type RunStatus = z.infer<typeof runStatus>;
