@@ -26,6 +26,10 @@ export const runRecord = z.object({
     config: z.record(z.string(), z.unknown()),
     /** The value `--rank` set, or null where rank does not apply. */
     rank: z.number().nullable(),
+    /** Optional display metadata copied from the method definition (shown on the site's method pages). */
+    title: z.string().optional(),
+    paper: z.object({ title: z.string(), url: z.string(), year: z.number().int().optional() }).optional(),
+    description: z.string().optional(),
   }),
   task: z.object({
     id: z.string(),
