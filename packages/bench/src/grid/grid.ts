@@ -1,0 +1,211 @@
+// Grids are data: a YAML file of experiment blocks (methods x ranks x tasks x seeds x learning
+// rates, with per-method overrides) expanded here into run requests. Resolving a request into a
+// full run spec (validated method config, task knobs, checkpoint hash) happens in run/resolve.ts.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { REPO_ROOT } from '../run/code-version.ts';
+import type { TrainingSettings } from '../run/spec.ts';
+
+export const GRIDS_DIR = path.join(REPO_ROOT, 'packages/bench/grids');
+
+const trainingOverrides = z
+  .object({
+    steps: z.number().int().nonnegative(),
+    batch_size: z.number().int().positive(),
+    micro_batch_size: z.number().int().positive(),
+    schedule: z.enum(['constant', 'linear', 'cosine']),
+    warmup_steps: z.number().int().nonnegative(),
+    weight_decay: z.number().nonnegative(),
+    grad_clip: z.number().positive().nullable(),
+    max_seq_len: z.number().int().positive(),
+    eval_every: z.number().int().nonnegative(),
+    eval_examples: z.number().int().positive().nullable(),
+  })
+  .partial()
+  .strict();
+
+const seeds = z.union([
+  z.number().int().positive().describe('a count n: seeds 0..n-1'),
+  z.array(z.number().int().nonnegative()).nonempty(),
+]);
+
+/** What a block (or a per-method override) may set; all optional, filled from the grid's defaults. */
+const blockSettings = z
+  .object({
+    ranks: z.array(z.number().int().positive()).nonempty(),
+    tasks: z.array(z.string()).nonempty(),
+    seeds,
+    /** Learning rates; absent = the method's default for the model. */
+    lrs: z.array(z.number().positive()).nonempty(),
+    /** Method hyperparameters (as `--set key=value`). */
+    set: z.record(z.string(), z.unknown()),
+    training: trainingOverrides,
+    /** Task knobs per task id. */
+    task_config: z.record(z.string(), z.record(z.string(), z.unknown())),
+    model: z.string(),
+    /** Keep each run's trained adapter (for post-hoc slice scoring and subspace analysis). */
+    keep_adapters: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+const experiment = blockSettings
+  .extend({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lowercase letters, digits and dashes'),
+    description: z.string().optional(),
+    /** Method ids, or 'all' for every registered method. */
+    methods: z.union([z.literal('all'), z.array(z.string()).nonempty()]),
+    exclude_methods: z.array(z.string()).optional(),
+    /** Per-method settings that replace the block's (e.g. a lower learning rate for `full`). */
+    overrides: z.record(z.string(), blockSettings).optional(),
+  })
+  .strict();
+
+export const gridSchema = z
+  .object({
+    name: z.string(),
+    description: z.string().optional(),
+    defaults: blockSettings.optional(),
+    experiments: z.array(experiment).nonempty(),
+  })
+  .strict();
+
+export type GridFile = z.infer<typeof gridSchema>;
+type BlockSettings = z.infer<typeof blockSettings>;
+
+/** One run before resolution: what the grid asked for. */
+export interface RunRequest {
+  experiment: string;
+  method: string;
+  /** null where the method takes no rank. */
+  rank: number | null;
+  task: string;
+  seed: number;
+  /** null = the method's default learning rate. */
+  lr: number | null;
+  set: Record<string, unknown>;
+  training: Partial<TrainingSettings>;
+  taskConfig: Record<string, unknown>;
+  model: string | null;
+  keepAdapters: boolean;
+}
+
+/** What expansion needs to know about the registered methods. */
+export interface MethodInfo {
+  id: string;
+  /** false for methods that take no rank (full fine-tuning, bitfit, ...). */
+  takesRank: boolean;
+}
+
+/** Finds a grid by name (`leaderboard` -> packages/bench/grids/leaderboard.yaml) or path. */
+export function findGridFile(nameOrPath: string): string {
+  const candidates = [nameOrPath, path.join(GRIDS_DIR, `${nameOrPath}.yaml`), path.join(GRIDS_DIR, `${nameOrPath}.yml`)];
+  for (const candidate of candidates) {
+    if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return path.resolve(candidate);
+  }
+  throw new Error(
+    `no grid named "${nameOrPath}": it is neither a file nor one of the grids in ${GRIDS_DIR} (${listGrids().join(', ') || 'none'}).`,
+  );
+}
+
+export function listGrids(): string[] {
+  if (!fs.existsSync(GRIDS_DIR)) return [];
+  return fs
+    .readdirSync(GRIDS_DIR)
+    .filter((name) => /\.ya?ml$/.test(name))
+    .map((name) => name.replace(/\.ya?ml$/, ''))
+    .sort();
+}
+
+export function loadGrid(file: string): GridFile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`grid ${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  const parsed = gridSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .slice(0, 6)
+      .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
+      .join('; ');
+    throw new Error(`grid ${file} is invalid: ${issues}`);
+  }
+  return parsed.data;
+}
+
+function seedList(value: number | number[]): number[] {
+  return typeof value === 'number' ? Array.from({ length: value }, (_, i) => i) : value;
+}
+
+/**
+ * Expands every experiment block into run requests: methods x ranks x tasks x seeds x lrs.
+ * A method that takes no rank gets one rank `null` instead of the rank list. Unknown method ids
+ * are an error naming the valid ones. Requests are returned in block order; duplicates across
+ * blocks are kept here (they resolve to the same run id and run once).
+ */
+export function expandGrid(grid: GridFile, methods: MethodInfo[]): RunRequest[] {
+  const byId = new Map(methods.map((method) => [method.id, method]));
+  const requests: RunRequest[] = [];
+  for (const block of grid.experiments) {
+    const requested = block.methods === 'all' ? methods.map((method) => method.id) : block.methods;
+    const excluded = new Set(block.exclude_methods ?? []);
+    for (const id of [...requested, ...excluded]) {
+      if (!byId.has(id)) {
+        throw new Error(
+          `grid ${grid.name}, experiment ${block.name}: unknown method "${id}". Valid methods: ${methods.map((m) => m.id).join(', ')}.`,
+        );
+      }
+    }
+    for (const methodId of requested) {
+      if (excluded.has(methodId)) continue;
+      const settings = merge(grid.defaults ?? {}, block, block.overrides?.[methodId] ?? {});
+      const where = `grid ${grid.name}, experiment ${block.name}, method ${methodId}`;
+      if (!settings.tasks) throw new Error(`${where}: no tasks (set \`tasks\` in the block or in defaults).`);
+      if (!settings.seeds) throw new Error(`${where}: no seeds (set \`seeds\` in the block or in defaults).`);
+      const ranks: (number | null)[] = byId.get(methodId)!.takesRank ? (settings.ranks ?? [null]) : [null];
+      const lrs: (number | null)[] = settings.lrs ?? [null];
+      for (const rank of ranks) {
+        for (const task of settings.tasks) {
+          for (const seed of seedList(settings.seeds)) {
+            for (const lr of lrs) {
+              requests.push({
+                experiment: block.name,
+                method: methodId,
+                rank,
+                task,
+                seed,
+                lr,
+                set: settings.set ?? {},
+                training: settings.training ?? {},
+                taskConfig: settings.task_config?.[task] ?? {},
+                model: settings.model ?? null,
+                keepAdapters: settings.keep_adapters ?? false,
+              });
+            }
+          }
+        }
+      }
+    }
+  }
+  return requests;
+}
+
+/** Later layers replace earlier ones field by field; `set`, `training` and `task_config` merge. */
+function merge(...layers: BlockSettings[]): BlockSettings {
+  const out: BlockSettings = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined || !(key in blockSettings.shape)) continue;
+      if (key === 'set' || key === 'training' || key === 'task_config') {
+        (out as Record<string, unknown>)[key] = { ...((out as Record<string, object>)[key] ?? {}), ...(value as object) };
+      } else {
+        (out as Record<string, unknown>)[key] = value;
+      }
+    }
+  }
+  return out;
+}

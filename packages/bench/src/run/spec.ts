@@ -1,0 +1,81 @@
+// A run spec: everything that determines a run's result, fully resolved (defaults filled in).
+// Its canonical JSON hashes to the run id, which is also the record's file name, so the same
+// spec always lands in the same file and a finished run is never run twice.
+import { createHash } from 'node:crypto';
+
+export interface TrainingSettings {
+  steps: number;
+  batch_size: number;
+  micro_batch_size: number;
+  lr: number;
+  /** Learning-rate schedule: 'constant', 'linear' or 'cosine' (after warmup). */
+  schedule: string;
+  warmup_steps: number;
+  weight_decay: number;
+  /** Global gradient-norm clip; null = no clipping. */
+  grad_clip: number | null;
+  max_seq_len: number;
+  /** Validation every this many steps (0 = only at the end). */
+  eval_every: number;
+  /** Examples per split used for validation / test scoring (null = the task's full split). */
+  eval_examples: number | null;
+}
+
+export interface RunSpec {
+  method: {
+    id: string;
+    /** The full, defaults-filled, validated hyperparameter config. */
+    config: Record<string, unknown>;
+    /** The value `--rank` set, or null where rank does not apply. */
+    rank: number | null;
+  };
+  task: {
+    id: string;
+    /** Task knobs (difficulty, split sizes), defaults filled in. */
+    config: Record<string, unknown>;
+  };
+  model: { id: string; hash: string };
+  seed: number;
+  training: TrainingSettings;
+  /** Hash of the source that computes results (see code-version.ts). */
+  code_version: string;
+}
+
+/** Length of the run id in hex characters (80 bits: collisions are not a practical concern). */
+export const RUN_ID_HEX_CHARS = 20;
+
+/**
+ * JSON with object keys sorted at every level, so equal values give equal text whatever order
+ * their keys were built in. Undefined object entries are dropped (as JSON.stringify does);
+ * non-finite numbers are rejected because JSON cannot carry them and they would collide as null.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value, '$'));
+}
+
+function sortKeys(value: unknown, where: string): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new Error(`cannot hash ${where}: ${value} is not a finite number`);
+  }
+  if (Array.isArray(value)) return value.map((item, i) => sortKeys(item, `${where}[${i}]`));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const item = (value as Record<string, unknown>)[key];
+      if (item !== undefined) out[key] = sortKeys(item, `${where}.${key}`);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** sha256 of the spec's canonical JSON, first RUN_ID_HEX_CHARS hex characters. */
+export function runIdOf(spec: RunSpec): string {
+  return createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, RUN_ID_HEX_CHARS);
+}
+
+/** A short human label for progress lines and tables. */
+export function describeSpec(spec: RunSpec): string {
+  const rank = spec.method.rank === null ? '' : ` r=${spec.method.rank}`;
+  return `${spec.method.id}${rank} on ${spec.task.id} seed ${spec.seed} lr ${spec.training.lr}`;
+}

@@ -1,0 +1,97 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { runRecord } from '../src/record/schema.ts';
+import { hasFinished, loadRecordFile, readFinished, recordPath, removeStaleTempFiles, writeRecord } from '../src/record/store.ts';
+import { sampleRecord } from './fixtures.ts';
+
+const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'peft-store-'));
+
+describe('record schema', () => {
+  it('accepts a complete record', () => {
+    expect(runRecord.safeParse(sampleRecord()).success).toBe(true);
+  });
+
+  it('rejects missing fields, a bad status, a bad run id and a negative param count', () => {
+    const { metrics: _dropped, ...noMetrics } = sampleRecord();
+    expect(runRecord.safeParse(noMetrics).success).toBe(false);
+    expect(runRecord.safeParse({ ...sampleRecord(), status: 'done' }).success).toBe(false);
+    expect(runRecord.safeParse({ ...sampleRecord(), run_id: 'NOT-HEX' }).success).toBe(false);
+    const record = sampleRecord();
+    record.params.trainable = -1;
+    expect(runRecord.safeParse(record).success).toBe(false);
+  });
+});
+
+describe('results store', () => {
+  it('writes <run_id>.json that reads back equal and counts as finished', () => {
+    const dir = tempDir();
+    const record = sampleRecord('0123456789abcdef0123');
+    const file = writeRecord(dir, record);
+    expect(file).toBe(recordPath(dir, record.run_id));
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual(record);
+    expect(hasFinished(dir, record.run_id)).toBe(true);
+    expect(readFinished(dir, record.run_id)).toEqual(record);
+    expect(fs.readdirSync(dir)).toEqual([`${record.run_id}.json`]);
+  });
+
+  it('refuses an invalid record and writes nothing', () => {
+    const dir = tempDir();
+    const record = { ...sampleRecord(), status: 'weird' } as never;
+    expect(() => writeRecord(dir, record)).toThrow(/invalid run record.*status/);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('treats a half-written, corrupt, foreign or mismatched file as not finished', () => {
+    const dir = tempDir();
+    const id = 'bbbbbbbbbbbbbbbbbbbb';
+    fs.writeFileSync(recordPath(dir, id), JSON.stringify(sampleRecord(id)).slice(0, 200));
+    expect(hasFinished(dir, id)).toBe(false);
+    expect(loadRecordFile(recordPath(dir, id))).toMatchObject({ ok: false, message: expect.stringMatching(/not valid JSON/) });
+    fs.writeFileSync(recordPath(dir, id), JSON.stringify({ hello: 'world' }));
+    expect(hasFinished(dir, id)).toBe(false);
+    fs.writeFileSync(recordPath(dir, id), JSON.stringify(sampleRecord('cccccccccccccccccccc')));
+    expect(hasFinished(dir, id)).toBe(false);
+    // Rewriting replaces the bad file with a valid one.
+    writeRecord(dir, sampleRecord(id));
+    expect(hasFinished(dir, id)).toBe(true);
+  });
+
+  it('counts a failed record as finished unless failed runs are retried', () => {
+    const dir = tempDir();
+    const id = 'dddddddddddddddddddd';
+    writeRecord(dir, { ...sampleRecord(id), status: 'failed', reason: 'boom', metrics: { ...sampleRecord().metrics, primary: null } });
+    expect(hasFinished(dir, id)).toBe(true);
+    expect(hasFinished(dir, id, { retryFailed: true })).toBe(false);
+  });
+
+  it('a writer killed between write and rename leaves only an ignored temp file', () => {
+    const dir = tempDir();
+    const id = 'eeeeeeeeeeeeeeeeeeee';
+    // A real process writes the temp file exactly as writeRecord does, then dies before rename.
+    const script = `
+      const fs = require('node:fs');
+      const fd = fs.openSync(process.argv[1] + '/.${id}.' + process.pid + '.0a0b0c0d.tmp', 'wx');
+      fs.writeSync(fd, process.argv[2]); fs.fsyncSync(fd);
+      process.kill(process.pid, 'SIGKILL');`;
+    const child = spawnSync(process.execPath, ['-e', script, dir, JSON.stringify(sampleRecord(id))]);
+    expect(child.signal).toBe('SIGKILL');
+    const names = fs.readdirSync(dir);
+    expect(names).toHaveLength(1);
+    expect(names[0]).toMatch(/^\..*\.tmp$/);
+    expect(names.filter((name) => name.endsWith('.json'))).toEqual([]);
+    expect(hasFinished(dir, id)).toBe(false);
+    expect(removeStaleTempFiles(dir)).toEqual(names);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('keeps temp files whose writer is still alive', () => {
+    const dir = tempDir();
+    const name = `.ffffffffffffffffffff.${process.pid}.01020304.tmp`;
+    fs.writeFileSync(path.join(dir, name), '{');
+    expect(removeStaleTempFiles(dir)).toEqual([]);
+    expect(fs.readdirSync(dir)).toEqual([name]);
+  });
+});
