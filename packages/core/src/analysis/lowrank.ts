@@ -1,0 +1,115 @@
+// Analyses of low-rank updates ΔW against each other and against the pretrained W (LoRA paper
+// §7: subspace similarity, Fig. 3; amplification, Table 7). All matrices are [out, in].
+import type { Matrix } from 'ml-matrix';
+import { frobenius, leadingColumns, svd, type Svd } from './svd.ts';
+
+/** Most singular values kept per module in a report, so run records stay compact. */
+export const MAX_REPORTED_VALUES = 64;
+
+const round = (x: number): number => Number(x.toPrecision(6));
+
+/**
+ * Normalised subspace similarity φ(A, B, i, j) = ||U_A[:, :i]^T U_B[:, :j]||_F^2 / min(i, j), in [0, 1]:
+ * 1 when the smaller subspace lies inside the larger, 0 when orthogonal. `ua`, `ub` hold
+ * orthonormal columns (singular vectors) of the same height.
+ */
+export function subspaceSimilarity(ua: Matrix, ub: Matrix, i: number, j: number): number {
+  if (ua.rows !== ub.rows) throw new Error(`subspaceSimilarity: bases have ${ua.rows} and ${ub.rows} rows; they must match`);
+  if (!(i >= 1 && j >= 1 && i <= ua.columns && j <= ub.columns)) {
+    throw new Error(`subspaceSimilarity: i=${i}, j=${j} out of range: 1 <= i <= ${ua.columns}, 1 <= j <= ${ub.columns}`);
+  }
+  const prod = leadingColumns(ua, i).transpose().mmul(leadingColumns(ub, j));
+  return frobenius(prod) ** 2 / Math.min(i, j);
+}
+
+/** φ on a grid of i (rows) and j (columns), e.g. for Fig. 3 heatmaps. */
+export function subspaceSimilarityGrid(ua: Matrix, ub: Matrix, is: number[], js: number[]): number[][] {
+  return is.map((i) => js.map((j) => round(subspaceSimilarity(ua, ub, i, j))));
+}
+
+/** Numerical rank: singular values above max(S) * tol. */
+export function numericalRank(s: number[], tol = 1e-6): number {
+  const top = s[0] ?? 0;
+  return s.filter((x) => x > top * tol && x > 0).length;
+}
+
+export interface AmplificationReport {
+  /** Number of ΔW's top singular directions used. */
+  r: number;
+  /** ||ΔW||_F */
+  deltaNorm: number;
+  /** ||U^T W V||_F: W projected onto ΔW's top-r singular directions. */
+  projectedWNorm: number;
+  /** ||ΔW||_F / ||U^T W V||_F (LoRA paper Table 7). */
+  amplification: number;
+  /** ||W||_F, for scale. */
+  wNorm: number;
+}
+
+/** How strongly ΔW amplifies directions that W already has but does not emphasise (LoRA §7). */
+export function amplification(delta: Matrix, w: Matrix, r: number, deltaSvd: Svd = svd(delta)): AmplificationReport {
+  if (delta.rows !== w.rows || delta.columns !== w.columns) {
+    throw new Error(`amplification: ΔW is ${delta.rows}x${delta.columns} but W is ${w.rows}x${w.columns}`);
+  }
+  const k = Math.min(r, deltaSvd.S.length);
+  const u = leadingColumns(deltaSvd.U, k);
+  const v = leadingColumns(deltaSvd.V, k);
+  const projected = frobenius(u.transpose().mmul(w).mmul(v));
+  const deltaNorm = frobenius(delta);
+  return { r: k, deltaNorm, projectedWNorm: projected, amplification: projected > 0 ? deltaNorm / projected : Infinity, wNorm: frobenius(w) };
+}
+
+export interface DeltaReport {
+  shape: [number, number];
+  /** Numerical rank of ΔW. */
+  rank: number;
+  frobenius: number;
+  /** Leading singular values of ΔW (at most MAX_REPORTED_VALUES). */
+  singularValues: number[];
+  /** Share of ||ΔW||_F^2 in the top 1, 4, r components. */
+  energy: Record<string, number>;
+  /** Present when W was given. */
+  amplification?: { r: number; factor: number; projectedWNorm: number; deltaNorm: number };
+  /** φ between ΔW's top-r left (output) singular vectors and W's top-k, for a few k. */
+  overlapWithW?: { left: Record<string, number>; right: Record<string, number> };
+}
+
+/** A compact, JSON-friendly summary of one update ΔW (optionally against its pretrained W). */
+export function deltaReport(delta: Matrix, w?: Matrix, r?: number): DeltaReport {
+  const d = svd(delta);
+  const rank = numericalRank(d.S);
+  const k = Math.max(1, Math.min(r ?? rank, d.S.length));
+  const total = d.S.reduce((a, s) => a + s * s, 0) || 1;
+  const share = (n: number) => round(d.S.slice(0, n).reduce((a, s) => a + s * s, 0) / total);
+  const report: DeltaReport = {
+    shape: [delta.rows, delta.columns],
+    rank,
+    frobenius: round(frobenius(delta)),
+    singularValues: d.S.slice(0, MAX_REPORTED_VALUES).map(round),
+    energy: { top1: share(1), top4: share(4), [`top${k}`]: share(k) },
+  };
+  if (w) {
+    const a = amplification(delta, w, k, d);
+    report.amplification = { r: a.r, factor: round(a.amplification), projectedWNorm: round(a.projectedWNorm), deltaNorm: round(a.deltaNorm) };
+    const ws = svd(w);
+    const ks = [...new Set([k, 4 * k, 16 * k].map((x) => Math.min(x, ws.S.length)))];
+    report.overlapWithW = {
+      left: Object.fromEntries(ks.map((kw) => [`top${kw}`, round(subspaceSimilarity(d.U, ws.U, k, kw))])),
+      right: Object.fromEntries(ks.map((kw) => [`top${kw}`, round(subspaceSimilarity(d.V, ws.V, k, kw))])),
+    };
+  }
+  return report;
+}
+
+/**
+ * Similarity of two updates of the same module (e.g. trained at r=8 and r=64): φ over a grid of
+ * i in 1..ra and j in 1..rb (a few values each), for left (output) singular vectors.
+ */
+export function compareUpdates(a: Matrix, b: Matrix, ra: number, rb: number): { is: number[]; js: number[]; phi: number[][] } {
+  const sa = svd(a);
+  const sb = svd(b);
+  const ticks = (n: number) => [...new Set([1, 2, 4, 8, 16, 32, 64, n].filter((x) => x <= n))].sort((x, y) => x - y);
+  const is = ticks(Math.min(ra, sa.S.length));
+  const js = ticks(Math.min(rb, sb.S.length));
+  return { is, js, phi: subspaceSimilarityGrid(sa.U, sb.U, is, js) };
+}

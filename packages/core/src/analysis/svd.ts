@@ -1,0 +1,84 @@
+// Thin SVD of dense matrices (ml-matrix, float64 on the host). Matrices here are in the maths
+// orientation used by the LoRA paper and HF ([out, in]); callers holding TF.js [in, out] kernels
+// transpose before calling.
+import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+
+export { Matrix };
+
+export interface Svd {
+  /** Left singular vectors as columns, [rows, k]. */
+  U: Matrix;
+  /** Singular values, descending, length k = min(rows, cols). */
+  S: number[];
+  /** Right singular vectors as columns, [cols, k]. */
+  V: Matrix;
+}
+
+/** Builds a Matrix from row-major data (e.g. a tensor's dataSync()). */
+export function matrixFrom(data: ArrayLike<number>, rows: number, cols: number): Matrix {
+  if (data.length !== rows * cols) {
+    throw new Error(`matrixFrom: got ${data.length} values for a ${rows}x${cols} matrix (need ${rows * cols})`);
+  }
+  const m = new Matrix(rows, cols);
+  for (let i = 0; i < rows; i++) {
+    const row = m.data[i]!;
+    for (let j = 0; j < cols; j++) row[j] = data[i * cols + j]!;
+  }
+  return m;
+}
+
+/** Row-major Float32Array of a Matrix (to build a tensor). */
+export function matrixData(m: Matrix): Float32Array {
+  const out = new Float32Array(m.rows * m.columns);
+  for (let i = 0; i < m.rows; i++) {
+    const row = m.data[i]!;
+    for (let j = 0; j < m.columns; j++) out[i * m.columns + j] = row[j]!;
+  }
+  return out;
+}
+
+/** Thin SVD M = U diag(S) V^T with S descending and k = min(rows, cols) components. */
+export function svd(m: Matrix): Svd {
+  if (m.rows === 0 || m.columns === 0) throw new Error(`svd: empty ${m.rows}x${m.columns} matrix`);
+  for (const row of m.data) {
+    for (const x of row) if (!Number.isFinite(x)) throw new Error('svd: matrix has a non-finite entry (NaN or inf)');
+  }
+  const d = new SingularValueDecomposition(m, { autoTranspose: true, computeLeftSingularVectors: true, computeRightSingularVectors: true });
+  const k = Math.min(m.rows, m.columns);
+  const S = d.diagonal.slice(0, k);
+  // ml-matrix already sorts descending; keep an explicit guard so callers can rely on it.
+  const order = S.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0]).map(([, i]) => i);
+  const U = new Matrix(m.rows, k);
+  const V = new Matrix(m.columns, k);
+  order.forEach((src, dst) => {
+    for (let i = 0; i < m.rows; i++) U.set(i, dst, d.leftSingularVectors.get(i, src));
+    for (let i = 0; i < m.columns; i++) V.set(i, dst, d.rightSingularVectors.get(i, src));
+  });
+  return { U, S: order.map((i) => S[i]!), V };
+}
+
+/** Singular values only, descending. */
+export function singularValues(m: Matrix): number[] {
+  return svd(m).S;
+}
+
+/** Sum of components i..j (0-based, j exclusive) of an SVD: U[:, i:j] diag(S[i:j]) V[:, i:j]^T. */
+export function reconstruct(d: Svd, from = 0, to = d.S.length): Matrix {
+  const cols = Math.max(0, Math.min(to, d.S.length) - from);
+  const us = new Matrix(d.U.rows, cols);
+  for (let c = 0; c < cols; c++) for (let i = 0; i < d.U.rows; i++) us.set(i, c, d.U.get(i, from + c) * d.S[from + c]!);
+  const v = d.V.subMatrix(0, d.V.rows - 1, from, from + cols - 1);
+  return cols === 0 ? new Matrix(d.U.rows, d.V.rows) : us.mmul(v.transpose());
+}
+
+export function frobenius(m: Matrix): number {
+  let s = 0;
+  for (const row of m.data) for (const x of row) s += x * x;
+  return Math.sqrt(s);
+}
+
+/** First k columns of a matrix (k clamped to its width). */
+export function leadingColumns(m: Matrix, k: number): Matrix {
+  const n = Math.min(Math.max(k, 1), m.columns);
+  return m.subMatrix(0, m.rows - 1, 0, n - 1);
+}
