@@ -1,0 +1,540 @@
+// Aggregation: run records -> the numbers the leaderboard shows. Pure TS (no tensors), deterministic.
+// A "configuration" is everything about a run except its seed: method config and rank, training settings,
+// task knobs and base model. Statistics over seeds are taken per (method, configuration, task) from runs with
+// status ok; diverged and failed runs are counted beside them, never averaged in.
+import type { RunRecord, RunStatus } from '../record/schema.ts';
+import { readRecords, type RecordProblem } from '../record/read.ts';
+import { metricInfo, isBetter, isWithin, type Direction } from './metrics.ts';
+import { mean, sampleStd, paretoFrontier, canonicalJson } from './stats.ts';
+import { collectAnalysis, emptyAnalysis, type AnalysisData } from './analysis.ts';
+
+/** The share of a learning-rate grid counted as "good" is the share within this fraction of the best. */
+export const LR_NEAR_BEST_FRACTION = 0.95;
+/** Methods shown as reference rows rather than competitors. */
+export const BASELINE_METHODS: readonly string[] = ['none', 'full'];
+export const AGGREGATE_FORMAT_VERSION = 1;
+
+export interface SeedStats {
+  /** Runs with status ok and a primary metric: the sample the statistics are over. */
+  n: number;
+  mean: number | null;
+  /** Sample std (n-1). 0 when n = 1: a single seed gives no spread estimate (`stdFromOneSeed` says so). */
+  std: number | null;
+  stdFromOneSeed: boolean;
+  min: number | null;
+  max: number | null;
+  values: number[];
+  seeds: number[];
+}
+
+export interface TaskInfo {
+  id: string;
+  tier: 'synthetic' | 'real';
+  family: 'simple' | 'reasoning';
+  primaryMetric: string;
+  direction: Direction;
+  metricDescription: string;
+}
+
+export interface MethodInfo {
+  id: string;
+  family: string;
+  title: string | null;
+  paper: { title: string; url: string; year?: number } | null;
+  description: string | null;
+  isBaseline: boolean;
+  /** Where the method is defined in the repository. */
+  folder: string;
+  runCount: number;
+  /** The configuration fields that vary across this method's runs (what the config labels show). */
+  varyingFields: string[];
+}
+
+export interface ConfigGroup {
+  method: string;
+  family: string;
+  task: string;
+  configKey: string;
+  /** Short label naming only the fields that vary for this method, e.g. "r=64, lr=0.001". */
+  configLabel: string;
+  /** The flattened configuration: method hyperparameters, rank, training settings (lr, steps, ...). */
+  config: Record<string, unknown>;
+  rank: number | null;
+  lr: number;
+  stats: SeedStats;
+  counts: Record<RunStatus, number> & { total: number };
+  runIds: string[];
+  params: { trainable: number; total: number; share: number; adapterBytes: number; optimizerStateBytes: number };
+  cost: { trainSeconds: number | null; evalSeconds: number | null; tokensPerS: number | null; peakMemoryBytes: number | null };
+  /** Mean over ok runs of base LM loss after - before (positive = the base skill got worse). */
+  forgetting: number | null;
+  lossSpikes: { total: number; meanPerRun: number | null };
+}
+
+export interface LrPoint {
+  lr: number;
+  /** Best mean at this learning rate over the other settings; null when no run at this lr finished ok. */
+  score: number | null;
+  configKey: string | null;
+  runs: number;
+  diverged: number;
+}
+
+export interface MethodTaskSummary {
+  method: string;
+  family: string;
+  task: string;
+  taskFamily: 'simple' | 'reasoning';
+  /** configKey of the best configuration (by mean), null when no configuration has an ok run. */
+  bestConfigKey: string | null;
+  bestConfigLabel: string | null;
+  best: SeedStats | null;
+  bestLr: number | null;
+  bestTrainable: number | null;
+  lrGrid: LrPoint[];
+  /** Share of the lr grid within 95% of the best lr's score; null when fewer than two learning rates were run. */
+  lrNearBestShare: number | null;
+  runs: number;
+  ok: number;
+  diverged: number;
+  failed: number;
+  /** diverged / (ok + diverged); failed runs (crashes) are not a training outcome and are left out. */
+  divergenceRate: number | null;
+  lossSpikes: { total: number; meanPerRun: number | null };
+  /** Spread over seeds of the best configuration (same as best.std), for the stability table. */
+  seedStd: number | null;
+}
+
+export interface RankPoint {
+  method: string;
+  task: string;
+  taskFamily: 'simple' | 'reasoning';
+  rank: number;
+  configKey: string;
+  configLabel: string;
+  mean: number;
+  std: number;
+  n: number;
+}
+
+export interface ParetoPoint {
+  task: string;
+  method: string;
+  family: string;
+  configKey: string;
+  configLabel: string;
+  trainable: number;
+  mean: number;
+  std: number;
+  n: number;
+  frontier: boolean;
+}
+
+export interface NCurvePoint {
+  task: string;
+  method: string;
+  n: number;
+  mean: number;
+  std: number;
+  runs: number;
+}
+
+export interface ComplementRow {
+  task: string;
+  /** Best lora configuration at rank 8 and at rank 64, and the lora-complement runs (all configs). */
+  lora8: SeedStats | null;
+  lora64: SeedStats | null;
+  complement: { configLabel: string; stats: SeedStats }[];
+}
+
+export interface RunSummary {
+  runId: string;
+  status: RunStatus;
+  reason: string | null;
+  method: string;
+  family: string;
+  task: string;
+  taskFamily: 'simple' | 'reasoning';
+  seed: number;
+  rank: number | null;
+  lr: number;
+  configKey: string;
+  configLabel: string;
+  primary: number | null;
+  trainable: number;
+  trainSeconds: number;
+  startedAt: string;
+}
+
+export interface ProvenanceSummary {
+  backends: { name: string; accelerated: boolean; runs: number }[];
+  cpus: string[];
+  gpus: string[];
+  models: { id: string; hash: string; params: number }[];
+  versions: Record<string, string[]>;
+  gitCommits: string[];
+  dirtyRuns: number;
+  totalTrainSeconds: number;
+  totalEvalSeconds: number;
+  firstStarted: string | null;
+  lastFinished: string | null;
+}
+
+export interface Aggregated {
+  formatVersion: number;
+  recordCount: number;
+  problems: RecordProblem[];
+  tasks: TaskInfo[];
+  methods: MethodInfo[];
+  runs: RunSummary[];
+  groups: ConfigGroup[];
+  methodTask: MethodTaskSummary[];
+  rankCurves: RankPoint[];
+  pareto: ParetoPoint[];
+  lnCurve: NCurvePoint[];
+  complement: ComplementRow[];
+  analysis: AnalysisData;
+  provenance: ProvenanceSummary;
+}
+
+/** Flattens what defines a configuration (everything but the seed) into one level of named fields. */
+function configFields(r: RunRecord): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r.method.config)) fields[k] = v;
+  // The rank usually already sits in the config under the field it sets (r, n, bottleneck): add it only if not.
+  const rank = r.method.rank;
+  if (rank !== null && !Object.values(fields).some((v) => v === rank)) fields.rank = rank;
+  const t = r.training;
+  Object.assign(fields, {
+    lr: t.lr, steps: t.steps, batch_size: t.batch_size, micro_batch_size: t.micro_batch_size, schedule: t.schedule,
+    warmup_steps: t.warmup_steps, weight_decay: t.weight_decay, grad_clip: t.grad_clip, max_seq_len: t.max_seq_len,
+  });
+  for (const [k, v] of Object.entries(r.task.config)) fields[`task.${k}`] = v;
+  fields.model = `${r.model.id}@${r.model.hash}`;
+  return fields;
+}
+
+/** Fields given first in labels, because they are what readers compare. */
+const LABEL_ORDER = ['r', 'rank', 'n', 'lr'];
+
+function formatValue(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(3)));
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v);
+}
+
+function statsOf(values: { value: number; seed: number }[]): SeedStats {
+  const vals = values.map((v) => v.value);
+  return {
+    n: vals.length,
+    mean: mean(vals),
+    std: sampleStd(vals),
+    stdFromOneSeed: vals.length === 1,
+    min: vals.length ? Math.min(...vals) : null,
+    max: vals.length ? Math.max(...vals) : null,
+    values: vals,
+    seeds: values.map((v) => v.seed),
+  };
+}
+
+function meanOf(records: RunRecord[], pick: (r: RunRecord) => number | null): number | null {
+  return mean(records.map(pick).filter((v): v is number => v !== null && Number.isFinite(v)));
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = map.get(k);
+    if (list) list.push(item);
+    else map.set(k, [item]);
+  }
+  return map;
+}
+
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Picks the better of two stats under a direction; ties keep the first (deterministic input order). */
+function betterStats(direction: Direction, a: SeedStats | null, b: SeedStats | null): boolean {
+  if (b === null || b.mean === null) return false;
+  if (a === null || a.mean === null) return true;
+  return isBetter(direction, b.mean, a.mean);
+}
+
+export function aggregate(records: readonly RunRecord[], problems: RecordProblem[] = []): Aggregated {
+  const sorted = [...records].sort((a, b) => byString(a.run_id, b.run_id));
+
+  // Tasks: first record's metadata wins; simple before reasoning, then by id.
+  const taskMap = new Map<string, TaskInfo>();
+  for (const r of sorted) {
+    if (taskMap.has(r.task.id)) continue;
+    const info = metricInfo(r.task.primary_metric);
+    taskMap.set(r.task.id, {
+      id: r.task.id, tier: r.task.tier, family: r.task.family, primaryMetric: r.task.primary_metric,
+      direction: info.direction, metricDescription: info.description,
+    });
+  }
+  const tasks = [...taskMap.values()].sort((a, b) =>
+    a.family === b.family ? byString(a.id, b.id) : a.family === 'simple' ? -1 : 1);
+  const directionOf = (task: string): Direction => taskMap.get(task)?.direction ?? 'higher';
+
+  // Configuration keys and the fields that vary per method (for short labels).
+  const fieldsByRun = new Map(sorted.map((r) => [r.run_id, configFields(r)]));
+  const keyByRun = new Map(sorted.map((r) => [r.run_id, canonicalJson(fieldsByRun.get(r.run_id))]));
+  const varyingByMethod = new Map<string, string[]>();
+  for (const [methodId, runs] of groupBy(sorted, (r) => r.method.id)) {
+    const seen = new Map<string, Set<string>>();
+    for (const r of runs) {
+      for (const [k, v] of Object.entries(fieldsByRun.get(r.run_id)!)) {
+        if (!seen.has(k)) seen.set(k, new Set());
+        seen.get(k)!.add(canonicalJson(v));
+      }
+    }
+    const varying = [...seen.entries()]
+      .filter(([k, values]) => values.size > 1 || runs.some((r) => !(k in fieldsByRun.get(r.run_id)!)))
+      .map(([k]) => k);
+    const order = (k: string) => (LABEL_ORDER.includes(k) ? LABEL_ORDER.indexOf(k) : LABEL_ORDER.length);
+    varying.sort((a, b) => order(a) - order(b) || byString(a, b));
+    varyingByMethod.set(methodId, varying);
+  }
+  const labelOf = (r: RunRecord): string => {
+    const fields = fieldsByRun.get(r.run_id)!;
+    const parts = varyingByMethod.get(r.method.id)!
+      .filter((k) => k in fields)
+      .map((k) => `${k}=${formatValue(fields[k])}`);
+    return parts.length ? parts.join(', ') : 'default';
+  };
+
+  // Per (method, config, task) groups.
+  const groups: ConfigGroup[] = [];
+  const groupRecords = groupBy(sorted, (r) => `${r.method.id}\u0000${r.task.id}\u0000${keyByRun.get(r.run_id)}`);
+  for (const runs of groupRecords.values()) {
+    const first = runs[0];
+    const ok = runs.filter((r) => r.status === 'ok' && r.metrics.primary !== null && Number.isFinite(r.metrics.primary));
+    const finished = runs.filter((r) => r.status !== 'failed');
+    const spikes = finished.reduce((s, r) => s + r.curves.loss_spikes, 0);
+    const forgettingValues = ok
+      .filter((r) => r.metrics.base_lm_loss_before !== null && r.metrics.base_lm_loss_after !== null)
+      .map((r) => (r.metrics.base_lm_loss_after as number) - (r.metrics.base_lm_loss_before as number));
+    const costRuns = ok.length ? ok : finished;
+    groups.push({
+      method: first.method.id,
+      family: first.method.family,
+      task: first.task.id,
+      configKey: keyByRun.get(first.run_id)!,
+      configLabel: labelOf(first),
+      config: fieldsByRun.get(first.run_id)!,
+      rank: first.method.rank,
+      lr: first.training.lr,
+      stats: statsOf(ok.map((r) => ({ value: r.metrics.primary as number, seed: r.seed }))),
+      counts: {
+        ok: runs.filter((r) => r.status === 'ok').length,
+        diverged: runs.filter((r) => r.status === 'diverged').length,
+        failed: runs.filter((r) => r.status === 'failed').length,
+        total: runs.length,
+      },
+      runIds: runs.map((r) => r.run_id),
+      params: {
+        trainable: first.params.trainable,
+        total: first.params.total,
+        share: first.params.trainable / first.params.total,
+        adapterBytes: first.params.adapter_bytes,
+        optimizerStateBytes: first.params.optimizer_state_bytes,
+      },
+      cost: {
+        trainSeconds: meanOf(costRuns, (r) => r.cost.train_seconds),
+        evalSeconds: meanOf(costRuns, (r) => r.cost.eval_seconds),
+        tokensPerS: meanOf(costRuns, (r) => r.cost.tokens_per_s),
+        peakMemoryBytes: meanOf(costRuns, (r) => r.cost.peak_memory_bytes),
+      },
+      forgetting: mean(forgettingValues),
+      lossSpikes: { total: spikes, meanPerRun: finished.length ? spikes / finished.length : null },
+    });
+  }
+  groups.sort((a, b) => byString(a.method, b.method) || byString(a.task, b.task) || byString(a.configKey, b.configKey));
+
+  // Per (method, task): best configuration, lr grid, divergence.
+  const methodTask: MethodTaskSummary[] = [];
+  for (const mtGroups of groupBy(groups, (g) => `${g.method}\u0000${g.task}`).values()) {
+    const { method, family, task } = mtGroups[0];
+    const direction = directionOf(task);
+    let best: ConfigGroup | null = null;
+    for (const g of mtGroups) if (betterStats(direction, best?.stats ?? null, g.stats)) best = g;
+
+    const lrGrid: LrPoint[] = [];
+    for (const [lrKey, atLr] of groupBy(mtGroups, (g) => String(g.lr))) {
+      let bestAtLr: ConfigGroup | null = null;
+      for (const g of atLr) if (betterStats(direction, bestAtLr?.stats ?? null, g.stats)) bestAtLr = g;
+      lrGrid.push({
+        lr: Number(lrKey),
+        score: bestAtLr?.stats.mean ?? null,
+        configKey: bestAtLr?.configKey ?? null,
+        runs: atLr.reduce((s, g) => s + g.counts.total, 0),
+        diverged: atLr.reduce((s, g) => s + g.counts.diverged, 0),
+      });
+    }
+    lrGrid.sort((a, b) => a.lr - b.lr);
+    const bestScore = best?.stats.mean ?? null;
+    const lrNearBestShare = lrGrid.length >= 2 && bestScore !== null
+      ? lrGrid.filter((p) => p.score !== null && isWithin(direction, p.score, bestScore, LR_NEAR_BEST_FRACTION)).length / lrGrid.length
+      : null;
+
+    const ok = mtGroups.reduce((s, g) => s + g.counts.ok, 0);
+    const diverged = mtGroups.reduce((s, g) => s + g.counts.diverged, 0);
+    const failed = mtGroups.reduce((s, g) => s + g.counts.failed, 0);
+    const spikeTotal = mtGroups.reduce((s, g) => s + g.lossSpikes.total, 0);
+    methodTask.push({
+      method, family, task,
+      taskFamily: taskMap.get(task)!.family,
+      bestConfigKey: best?.configKey ?? null,
+      bestConfigLabel: best?.configLabel ?? null,
+      best: best?.stats ?? null,
+      bestLr: best?.lr ?? null,
+      bestTrainable: best?.params.trainable ?? null,
+      lrGrid,
+      lrNearBestShare,
+      runs: ok + diverged + failed,
+      ok, diverged, failed,
+      divergenceRate: ok + diverged > 0 ? diverged / (ok + diverged) : null,
+      lossSpikes: { total: spikeTotal, meanPerRun: ok + diverged > 0 ? spikeTotal / (ok + diverged) : null },
+      seedStd: best?.stats.std ?? null,
+    });
+  }
+  methodTask.sort((a, b) => byString(a.method, b.method) || byString(a.task, b.task));
+
+  // Accuracy vs rank: per (method, task, rank) the best configuration at that rank.
+  const rankCurves: RankPoint[] = [];
+  const ranked = groups.filter((g) => g.rank !== null && g.stats.mean !== null);
+  for (const atRank of groupBy(ranked, (g) => `${g.method}\u0000${g.task}\u0000${g.rank}`).values()) {
+    const direction = directionOf(atRank[0].task);
+    let best = atRank[0];
+    for (const g of atRank) if (betterStats(direction, best.stats, g.stats)) best = g;
+    rankCurves.push({
+      method: best.method, task: best.task, taskFamily: taskMap.get(best.task)!.family, rank: best.rank as number,
+      configKey: best.configKey, configLabel: best.configLabel,
+      mean: best.stats.mean as number, std: best.stats.std as number, n: best.stats.n,
+    });
+  }
+  rankCurves.sort((a, b) => byString(a.method, b.method) || byString(a.task, b.task) || a.rank - b.rank);
+
+  // Pareto: primary metric vs trainable parameters, per task, over every configuration with an ok run.
+  const pareto: ParetoPoint[] = [];
+  for (const task of tasks) {
+    const pts = groups.filter((g) => g.task === task.id && g.stats.mean !== null);
+    const frontier = paretoFrontier(pts.map((g) => ({ cost: g.params.trainable, score: g.stats.mean as number })), task.direction);
+    pts.forEach((g, i) => pareto.push({
+      task: task.id, method: g.method, family: g.family, configKey: g.configKey, configLabel: g.configLabel,
+      trainable: g.params.trainable, mean: g.stats.mean as number, std: g.stats.std as number, n: g.stats.n,
+      frontier: frontier[i],
+    }));
+  }
+
+  // LN outlier vs random: score against n (the method's rank, else its config field n).
+  const lnCurve: NCurvePoint[] = [];
+  const lnRuns = sorted.filter((r) => (r.method.id === 'ln-outlier' || r.method.id === 'ln-random')
+    && r.status === 'ok' && r.metrics.primary !== null);
+  const nOf = (r: RunRecord): number | null => {
+    const n = r.method.rank ?? r.method.config.n;
+    return typeof n === 'number' ? n : null;
+  };
+  for (const runs of groupBy(lnRuns.filter((r) => nOf(r) !== null), (r) => `${r.task.id}\u0000${r.method.id}\u0000${nOf(r)}`).values()) {
+    // Several configurations at one n: keep the best configuration's seeds.
+    const direction = directionOf(runs[0].task.id);
+    let bestStats: SeedStats | null = null;
+    for (const cfgRuns of groupBy(runs, (r) => keyByRun.get(r.run_id)!).values()) {
+      const s = statsOf(cfgRuns.map((r) => ({ value: r.metrics.primary as number, seed: r.seed })));
+      if (betterStats(direction, bestStats, s)) bestStats = s;
+    }
+    lnCurve.push({
+      task: runs[0].task.id, method: runs[0].method.id, n: nOf(runs[0]) as number,
+      mean: bestStats!.mean as number, std: bestStats!.std as number, runs: bestStats!.n,
+    });
+  }
+  lnCurve.sort((a, b) => byString(a.task, b.task) || byString(a.method, b.method) || a.n - b.n);
+
+  // lora-complement beside the lora r=8 and r=64 runs it is built from.
+  const complement: ComplementRow[] = [];
+  for (const task of tasks) {
+    const comp = groups.filter((g) => g.task === task.id && g.method === 'lora-complement' && g.stats.n > 0);
+    if (comp.length === 0) continue;
+    const bestAt = (rank: number): SeedStats | null => {
+      let best: SeedStats | null = null;
+      for (const g of groups) {
+        if (g.task === task.id && g.method === 'lora' && g.rank === rank && betterStats(task.direction, best, g.stats)) best = g.stats;
+      }
+      return best;
+    };
+    complement.push({
+      task: task.id, lora8: bestAt(8), lora64: bestAt(64),
+      complement: comp.map((g) => ({ configLabel: g.configLabel, stats: g.stats })),
+    });
+  }
+
+  const analysis = emptyAnalysis();
+  for (const r of sorted) collectAnalysis(r, analysis);
+
+  // Methods: metadata from records (first record carrying each field).
+  const methods: MethodInfo[] = [];
+  for (const [id, runs] of groupBy(sorted, (r) => r.method.id)) {
+    const withField = <K extends 'title' | 'paper' | 'description'>(k: K) => runs.find((r) => r.method[k] !== undefined)?.method[k] ?? null;
+    methods.push({
+      id, family: runs[0].method.family,
+      title: withField('title'), paper: withField('paper'), description: withField('description'),
+      isBaseline: BASELINE_METHODS.includes(id),
+      folder: `packages/methods/${id}/`,
+      runCount: runs.length,
+      varyingFields: varyingByMethod.get(id)!,
+    });
+  }
+  methods.sort((a, b) => Number(b.isBaseline) - Number(a.isBaseline) || byString(a.family, b.family) || byString(a.id, b.id));
+
+  const runs: RunSummary[] = sorted.map((r) => ({
+    runId: r.run_id, status: r.status, reason: r.reason, method: r.method.id, family: r.method.family,
+    task: r.task.id, taskFamily: r.task.family, seed: r.seed, rank: r.method.rank, lr: r.training.lr,
+    configKey: keyByRun.get(r.run_id)!, configLabel: labelOf(r), primary: r.metrics.primary,
+    trainable: r.params.trainable, trainSeconds: r.cost.train_seconds, startedAt: r.provenance.started_at,
+  }));
+
+  return {
+    formatVersion: AGGREGATE_FORMAT_VERSION,
+    recordCount: sorted.length,
+    problems,
+    tasks, methods, runs, groups, methodTask, rankCurves, pareto, lnCurve, complement, analysis,
+    provenance: summariseProvenance(sorted),
+  };
+}
+
+function summariseProvenance(records: RunRecord[]): ProvenanceSummary {
+  const backends = [...groupBy(records, (r) => `${r.provenance.backend}\u0000${r.provenance.accelerated}`).values()]
+    .map((rs) => ({ name: rs[0].provenance.backend, accelerated: rs[0].provenance.accelerated, runs: rs.length }))
+    .sort((a, b) => b.runs - a.runs || byString(a.name, b.name));
+  const unique = (values: string[]) => [...new Set(values)].sort(byString);
+  const versions: Record<string, string[]> = {};
+  for (const r of records) {
+    for (const [k, v] of Object.entries(r.provenance.versions)) (versions[k] ??= []).includes(v) || versions[k].push(v);
+  }
+  for (const k of Object.keys(versions)) versions[k].sort(byString);
+  const models = [...groupBy(records, (r) => `${r.model.id}\u0000${r.model.hash}`).values()]
+    .map((rs) => ({ id: rs[0].model.id, hash: rs[0].model.hash, params: rs[0].model.params }));
+  const starts = records.map((r) => r.provenance.started_at).sort(byString);
+  const ends = records.map((r) => r.provenance.finished_at).sort(byString);
+  return {
+    backends,
+    cpus: unique(records.map((r) => r.provenance.cpu)),
+    gpus: unique(records.map((r) => r.provenance.gpu).filter((g): g is string => g !== null)),
+    models,
+    versions,
+    gitCommits: unique(records.map((r) => r.provenance.git_commit)),
+    dirtyRuns: records.filter((r) => r.provenance.git_dirty).length,
+    totalTrainSeconds: records.reduce((s, r) => s + r.cost.train_seconds, 0),
+    totalEvalSeconds: records.reduce((s, r) => s + r.cost.eval_seconds, 0),
+    firstStarted: starts[0] ?? null,
+    lastFinished: ends[ends.length - 1] ?? null,
+  };
+}
+
+/** Reads every record in `dir` (bad files become `problems`) and aggregates them. */
+export async function aggregateDir(dir: string): Promise<Aggregated> {
+  const { records, problems } = await readRecords(dir);
+  return aggregate(records, problems);
+}

@@ -1,0 +1,7 @@
+// Aggregation of run records into leaderboard data. Pure TS: importing this never loads TensorFlow.js.
+export * from './aggregate.ts';
+export * from './metrics.ts';
+export * from './stats.ts';
+export * from './analysis.ts';
+export * from './export.ts';
+export { readRecords, parseRecord, type ReadResult, type RecordProblem } from '../record/read.ts';

@@ -1,0 +1,261 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtemp, rm, writeFile, mkdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runRecord, type RunRecord } from '../src/record/schema.ts';
+import { readRecords } from '../src/record/read.ts';
+import {
+  aggregate, aggregateDir, toCsv, toJson, writeAggregated, metricInfo, paretoFrontier, sampleStd,
+} from '../src/aggregate/index.ts';
+
+let counter = 0;
+type Overrides = {
+  method?: string; family?: string; config?: Record<string, unknown>; rank?: number | null;
+  task?: string; taskFamily?: 'simple' | 'reasoning'; metric?: string; seed?: number; lr?: number;
+  status?: 'ok' | 'diverged' | 'failed'; primary?: number | null; trainable?: number; spikes?: number;
+  before?: number | null; after?: number | null; analysis?: Record<string, unknown> | null; trainSeconds?: number;
+};
+
+/** A schema-valid record; every test states the fields it relies on. */
+function rec(o: Overrides = {}): RunRecord {
+  counter += 1;
+  const status = o.status ?? 'ok';
+  const record = {
+    schema_version: 1,
+    run_id: counter.toString(16).padStart(16, '0'),
+    status,
+    reason: status === 'ok' ? null : `${status} for the test`,
+    method: { id: o.method ?? 'lora', family: o.family ?? 'low-rank', config: o.config ?? { r: o.rank ?? 8 }, rank: o.rank === undefined ? 8 : o.rank },
+    task: { id: o.task ?? 'nli', tier: 'synthetic', family: o.taskFamily ?? 'simple', primary_metric: o.metric ?? 'acc', config: {} },
+    model: { id: 'tiny', hash: 'abc', params: 1000 },
+    seed: o.seed ?? 0,
+    training: { steps: 10, batch_size: 4, micro_batch_size: 4, lr: o.lr ?? 1e-3, schedule: 'cosine', warmup_steps: 0, weight_decay: 0, grad_clip: 1, max_seq_len: 64 },
+    metrics: {
+      primary: o.primary === undefined ? (status === 'ok' ? 0.5 : null) : o.primary,
+      valid: {}, test: {},
+      base_lm_loss_before: o.before === undefined ? 2 : o.before,
+      base_lm_loss_after: o.after === undefined ? 2.5 : o.after,
+    },
+    params: { trainable: o.trainable ?? 100, total: 1100, adapter_bytes: 400, optimizer_state_bytes: 800 },
+    cost: { train_seconds: o.trainSeconds ?? 10, eval_seconds: 1, tokens_per_s: 1000, peak_memory_bytes: 1 << 20 },
+    curves: { train_loss: [{ step: 0, value: 3 }], valid_loss: [], valid_metric: [], loss_spikes: o.spikes ?? 0 },
+    analysis: o.analysis ?? null,
+    provenance: {
+      backend: 'wasm', accelerated: false, threads: 1, versions: { node: '20' }, cpu: 'test cpu', gpu: null,
+      git_commit: 'deadbeef', git_dirty: false, started_at: '2025-01-01T00:00:00Z', finished_at: '2025-01-01T00:00:10Z',
+    },
+  };
+  return runRecord.parse(record);
+}
+
+describe('readRecords', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'peft-read-'));
+    const good = rec({ seed: 1 });
+    await writeFile(join(dir, `${good.run_id}.json`), JSON.stringify(good));
+    await writeFile(join(dir, 'corrupt.json'), '{"schema_version": 1, "run_id": "ab');
+    await writeFile(join(dir, 'foreign.json'), JSON.stringify({ name: 'some package', version: '1.0.0' }));
+    await writeFile(join(dir, 'invalid.json'), JSON.stringify({ ...good, run_id: 'ffffffffffffffff', status: 'maybe' }));
+    await writeFile(join(dir, 'old.json'), JSON.stringify({ ...good, schema_version: 99 }));
+    await writeFile(join(dir, `${good.run_id}.json.tmp`), '{half');
+    await writeFile(join(dir, 'notes.txt'), 'not a record');
+    await mkdir(join(dir, 'nested'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('returns valid records and one problem per bad file, each with its path and reason', async () => {
+    const { records, problems } = await readRecords(dir);
+    expect(records).toHaveLength(1);
+    expect(records[0].seed).toBe(1);
+    const byName = Object.fromEntries(problems.map((p) => [p.path.slice(dir.length + 1), p.message]));
+    expect(Object.keys(byName).sort()).toEqual(['corrupt.json', 'foreign.json', 'invalid.json', 'old.json']);
+    expect(byName['corrupt.json']).toMatch(/not valid JSON/);
+    expect(byName['foreign.json']).toMatch(/not a run record/);
+    expect(byName['invalid.json']).toMatch(/^invalid run record: status:/);
+    expect(byName['old.json']).toMatch(/unsupported schema_version 99/);
+    for (const message of Object.values(byName)) expect(message).not.toContain('\n');
+  });
+
+  it('treats a missing directory as empty', async () => {
+    expect(await readRecords(join(dir, 'does-not-exist'))).toEqual({ records: [], problems: [] });
+  });
+});
+
+describe('aggregate', () => {
+  // lora on nli: r=8 at lr 1e-3 (3 seeds), r=8 at lr 1e-2 (2 ok + 1 diverged), r=64 at lr 1e-3 (1 seed),
+  // r=8 at lr 1e-1 (only failed). Plus a none baseline and a math (reasoning, lower-is-better) task.
+  const records = [
+    rec({ seed: 0, primary: 0.6, spikes: 1 }),
+    rec({ seed: 1, primary: 0.7 }),
+    rec({ seed: 2, primary: 0.8, spikes: 2 }),
+    rec({ seed: 0, lr: 1e-2, primary: 0.9 }),
+    rec({ seed: 1, lr: 1e-2, primary: 0.45 }),
+    rec({ seed: 2, lr: 1e-2, status: 'diverged', spikes: 4 }),
+    rec({ seed: 0, rank: 64, config: { r: 64 }, primary: 0.72, trainable: 800 }),
+    rec({ seed: 0, lr: 1e-1, status: 'failed' }),
+    rec({ method: 'none', family: 'baseline', config: {}, rank: null, primary: 0.3, trainable: 0, before: 2, after: 2 }),
+    rec({ task: 'math', taskFamily: 'reasoning', metric: 'error_rate', seed: 0, primary: 0.4 }),
+    rec({ task: 'math', taskFamily: 'reasoning', metric: 'error_rate', seed: 0, rank: 64, config: { r: 64 }, primary: 0.2, trainable: 800 }),
+  ];
+  const agg = aggregate(records);
+  const group = (task: string, label: string) => agg.groups.find((g) => g.task === task && g.method === 'lora' && g.configLabel === label)!;
+
+  it('computes mean, sample std (n-1), n, min and max per configuration over ok seeds', () => {
+    const g = group('nli', 'r=8, lr=0.001');
+    expect(g.stats.n).toBe(3);
+    expect(g.stats.mean).toBeCloseTo(0.7, 12);
+    // deviations -0.1, 0, 0.1 -> sum of squares 0.02 / (3-1) = 0.01 -> std 0.1
+    expect(g.stats.std).toBeCloseTo(0.1, 12);
+    expect([g.stats.min, g.stats.max]).toEqual([0.6, 0.8]);
+    expect(g.stats.stdFromOneSeed).toBe(false);
+  });
+
+  it('counts diverged and failed runs beside the statistics instead of averaging them', () => {
+    const g = group('nli', 'r=8, lr=0.01');
+    expect(g.stats.n).toBe(2);
+    expect(g.stats.mean).toBeCloseTo(0.675, 12);
+    expect(g.stats.std).toBeCloseTo(Math.sqrt(0.10125), 12); // (0.225^2 + 0.225^2) / (2-1)
+    expect(g.counts).toEqual({ ok: 2, diverged: 1, failed: 0, total: 3 });
+    const failedOnly = group('nli', 'r=8, lr=0.1');
+    expect(failedOnly.stats).toMatchObject({ n: 0, mean: null, std: null });
+    expect(failedOnly.counts.failed).toBe(1);
+  });
+
+  it('reports std 0 for a single seed and flags it', () => {
+    const g = group('nli', 'r=64, lr=0.001');
+    expect(g.stats).toMatchObject({ n: 1, std: 0, stdFromOneSeed: true });
+    expect(sampleStd([])).toBeNull();
+  });
+
+  it('picks the best configuration, best lr and the share of the lr grid within 95% of the best', () => {
+    const mt = agg.methodTask.find((m) => m.method === 'lora' && m.task === 'nli')!;
+    // means: r8/1e-3 0.7, r8/1e-2 0.675, r64/1e-3 0.72 -> best r=64
+    expect(mt.bestConfigLabel).toBe('r=64, lr=0.001');
+    expect(mt.best!.mean).toBeCloseTo(0.72, 12);
+    expect(mt.bestLr).toBe(1e-3);
+    // grid: 1e-3 -> 0.72, 1e-2 -> 0.675, 1e-1 -> no ok run; 95% of 0.72 = 0.684: only 1e-3 is within
+    expect(mt.lrGrid.map((p) => [p.lr, p.score])).toEqual([[1e-3, 0.72], [1e-2, 0.675], [1e-1, null]]);
+    expect(mt.lrNearBestShare).toBeCloseTo(1 / 3, 12);
+    // divergence: 1 diverged of 6 ok + 1 diverged (failed excluded)
+    expect([mt.ok, mt.diverged, mt.failed]).toEqual([6, 1, 1]);
+    expect(mt.divergenceRate).toBeCloseTo(1 / 7, 12);
+    expect(mt.lossSpikes.total).toBe(7);
+  });
+
+  it('uses the declared direction: a lower-is-better metric picks the smallest mean', () => {
+    expect(metricInfo('error_rate').direction).toBe('lower');
+    expect(metricInfo('exec_acc')).toMatchObject({ direction: 'higher', known: true });
+    const mt = agg.methodTask.find((m) => m.method === 'lora' && m.task === 'math')!;
+    expect(mt.best!.mean).toBe(0.2);
+    expect(agg.tasks.map((t) => [t.id, t.family, t.direction])).toEqual([['nli', 'simple', 'higher'], ['math', 'reasoning', 'lower']]);
+  });
+
+  it('marks the Pareto frontier of score vs trainable parameters per task', () => {
+    const nli = agg.pareto.filter((p) => p.task === 'nli').map((p) => [p.method, p.configLabel, p.trainable, p.frontier]);
+    // none (0 params, 0.3), lora r8/1e-3 (100, 0.7) and r64 (800, 0.72) are on it; r8/1e-2 (100, 0.675)
+    // is dominated by r8/1e-3 (same params, better score).
+    expect(nli).toEqual(expect.arrayContaining([
+      ['none', 'default', 0, true],
+      ['lora', 'r=64, lr=0.001', 800, true],
+      ['lora', 'r=8, lr=0.001', 100, true],
+      ['lora', 'r=8, lr=0.01', 100, false],
+    ]));
+    expect(paretoFrontier([{ cost: 1, score: 0.5 }, { cost: 2, score: 0.4 }, { cost: 2, score: 0.9 }], 'higher')).toEqual([true, false, true]);
+    expect(paretoFrontier([{ cost: 1, score: 0.5 }, { cost: 2, score: 0.4 }], 'lower')).toEqual([true, true]);
+  });
+
+  it('builds accuracy-vs-rank curves from the best configuration at each rank', () => {
+    const curve = agg.rankCurves.filter((p) => p.method === 'lora' && p.task === 'nli').map((p) => [p.rank, p.mean]);
+    expect(curve.map(([rank]) => rank)).toEqual([8, 64]);
+    expect(curve[0][1]).toBeCloseTo(0.7, 12);
+    expect(curve[1][1]).toBe(0.72);
+  });
+
+  it('computes forgetting, cost, shares and provenance totals', () => {
+    expect(group('nli', 'r=8, lr=0.001').forgetting).toBeCloseTo(0.5, 12);
+    const none = agg.groups.find((g) => g.method === 'none')!;
+    expect(none.forgetting).toBe(0);
+    expect(none.params.share).toBe(0);
+    expect(group('nli', 'r=64, lr=0.001').params.share).toBeCloseTo(800 / 1100, 12);
+    expect(agg.provenance.totalTrainSeconds).toBe(records.length * 10);
+    expect(agg.provenance.backends).toEqual([{ name: 'wasm', accelerated: false, runs: records.length }]);
+    expect(agg.methods.map((m) => m.id)).toEqual(['none', 'lora']);
+    expect(agg.methods[0]).toMatchObject({ isBaseline: true, folder: 'packages/methods/none/', title: null });
+  });
+
+  it('builds the ln-outlier vs ln-random curve and the lora-complement comparison', () => {
+    const ln = aggregate([
+      rec({ method: 'ln-outlier', family: 'selective', config: { n: 4 }, rank: 4, primary: 0.5 }),
+      rec({ method: 'ln-outlier', family: 'selective', config: { n: 4 }, rank: 4, primary: 0.7, seed: 1 }),
+      rec({ method: 'ln-random', family: 'selective', config: { n: 4 }, rank: 4, primary: 0.4 }),
+      rec({ method: 'lora', rank: 8, primary: 0.6 }),
+      rec({ method: 'lora', rank: 64, config: { r: 64 }, primary: 0.65 }),
+      rec({ method: 'lora-complement', family: 'seed-idea', config: { from: 'r64-r8' }, rank: null, primary: 0.45,
+        analysis: { complement_energy: 0.3 } }),
+    ]);
+    expect(ln.lnCurve.map((p) => [p.method, p.n, p.mean, p.runs])).toEqual([['ln-outlier', 4, 0.6, 2], ['ln-random', 4, 0.4, 1]]);
+    expect(ln.lnCurve[0].mean).toBeCloseTo(0.6, 12);
+    expect(ln.complement).toHaveLength(1);
+    expect(ln.complement[0].lora8!.mean).toBe(0.6);
+    expect(ln.complement[0].lora64!.mean).toBe(0.65);
+    expect(ln.complement[0].complement[0].stats.mean).toBe(0.45);
+    expect(ln.analysis.complement.map((c) => [c.path, c.value])).toEqual([['complement_energy', 0.3]]);
+  });
+
+  it('passes analysis through: heatmaps, amplification, singular values, histograms', () => {
+    const a = aggregate([rec({
+      analysis: {
+        subspace_similarity: [{ module: 'blocks.0.attn.q', i: [1, 2], j: [1, 2, 3], phi: [[1, 0.5, 0.4], [0.5, 0.9, 0.3]] }],
+        modules: { 'blocks.0.attn.q': { singular_values: [3, 2, 1], amplification_factor: 6.5 } },
+        norms: [{ layer: 'blocks.0.ln1', counts: [1, 5, 2], edges: [0, 1, 2, 3], bimodality: 0.61 }],
+        ignored: 'text',
+      },
+    })]).analysis;
+    expect(a.heatmaps).toHaveLength(1);
+    expect(a.heatmaps[0]).toMatchObject({ path: 'subspace_similarity.blocks.0.attn.q.phi', rowLabels: ['1', '2'], colLabels: ['1', '2', '3'] });
+    expect(a.amplification.map((x) => [x.path, x.value])).toEqual([['modules.blocks.0.attn.q.amplification_factor', 6.5]]);
+    expect(a.singularValues[0].values).toEqual([3, 2, 1]);
+    expect(a.histograms[0]).toMatchObject({ path: 'norms.blocks.0.ln1', counts: [1, 5, 2], bimodality: 0.61 });
+    expect(a.raw).toHaveLength(1);
+  });
+
+  it('is deterministic regardless of input order', () => {
+    expect(toJson(aggregate([...records].reverse()))).toBe(toJson(agg));
+  });
+});
+
+describe('exports', () => {
+  const agg = aggregate([rec({ primary: 0.5 }), rec({ primary: 0.7, seed: 1 }), rec({ method: 'none', family: 'baseline', config: {}, rank: null, primary: 0.25, trainable: 0 })]);
+
+  it('writes the leaderboard as CSV with a header and one row per (method, task)', () => {
+    const lines = toCsv(agg, 'leaderboard').trim().split('\n');
+    expect(lines[0]).toBe('method,family,task,task_family,metric,mean,std,n,best_config,best_lr,trainable');
+    expect(lines).toHaveLength(3);
+    const lora = lines.find((l) => l.startsWith('lora,'))!.split(',');
+    expect(Number(lora[5])).toBeCloseTo(0.6, 12);
+    expect(Number(lora[6])).toBeCloseTo(Math.sqrt(0.02), 12);
+    expect(lora[7]).toBe('2');
+  });
+
+  it('rejects an unknown table with the valid names', () => {
+    expect(() => toCsv(agg, 'nope' as never)).toThrow(/Unknown CSV table "nope". Valid tables: leaderboard, configurations/);
+  });
+
+  it('aggregateDir + writeAggregated round-trip through files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'peft-agg-'));
+    try {
+      const r = rec({ primary: 0.9 });
+      await writeFile(join(dir, `${r.run_id}.json`), JSON.stringify(r));
+      await writeFile(join(dir, 'broken.json'), '{');
+      const fromDir = await aggregateDir(dir);
+      expect(fromDir.recordCount).toBe(1);
+      expect(fromDir.problems.map((p) => p.path)).toEqual([join(dir, 'broken.json')]);
+      const written = await writeAggregated(fromDir, join(dir, 'out'));
+      expect(written.map((p) => p.slice(dir.length + 5))).toEqual(['aggregated.json', 'leaderboard.csv', 'configurations.csv', 'runs.csv', 'pareto.csv', 'rank.csv', 'stability.csv']);
+      expect(JSON.parse(await readFile(written[0], 'utf8')).methodTask[0].best.mean).toBe(0.9);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
