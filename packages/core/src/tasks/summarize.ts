@@ -1,0 +1,147 @@
+// Synthetic dialogue summarisation: a 3-6 turn chat where friends settle an activity, a day, a time
+// and a place (with changes of plan and people who join or drop out) -> one sentence stating the
+// final who / what / when / where. Scored with ROUGE-1/2/L F1.
+import { z } from 'zod';
+import { checkAligned } from '../metrics/match.ts';
+import { meanRouge } from '../metrics/rouge.ts';
+import { parseKnobs, syntheticSplitKnobs } from './knobs.ts';
+import type { Rng } from './rng.ts';
+import { generateSplits } from './splits.ts';
+import type { Example, TaskDef } from './types.ts';
+
+export const summarizeKnobs = z
+  .strictObject({
+    ...syntheticSplitKnobs({ train: 2000, valid: 100, test: 200 }),
+    minTurns: z.number().int().min(3).max(8).default(3).describe('Fewest dialogue turns (3..8).'),
+    maxTurns: z.number().int().min(3).max(8).default(6).describe('Most dialogue turns (3..8).'),
+    speakers: z.number().int().min(2).max(3).default(3).describe('Most speakers in a dialogue (2 or 3).'),
+  })
+  .refine((k) => k.minTurns <= k.maxTurns, { message: 'minTurns must not exceed maxTurns', path: ['minTurns'] });
+export type SummarizeKnobs = z.infer<typeof summarizeKnobs>;
+
+const NAMES = ['Ann', 'Bob', 'Cara', 'Dan', 'Eve', 'Finn', 'Gus', 'Hana', 'Ivan', 'Jo', 'Kim', 'Lea', 'Nina', 'Omar'];
+// [how it is offered in chat, what the summary says they will do]
+const ACTIVITIES: [string, string][] = [
+  ['lunch', 'have lunch'],
+  ['dinner', 'have dinner'],
+  ['coffee', 'get coffee'],
+  ['a movie', 'see a movie'],
+  ['tennis', 'play tennis'],
+  ['a run', 'go for a run'],
+  ['chess', 'play chess'],
+  ['a study session', 'study together'],
+  ['the gym', 'work out'],
+  ['a swim', 'go swimming'],
+];
+const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+const TIMES = ['9am', '10am', '11am', 'noon', '1pm', '2pm', '3pm', '4pm', '5pm', '6pm', '7pm', '8pm'];
+const PLACES = ['the park', 'the library', 'Cafe Luna', 'the mall', 'the station', 'Rosa\'s', 'the beach', 'the club', 'the square', 'Mo\'s diner'];
+
+function listPeople(people: string[]): string {
+  return people.length <= 2 ? people.join(' and ') : `${people.slice(0, -1).join(', ')} and ${people.at(-1)}`;
+}
+
+interface Plan {
+  day: string;
+  time: string;
+  place: string;
+}
+
+export function makeSummarizeExample(knobs: SummarizeKnobs, rng: Rng): Omit<Example, 'id'> {
+  const speakerCount = rng.int(2, knobs.speakers);
+  const [host, guest, third] = rng.sample(NAMES, speakerCount);
+  const [offer, deed] = rng.pick(ACTIVITIES);
+  const turnTarget = rng.int(knobs.minTurns, knobs.maxTurns);
+  const plan: Plan = { day: rng.pick(DAYS), time: rng.pick(TIMES), place: rng.pick(PLACES) };
+  const turns: string[] = [];
+  const say = (who: string, text: string) => turns.push(`${who}: ${text}`);
+
+  say(host, rng.pick([`${offer} on ${plan.day}?`, `want to do ${offer} on ${plan.day}?`, `anyone up for ${offer} ${plan.day}?`]));
+  // Optional beats, each a fixed number of turns; the core is offer + details + agreement (3 turns).
+  let spare = turnTarget - 3;
+  if (spare >= 2 && rng.chance(0.6)) {
+    // A change of day: the summary must keep the final one.
+    const newDay = rng.pick(DAYS.filter((d) => d !== plan.day));
+    say(guest, rng.pick([`can't on ${plan.day}. ${newDay}?`, `${plan.day} is bad for me, how about ${newDay}?`]));
+    say(host, rng.pick([`${newDay} works.`, `ok, ${newDay} then.`]));
+    plan.day = newDay;
+    spare -= 2;
+  }
+  say(guest, rng.pick([`sure. ${plan.time} at ${plan.place}?`, `ok! ${plan.place} at ${plan.time}?`, `yes, meet at ${plan.place}, ${plan.time}?`]));
+  const joined = [host, guest];
+  if (third && spare >= 1) {
+    if (rng.chance(0.5)) {
+      say(third, rng.pick(['count me in!', 'can I join?', 'I\'ll come too.']));
+      joined.push(third);
+    } else {
+      say(third, rng.pick(['I can\'t make it, sorry.', 'not me, I\'m busy.', 'I\'ll skip this one.']));
+    }
+    spare -= 1;
+  }
+  if (spare >= 1 && rng.chance(0.7)) {
+    // A change of time: again only the last one counts.
+    const newTime = rng.pick(TIMES.filter((t) => t !== plan.time));
+    say(host, rng.pick([`make it ${newTime}?`, `can we do ${newTime} instead?`]));
+    plan.time = newTime;
+    spare -= 1;
+  }
+  // Fillers and the closing agreement come from someone other than the last speaker.
+  const nextSpeaker = () => rng.pick(joined.filter((p) => p !== turns.at(-1)!.split(':')[0]));
+  while (spare > 0) {
+    say(nextSpeaker(), rng.pick(['great', 'see you!', 'perfect', 'can\'t wait', ':)']));
+    spare -= 1;
+  }
+  say(nextSpeaker(), rng.pick(['sounds good!', 'deal.', 'see you there.', 'ok, done.']));
+
+  const summary = `${listPeople(joined)} will ${deed} at ${plan.place} on ${plan.day} at ${plan.time}.`;
+  return {
+    prompt: `Dialogue:\n${turns.join('\n')}\nSummary:`,
+    target: ` ${summary}`,
+    meta: { references: [summary] },
+  };
+}
+
+/** References of an example: meta.references when present (multi-reference sets), else the target. */
+export function referencesOf(example: Example): string[] {
+  const refs = example.meta?.references;
+  if (Array.isArray(refs) && refs.length > 0 && refs.every((r) => typeof r === 'string')) return refs as string[];
+  return [example.target];
+}
+
+export async function scoreRouge(predictions: string[], examples: Example[]): Promise<Record<string, number>> {
+  checkAligned(predictions, examples);
+  const scores = meanRouge(predictions, examples.map(referencesOf));
+  return { rouge1: scores.rouge1, rouge2: scores.rouge2, rougeL: scores.rougeL };
+}
+
+export const ROUGE_METRICS = [
+  { name: 'rouge1', direction: 'higher', description: 'ROUGE-1 F1 (unigram overlap), mean over examples; max over references.' },
+  { name: 'rouge2', direction: 'higher', description: 'ROUGE-2 F1 (bigram overlap), mean over examples; max over references.' },
+  {
+    name: 'rougeL',
+    direction: 'higher',
+    description: 'ROUGE-L F1 (longest common subsequence, sentence level), mean over examples; max over references.',
+  },
+] as const;
+
+export const summarizeTask: TaskDef<SummarizeKnobs> = {
+  id: 'summarize',
+  title: 'Dialogue summarisation (synthetic)',
+  tier: 'synthetic',
+  family: 'simple',
+  description:
+    'A 3-6 turn chat between two or three friends settling an activity, day, time and place, with changes ' +
+    'of plan and people joining or dropping out; the model writes the one-sentence summary of the final plan. ' +
+    'Primary metric ROUGE-L: it rewards the facts in order, and is less saturated by shared words than ' +
+    'ROUGE-1 and less sparse than ROUGE-2 for small models.',
+  promptTemplate: 'Dialogue:\n{speaker}: {text}\n...\nSummary: {who} will {what} at {where} on {day} at {time}.',
+  knobs: summarizeKnobs,
+  metrics: ROUGE_METRICS.map((m) => ({ ...m })),
+  primaryMetric: 'rougeL',
+  scoring: { kind: 'generate', maxNewTokens: 48, stop: '\n' },
+  async load({ seed, knobs }) {
+    const k = parseKnobs('summarize', summarizeKnobs, knobs);
+    return generateSplits('summarize', k, seed, (rng) => makeSummarizeExample(k, rng));
+  },
+  score: scoreRouge,
+};
