@@ -19,7 +19,6 @@ export function sampleSpec(): RunSpec {
       grad_clip: 1,
       max_seq_len: 64,
       eval_every: 0,
-      eval_examples: 16,
     },
     code_version: '0123456789abcdef',
   };

@@ -21,7 +21,6 @@ const trainingOverrides = z
     grad_clip: z.number().positive().nullable(),
     max_seq_len: z.number().int().positive(),
     eval_every: z.number().int().nonnegative(),
-    eval_examples: z.number().int().positive().nullable(),
   })
   .partial()
   .strict();

@@ -17,8 +17,6 @@ export interface TrainingSettings {
   max_seq_len: number;
   /** Validation every this many steps (0 = only at the end). */
   eval_every: number;
-  /** Examples per split used for validation / test scoring (null = the task's full split). */
-  eval_examples: number | null;
 }
 
 export interface RunSpec {

@@ -1,0 +1,135 @@
+// The bench command line: `pnpm bench --method lora --rank 64`, grids, throughput, aggregation.
+// Every input is checked before anything trains; bad input is one paragraph on stderr, exit 2,
+// and no record written.
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
+import { reportError } from './cli/errors.ts';
+
+const EXAMPLES = `
+Examples:
+  pnpm bench --method lora --rank 64                 every synthetic task, seed 0, default model
+  pnpm bench --method lora --rank 8 --task sql,math --seeds 3
+  pnpm bench --method dora --rank 16 --set lora_alpha=32 --set target_modules=q,k,v,o
+  pnpm bench --method ln-outlier --rank 64 --lr 5e-3 --steps 300
+  pnpm bench --method full --model tiny-random --steps 20 --out /tmp/results
+  pnpm bench --list --json                           tasks, methods (with hyperparameters), models
+  pnpm bench --grid leaderboard --dry-run            run count, finished runs, wall-time estimate
+  pnpm bench --grid leaderboard --workers 2          run (or resume) the leaderboard grid
+  pnpm bench throughput --d 256 --L 4 --H 4 --T 128 --B 16 --V 512 --mode lora --r 8 --json
+  pnpm bench aggregate --results results --out site/src/data`;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('pnpm bench')
+    .description('PEFT Bench: fine-tune with a PEFT method on the benchmark tasks and write scored run records.')
+    .enablePositionalOptions()
+    .option('--method <id>', 'method to run (see --list)')
+    .option('--rank <n>', 'the value of the method\'s rank-like hyperparameter (r, n, bottleneck)')
+    .option('--task <ids>', 'comma-separated task ids (default: every synthetic task)')
+    .option('--seeds <n|list>', 'a count (3 = seeds 0,1,2) or a list (0,4,7)', '1')
+    .option('--lr <x>', 'learning rate (default: per model and method, see run/defaults.ts)')
+    .option('--steps <n>', 'training steps')
+    .option('--batch <n>', 'batch size (sequences per optimizer step)')
+    .option('--micro-batch <n>', 'micro-batch size (gradient accumulation); must divide --batch')
+    .option('--model <id|dir>', 'model id (see --list) or a checkpoint directory', 'default')
+    .option('--data-dir <dir>', 'directory with the real-tier datasets (default: PEFT_BENCH_DATA_DIR)')
+    .option('--set <key=value>', 'a method hyperparameter (repeatable)', collect, [])
+    .option('--knob <key=value>', 'a task knob for every selected task (repeatable), e.g. --knob test=50', collect, [])
+    .option('--out <dir>', 'results directory', 'results')
+    .option('--backend <name>', 'compute backend (default: the fastest available)')
+    .option('--threads <n>', 'BLAS threads per process (default: all cores for one run, 1 per grid worker)')
+    .option('--json', 'machine-readable output: one JSON line per run, then a summary line')
+    .option('--list', 'list tasks, methods and models (with --json: everything, machine-readable)')
+    .option('--force', 'run again even when a valid record for the same run id exists')
+    .option('--smoke', 'a seconds-long run of one task to check a method end to end')
+    .option('--keep-adapters <dir>', 'save each trained adapter to <dir>/<run_id>/ (for slice scoring)')
+    .option('--grid <name|file>', 'run a grid (packages/bench/grids/<name>.yaml or a YAML file)')
+    .option('--workers <n>', 'grid worker processes (default: one per core)')
+    .option('--dry-run', 'with --grid: print the run count, finished runs and a wall-time estimate, run nothing')
+    .option('--per-run-seconds <s>', 'with --dry-run: seconds per run to assume when no runs were measured yet')
+    .option('--retry-failed', 'with --grid: run again the runs recorded as failed')
+    .option('--shard <i/n>', 'with --grid: run only shard i of n')
+    .option('--plan', 'with --grid and --shards: print the CI matrix of shards that have unfinished runs')
+    .option('--shards <n>', 'with --plan: number of shards')
+    .addHelpText('after', EXAMPLES)
+    .action(async (options) => {
+      const { mainCommand } = await import('./cli/main.ts');
+      process.exitCode = await mainCommand(options);
+    });
+
+  program
+    .command('throughput')
+    .description('measure training tokens/s of a GPT-2-style model (one JSON line with --json)')
+    .option('--d <n>', 'hidden width', '256')
+    .option('--L <n>', 'layers', '4')
+    .option('--H <n>', 'heads', '4')
+    .option('--T <n>', 'sequence length', '128')
+    .option('--B <n>', 'batch size', '16')
+    .option('--V <n>', 'vocabulary size', '512')
+    .addOption(new Option('--mode <mode>', 'full fine-tuning or LoRA').choices(['full', 'lora']).default('full'))
+    .option('--r <n>', 'LoRA rank', '8')
+    .option('--targets <list>', 'LoRA target modules', 'q,v')
+    .option('--steps <n>', 'timed steps', '5')
+    .option('--warmup <n>', 'untimed warm-up steps', '2')
+    .option('--threads <n>', 'BLAS threads')
+    .option('--backend <name>', 'compute backend')
+    .option('--json', 'one JSON line')
+    .action(async (options) => {
+      const { throughputCommand } = await import('./cli/throughput.ts');
+      process.exitCode = await throughputCommand(options);
+    });
+
+  program
+    .command('aggregate')
+    .description('aggregate the run records into JSON and CSV tables for the site')
+    .option('--results <dir>', 'results directory', 'results')
+    .option('--out <dir>', 'output directory', path.join('results', 'aggregate'))
+    .option('--json', 'print the summary as JSON')
+    .action(async (options) => {
+      const { aggregateCommand } = await import('./cli/aggregate.ts');
+      process.exitCode = await aggregateCommand(options);
+    });
+
+  program
+    .command('import')
+    .description('validate run records from a directory and add them to the results directory')
+    .argument('<dir>', 'directory with run records (e.g. downloaded CI artifacts)')
+    .option('--out <dir>', 'results directory', 'results')
+    .action(async (dir, options) => {
+      const { importCommand } = await import('./cli/import.ts');
+      process.exitCode = await importCommand(dir, options);
+    });
+
+  program
+    .command('slice')
+    .description('score singular components i..j of a trained low-rank adapter (post hoc)')
+    .requiredOption('--adapter <dir>', 'an adapter saved with --keep-adapters (<dir>/<run_id>/)')
+    .requiredOption('--from <i>', 'first singular component (1-based)')
+    .requiredOption('--to <j>', 'last singular component (inclusive)')
+    .option('--complement-of <dir>', 'instead of i..j: the part orthogonal to this (smaller-rank) adapter\'s subspace')
+    .option('--results <dir>', 'results directory holding the adapter\'s run record', 'results')
+    .option('--out <dir>', 'where to write the slice\'s record', 'results')
+    .option('--backend <name>', 'compute backend')
+    .option('--threads <n>', 'BLAS threads')
+    .option('--data-dir <dir>', 'data directory for real-tier tasks')
+    .option('--json', 'machine-readable output')
+    .action(async (options) => {
+      const { sliceCommand } = await import('./cli/slice.ts');
+      process.exitCode = await sliceCommand(options);
+    });
+  return program;
+}
+
+const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname);
+if (isMain) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      process.exitCode = reportError(error);
+    });
+}

@@ -1,0 +1,181 @@
+// `pnpm bench --grid <name|file>`: expand, skip finished runs, run the rest on a worker pool.
+// Interrupted grids (Ctrl-C, kill -9) resume with the same command: finished records are valid
+// files named by run id, anything else is redone.
+import { existsSync } from 'node:fs';
+import { readRecords } from '../record/read.ts';
+import { hasFinished, removeStaleTempFiles } from '../record/store.ts';
+import { runPool, type JobResult, type PoolJob } from '../grid/pool.ts';
+import { estimateGrid, estimateRunSeconds, formatDuration, timingOf, type Timing } from '../grid/estimate.ts';
+import type { ResolvedRun } from '../run/resolve.ts';
+import { InputError } from '../run/resolve.ts';
+import { formatNumber } from './output.ts';
+
+export interface GridCommandOptions {
+  gridName: string;
+  outDir: string;
+  workers: number;
+  threads: number;
+  backend: string | undefined;
+  dataDir: string | undefined;
+  adapterDir: string | null;
+  json: boolean;
+  dryRun: boolean;
+  retryFailed: boolean;
+  /** `i/n`: run only the runs of shard i (1-based) of n. */
+  shard: { index: number; count: number } | null;
+  /** Print the CI matrix of shards that still have unfinished runs, and exit. */
+  plan: { shards: number } | null;
+  /** Seconds per run to assume when no record has been measured yet. */
+  perRunSeconds: number | null;
+}
+
+export function parseShard(text: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = match ? Number(match[1]) : NaN;
+  const count = match ? Number(match[2]) : NaN;
+  if (!match || count < 1 || index < 1 || index > count) {
+    throw new InputError(`Invalid --shard "${text}": expected i/n with 1 <= i <= n, e.g. 3/8.`);
+  }
+  return { index, count };
+}
+
+/** Stable shard of a run: from its id, so the plan and every shard job agree without talking. */
+export function shardOf(runId: string, count: number): number {
+  return (parseInt(runId.slice(0, 8), 16) % count) + 1;
+}
+
+export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptions): Promise<number> {
+  const say = (text: string) => {
+    if (!options.json) process.stderr.write(`${text}\n`);
+  };
+  const emit = (value: Record<string, unknown>) => {
+    if (options.json) process.stdout.write(`${JSON.stringify(value)}\n`);
+  };
+  removeStaleTempFiles(options.outDir);
+  const finished = runs.filter((run) => hasFinished(options.outDir, run.runId, { retryFailed: options.retryFailed }));
+  const finishedIds = new Set(finished.map((run) => run.runId));
+  let todo = runs.filter((run) => !finishedIds.has(run.runId));
+
+  if (options.plan) {
+    const shards = new Set(todo.map((run) => shardOf(run.runId, options.plan!.shards)));
+    const include = [...shards].sort((a, b) => a - b).map((i) => ({ shard: `${i}/${options.plan!.shards}` }));
+    process.stdout.write(`${JSON.stringify({ include })}\n`);
+    return 0;
+  }
+  if (options.shard) todo = todo.filter((run) => shardOf(run.runId, options.shard!.count) === options.shard!.index);
+
+  const measured = existsSync(options.outDir)
+    ? (await readRecords(options.outDir)).records.map(timingOf).filter((t): t is Timing => t !== null)
+    : [];
+  const estimate = estimateFor(todo, measured, options);
+  const perExperiment = new Map<string, { total: number; finished: number }>();
+  for (const run of runs) {
+    const entry = perExperiment.get(run.experiment) ?? { total: 0, finished: 0 };
+    entry.total += 1;
+    if (finishedIds.has(run.runId)) entry.finished += 1;
+    perExperiment.set(run.experiment, entry);
+  }
+  say(
+    `grid ${options.gridName}: ${runs.length} runs, ${finished.length} already finished, ${todo.length} to run` +
+      `${options.shard ? ` in shard ${options.shard.index}/${options.shard.count}` : ''} on ${options.workers} worker(s) x ${options.threads} thread(s)` +
+      `; estimated wall time ${estimate ? formatDuration(estimate.wall) : 'unknown (no measured runs yet; pass --per-run-seconds)'}` +
+      `${estimate?.basis ? ` (${estimate.basis})` : ''}`,
+  );
+  for (const [name, entry] of perExperiment) say(`  ${name}: ${entry.total} runs, ${entry.finished} finished`);
+  emit({
+    event: 'plan',
+    grid: options.gridName,
+    runs: runs.length,
+    finished: finished.length,
+    todo: todo.length,
+    workers: options.workers,
+    estimated_wall_seconds: estimate?.wall ?? null,
+    estimated_cpu_seconds: estimate?.total ?? null,
+    experiments: Object.fromEntries(perExperiment),
+  });
+  if (options.dryRun || todo.length === 0) return 0;
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    say('\ninterrupted: stopping the workers; finished runs are kept, the runs in flight will be redone next time (Ctrl-C again to quit at once)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  const started = Date.now();
+  let completed = 0;
+  let remainingEstimate = estimate?.total ?? null;
+  const jobs: PoolJob[] = todo.map((run) => ({ runId: run.runId, spec: run.spec, meta: run.meta, label: run.label }));
+  const keep = new Set(todo.filter((run) => run.keepAdapters).map((run) => run.runId));
+  const summary = await runPool(jobs, {
+    workers: options.workers,
+    worker: {
+      outDir: options.outDir,
+      backend: options.backend,
+      threads: options.threads,
+      dataDir: options.dataDir,
+      adapterDir: keep.size > 0 ? options.adapterDir : null,
+    },
+    signal: controller.signal,
+    events: {
+      onStart(job, pid) {
+        emit({ event: 'start', run_id: job.runId, label: job.label, worker_pid: pid });
+      },
+      onFinish(result: JobResult) {
+        completed += 1;
+        const run = todo.find((r) => r.runId === result.job.runId)!;
+        if (remainingEstimate !== null) remainingEstimate = Math.max(0, remainingEstimate - (estimateRunSeconds(run, measured) ?? 0));
+        const elapsed = (Date.now() - started) / 1000;
+        // After a few runs the pool's own pace is the better guide.
+        const eta = completed >= options.workers ? (elapsed / completed) * (todo.length - completed) : remainingEstimate === null ? NaN : remainingEstimate / options.workers;
+        const score = result.status === 'ok' ? formatNumber(result.primary) : `${result.status}: ${firstLine(result.reason)}`;
+        say(`[${completed}/${todo.length}] ${result.job.label}: ${score} (${result.seconds.toFixed(0)} s) ETA ${formatDuration(eta)}`);
+        emit({ event: 'finish', run_id: result.job.runId, status: result.status, reason: result.reason, primary: result.primary, path: result.path, seconds: result.seconds });
+      },
+      onCrash(job, description, retrying) {
+        say(`  ${job.label}: ${description}; ${retrying ? 'retrying it' : 'recording it as failed'}`);
+        emit({ event: 'crash', run_id: job.runId, description, retrying });
+      },
+    },
+  });
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigint);
+  const failed = summary.results.filter((r) => r.status === 'failed').length;
+  const diverged = summary.results.filter((r) => r.status === 'diverged').length;
+  say(
+    `${summary.interrupted ? 'stopped' : 'done'}: ${summary.results.length} runs finished (${failed} failed, ${diverged} diverged) in ${formatDuration((Date.now() - started) / 1000)}` +
+      `${summary.interrupted ? `; ${summary.unfinished.length} not finished: run the same command again to resume` : ''}`,
+  );
+  emit({ event: 'summary', finished: summary.results.length, failed, diverged, interrupted: summary.interrupted, unfinished: summary.unfinished.length });
+  if (summary.interrupted) return 130;
+  return failed > 0 ? 1 : 0;
+}
+
+function firstLine(text: string | null): string {
+  return (text ?? '').split('\n')[0]!.slice(0, 160);
+}
+
+function estimateFor(
+  runs: ResolvedRun[],
+  timings: Timing[],
+  options: GridCommandOptions,
+): { wall: number; total: number; basis: string } | null {
+  const workers = Math.max(1, options.workers);
+  const measured = estimateGrid(runs, timings, workers);
+  if (measured) {
+    return {
+      wall: measured.wallSeconds,
+      total: measured.totalSeconds,
+      basis: `from ${timings.length} measured runs in ${options.outDir}${measured.unmeasured ? `, ${measured.unmeasured} runs without a close match` : ''}`,
+    };
+  }
+  if (options.perRunSeconds !== null) {
+    const total = options.perRunSeconds * runs.length;
+    return { wall: total / Math.min(workers, Math.max(1, runs.length)), total, basis: `assuming ${options.perRunSeconds} s per run` };
+  }
+  return null;
+}

@@ -1,0 +1,175 @@
+// The root command's action: --list, --grid, or single runs. Everything is resolved and checked
+// first; only then does anything train.
+import * as path from 'node:path';
+import { expandGrid, findGridFile, loadGrid } from '../grid/grid.ts';
+import { codeVersion } from '../run/code-version.ts';
+import { SMOKE_OVERRIDES, SMOKE_TASK_KNOBS } from '../run/defaults.ts';
+import { loadCatalog, backendChoices } from '../run/registries.ts';
+import { findMethod, findTask, InputError, resolveRequests } from '../run/resolve.ts';
+import type { TrainingSettings } from '../run/spec.ts';
+import { defaultWorkers, reportError } from './errors.ts';
+import { gridCommand, parseShard } from './grid-command.ts';
+import { listCommand } from './list.ts';
+import { checkDataDir, runCommand, singleRequests } from './run-command.ts';
+import { parseIdList, parsePositiveInt, parsePositiveNumber, parseSeeds, parseSets } from './values.ts';
+
+export interface MainOptions {
+  method?: string;
+  rank?: string;
+  task?: string;
+  seeds: string;
+  lr?: string;
+  steps?: string;
+  batch?: string;
+  microBatch?: string;
+  model: string;
+  dataDir?: string;
+  set: string[];
+  knob: string[];
+  out: string;
+  backend?: string;
+  threads?: string;
+  json?: boolean;
+  list?: boolean;
+  force?: boolean;
+  smoke?: boolean;
+  keepAdapters?: string;
+  grid?: string;
+  workers?: string;
+  dryRun?: boolean;
+  perRunSeconds?: string;
+  retryFailed?: boolean;
+  shard?: string;
+  plan?: boolean;
+  shards?: string;
+}
+
+export async function mainCommand(options: MainOptions): Promise<number> {
+  try {
+    return await main(options);
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+function checkBackend(name: string | undefined): void {
+  if (name === undefined) return;
+  const choices = backendChoices();
+  if (!choices.includes(name)) {
+    throw new InputError(`Unknown backend "${name}". Valid backends: ${choices.join(', ')} (default: the fastest one available here).`);
+  }
+}
+
+function trainingOverrides(options: MainOptions): Partial<TrainingSettings> {
+  const out: Partial<TrainingSettings> = {};
+  if (options.steps !== undefined) out.steps = parsePositiveInt('--steps', options.steps, { allowZero: true });
+  if (options.batch !== undefined) out.batch_size = parsePositiveInt('--batch', options.batch);
+  if (options.microBatch !== undefined) out.micro_batch_size = parsePositiveInt('--micro-batch', options.microBatch);
+  if (out.batch_size !== undefined && out.micro_batch_size === undefined) out.micro_batch_size = out.batch_size;
+  return out;
+}
+
+async function main(options: MainOptions): Promise<number> {
+  checkBackend(options.backend);
+  const catalog = await loadCatalog();
+  if (options.list) return listCommand(catalog, { json: options.json === true });
+
+  const threads = options.threads !== undefined ? parsePositiveInt('--threads', options.threads) : null;
+  if (options.dataDir !== undefined) {
+    const problem = checkDataDir(options.dataDir);
+    if (problem) throw new InputError(`${problem}. Give a readable directory holding the real-tier datasets (see the datasets' MANIFEST.md).`);
+  }
+  const dataDir = options.dataDir ?? process.env.PEFT_BENCH_DATA_DIR;
+  const outDir = path.resolve(options.out);
+  const adapterDir = options.keepAdapters ? path.resolve(options.keepAdapters) : null;
+  const version = codeVersion();
+
+  if (options.grid !== undefined) {
+    for (const flag of ['method', 'rank', 'task', 'lr', 'steps'] as const) {
+      if (options[flag] !== undefined) throw new InputError(`--${flag} does not apply to --grid: the grid file sets it (edit the grid, or run without --grid).`);
+    }
+    let gridFile: string;
+    try {
+      gridFile = findGridFile(options.grid);
+    } catch (error) {
+      throw new InputError((error as Error).message);
+    }
+    let grid;
+    try {
+      grid = loadGrid(gridFile);
+    } catch (error) {
+      throw new InputError((error as Error).message);
+    }
+    const methods = catalog.methods().map((method) => ({ id: method.id, takesRank: method.rankField !== null }));
+    let requests;
+    try {
+      requests = expandGrid(grid, methods);
+    } catch (error) {
+      throw new InputError((error as Error).message);
+    }
+    const runs = resolveRequests(requests, catalog, { codeVersion: version, defaultModel: options.model });
+    const workers = options.workers !== undefined ? parsePositiveInt('--workers', options.workers) : defaultWorkers();
+    if (options.plan && options.shards === undefined) throw new InputError('--plan needs --shards <n> (the number of CI shards).');
+    return gridCommand(runs, {
+      gridName: grid.name,
+      outDir,
+      workers,
+      threads: threads ?? 1,
+      backend: options.backend,
+      dataDir,
+      adapterDir: adapterDir ?? path.join(path.dirname(outDir), '.adapters'),
+      json: options.json === true,
+      dryRun: options.dryRun === true,
+      retryFailed: options.retryFailed === true,
+      shard: options.shard !== undefined ? parseShard(options.shard) : null,
+      plan: options.plan ? { shards: parsePositiveInt('--shards', options.shards!) } : null,
+      perRunSeconds: options.perRunSeconds !== undefined ? parsePositiveNumber('--per-run-seconds', options.perRunSeconds) : null,
+    });
+  }
+
+  if (options.method === undefined) {
+    throw new InputError(
+      `Missing --method. Valid methods: ${catalog.methods().map((method) => method.id).join(', ')}. Example: pnpm bench --method lora --rank 64 (see --help).`,
+    );
+  }
+  const method = findMethod(catalog, options.method);
+  const rank = options.rank !== undefined ? parsePositiveInt('--rank', options.rank) : null;
+  const tasks = options.task !== undefined
+    ? parseIdList('--task', options.task)
+    : catalog.tasks().filter((task) => task.tier === 'synthetic').map((task) => task.id);
+  for (const id of tasks) findTask(catalog, id);
+  const smokeTasks = options.smoke ? tasks.slice(0, 1) : tasks;
+  const knobs = parseSets(options.knob);
+  const requests = singleRequests({
+    method: method.id,
+    rank,
+    tasks: smokeTasks,
+    seeds: options.smoke ? [0] : parseSeeds(options.seeds),
+    lr: options.lr !== undefined ? parsePositiveNumber('--lr', options.lr) : null,
+    set: parseSets(options.set),
+    training: { ...(options.smoke ? SMOKE_OVERRIDES : {}), ...trainingOverrides(options) },
+    taskConfig: { ...(options.smoke ? SMOKE_TASK_KNOBS : {}), ...numericKnobs(knobs) },
+    model: options.model,
+    keepAdapters: adapterDir !== null,
+  });
+  const runs = resolveRequests(requests, catalog, { codeVersion: version, defaultModel: options.model });
+  return runCommand(runs, {
+    outDir,
+    backend: options.backend,
+    threads: threads ?? defaultWorkers(),
+    dataDir,
+    adapterDir,
+    json: options.json === true,
+    force: options.force === true,
+  });
+}
+
+/** Task knobs are numbers in every task; `--knob test=50` gives 50, not "50". */
+function numericKnobs(knobs: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(knobs)) {
+    const number = Number(value);
+    out[key] = value.trim() !== '' && Number.isFinite(number) ? number : value === 'true' ? true : value === 'false' ? false : value;
+  }
+  return out;
+}

@@ -1,0 +1,135 @@
+// `pnpm bench --method lora --rank 64`: resolve and check every run first, then run them one by
+// one in this process with a progress bar each, then print a summary table and the record paths.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunRequest } from '../grid/grid.ts';
+import { readFinished, removeStaleTempFiles } from '../record/store.ts';
+import type { RunRecord } from '../record/schema.ts';
+import { executeRun } from '../run/execute.ts';
+import type { ResolvedRun } from '../run/resolve.ts';
+import { formatCount, formatNumber, RunBar, table } from './output.ts';
+
+export interface RunCommandOptions {
+  outDir: string;
+  backend: string | undefined;
+  threads: number;
+  dataDir: string | undefined;
+  adapterDir: string | null;
+  json: boolean;
+  force: boolean;
+}
+
+export function singleRequests(input: {
+  method: string;
+  rank: number | null;
+  tasks: string[];
+  seeds: number[];
+  lr: number | null;
+  set: Record<string, unknown>;
+  training: RunRequest['training'];
+  taskConfig: Record<string, unknown>;
+  model: string | null;
+  keepAdapters: boolean;
+}): RunRequest[] {
+  const requests: RunRequest[] = [];
+  for (const task of input.tasks) {
+    for (const seed of input.seeds) {
+      requests.push({
+        experiment: 'cli',
+        method: input.method,
+        rank: input.rank,
+        task,
+        seed,
+        lr: input.lr,
+        set: input.set,
+        training: input.training,
+        taskConfig: input.taskConfig,
+        model: input.model,
+        keepAdapters: input.keepAdapters,
+      });
+    }
+  }
+  return requests;
+}
+
+export async function runCommand(runs: ResolvedRun[], options: RunCommandOptions): Promise<number> {
+  removeStaleTempFiles(options.outDir);
+  const done: { run: ResolvedRun; record: RunRecord; path: string; reused: boolean }[] = [];
+  for (const [index, run] of runs.entries()) {
+    const prefix = `[${index + 1}/${runs.length}] ${run.label}`;
+    const existing = options.force ? null : readFinished(options.outDir, run.runId);
+    if (existing) {
+      const file = path.join(options.outDir, `${run.runId}.json`);
+      if (!options.json) process.stderr.write(`${prefix}: already finished (${file}); --force runs it again\n`);
+      done.push({ run, record: existing, path: file, reused: true });
+      if (options.json) process.stdout.write(`${JSON.stringify({ event: 'run', reused: true, path: file, record: existing })}\n`);
+      continue;
+    }
+    if (!options.json) process.stderr.write(`${prefix} (run ${run.runId})\n`);
+    const bar = new RunBar(`${run.spec.task.id} s${run.spec.seed}`, options.json);
+    try {
+      const outcome = await executeRun(
+        run.spec,
+        run.runId,
+        { ...options, adapterDir: run.keepAdapters ? options.adapterDir : null },
+        {
+          meta: run.meta,
+          onBackend: (backend) => {
+            if (!options.json) process.stderr.write(`  backend: ${backend}\n`);
+          },
+          onProgress: (progress) => bar.update(progress),
+        },
+      );
+      bar.stop();
+      done.push({ run, record: outcome.record, path: outcome.path, reused: false });
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify({ event: 'run', reused: false, path: outcome.path, record: outcome.record })}\n`);
+      } else {
+        const status = outcome.record.status === 'ok' ? '' : ` (${outcome.record.status}: ${outcome.record.reason})`;
+        process.stderr.write(`  ${outcome.record.task.primary_metric} ${formatNumber(outcome.record.metrics.primary)}${status}\n`);
+      }
+    } finally {
+      bar.stop();
+    }
+  }
+  const summary = done.map(({ record, path: file, reused }) => ({
+    run_id: record.run_id,
+    task: record.task.id,
+    seed: record.seed,
+    status: record.status,
+    reason: record.reason,
+    metric: record.task.primary_metric,
+    score: record.metrics.primary,
+    trainable_params: record.params.trainable,
+    seconds: record.cost.train_seconds + record.cost.eval_seconds,
+    path: file,
+    reused,
+  }));
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ event: 'summary', runs: summary })}\n`);
+  } else {
+    const rows = summary.map((row) => [
+      row.task,
+      String(row.seed),
+      row.metric,
+      row.status === 'ok' ? formatNumber(row.score) : `${row.status}`,
+      formatCount(row.trainable_params),
+      `${row.seconds.toFixed(1)} s`,
+    ]);
+    process.stdout.write(`\n${table(['task', 'seed', 'metric', 'score', 'trainable', 'time'], rows)}\n\nRecords:\n`);
+    for (const row of summary) process.stdout.write(`  ${row.path}${row.reused ? ' (already there)' : ''}\n`);
+  }
+  return done.some(({ record }) => record.status === 'failed') ? 1 : 0;
+}
+
+/** The --data-dir check: it must be a readable directory. */
+export function checkDataDir(dir: string): string | null {
+  try {
+    const stat = fs.statSync(dir);
+    if (!stat.isDirectory()) return `--data-dir ${dir} is not a directory`;
+    fs.accessSync(dir, fs.constants.R_OK | fs.constants.X_OK);
+    return null;
+  } catch (error) {
+    return `--data-dir ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  }
+}

@@ -1,0 +1,57 @@
+// Parsing of CLI flag values, each with a message that says what was wrong and what is valid.
+import { InputError } from '../run/resolve.ts';
+
+/** `--seeds 3` -> [0, 1, 2]; `--seeds 0,4,7` -> [0, 4, 7]. */
+export function parseSeeds(text: string): number[] {
+  const parts = text.split(',').map((part) => part.trim()).filter(Boolean);
+  if (parts.length === 0 || parts.some((part) => !/^\d+$/.test(part))) {
+    throw new InputError(`Invalid --seeds "${text}": give a count (e.g. 3 for seeds 0,1,2) or a comma-separated list of non-negative integers (e.g. 0,4,7).`);
+  }
+  const numbers = parts.map(Number);
+  if (parts.length === 1) {
+    if (numbers[0] === 0) throw new InputError('Invalid --seeds 0: the count must be at least 1.');
+    return Array.from({ length: numbers[0]! }, (_, i) => i);
+  }
+  if (new Set(numbers).size !== numbers.length) throw new InputError(`Invalid --seeds "${text}": a seed is listed twice.`);
+  return numbers;
+}
+
+export function parsePositiveInt(flag: string, text: string, { allowZero = false } = {}): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
+    throw new InputError(`Invalid ${flag} "${text}": expected a ${allowZero ? 'non-negative' : 'positive'} integer.`);
+  }
+  return value;
+}
+
+export function parsePositiveNumber(flag: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new InputError(`Invalid ${flag} "${text}": expected a positive number (e.g. 1e-3 or 0.0005).`);
+  }
+  return value;
+}
+
+/** A comma-separated list of ids (`--task sql,nli`). */
+export function parseIdList(flag: string, text: string): string[] {
+  const ids = text.split(',').map((part) => part.trim()).filter(Boolean);
+  if (ids.length === 0) throw new InputError(`Invalid ${flag} "${text}": expected one or more comma-separated ids.`);
+  return ids;
+}
+
+/**
+ * Collects repeated `--set key=value` flags. Values stay strings: the method registry coerces
+ * each by its field's type (numbers, true/false, comma-separated or JSON lists).
+ */
+export function parseSets(entries: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of entries) {
+    const match = /^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$/s.exec(entry);
+    if (!match || match[2] === '') {
+      throw new InputError(`Invalid --set "${entry}": expected key=value with a hyperparameter name and a value, e.g. --set lora_alpha=16 or --set target_modules=q,v.`);
+    }
+    if (match[1]! in out) throw new InputError(`Invalid --set: "${match[1]}" is set twice.`);
+    out[match[1]!] = match[2]!;
+  }
+  return out;
+}

@@ -1,0 +1,21 @@
+// Messages between the grid's pool (parent) and its worker processes.
+import type { RunSpec } from '../run/spec.ts';
+import type { RunProgress } from '../run/progress.ts';
+
+export interface WorkerOptions {
+  outDir: string;
+  backend: string | undefined;
+  threads: number;
+  dataDir: string | undefined;
+  /** Where to keep trained adapters (`<dir>/<run_id>/`), or null to discard them. */
+  adapterDir: string | null;
+}
+
+export type ToWorker = { type: 'run'; runId: string; spec: RunSpec; options: WorkerOptions } | { type: 'exit' };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'started'; runId: string; backend: string }
+  | { type: 'progress'; runId: string; progress: RunProgress }
+  | { type: 'finished'; runId: string; status: 'ok' | 'diverged' | 'failed'; reason: string | null; path: string; primary: number | null; seconds: number }
+  | { type: 'error'; runId: string; message: string };

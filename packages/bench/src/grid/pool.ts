@@ -1,0 +1,187 @@
+// A pool of worker processes, one per core by default, each running one run at a time with one
+// BLAS thread. Workers write their own records (atomically), so a crash of the parent loses at
+// most the runs in flight. A worker that dies mid-run (OOM, kill -9) is replaced and its run
+// retried once; after that the run is recorded as failed and the grid goes on.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { RunMeta } from '../run/meta.ts';
+import type { RunProgress } from '../run/progress.ts';
+import type { RunSpec } from '../run/spec.ts';
+import { writeFailedRecord } from '../run/record-builder.ts';
+import type { FromWorker, ToWorker, WorkerOptions } from './messages.ts';
+
+const WORKER_FILE = fileURLToPath(new URL('./worker.ts', import.meta.url));
+
+export interface PoolJob {
+  runId: string;
+  spec: RunSpec;
+  meta: RunMeta;
+  label: string;
+}
+
+export interface JobResult {
+  job: PoolJob;
+  status: 'ok' | 'diverged' | 'failed';
+  reason: string | null;
+  path: string;
+  primary: number | null;
+  seconds: number;
+}
+
+export interface PoolEvents {
+  onStart?(job: PoolJob, workerPid: number): void;
+  onProgress?(job: PoolJob, progress: RunProgress): void;
+  onFinish?(result: JobResult): void;
+  /** A worker died while running `job`; `retrying` tells whether the run goes back in the queue. */
+  onCrash?(job: PoolJob, description: string, retrying: boolean): void;
+}
+
+export interface PoolOptions {
+  workers: number;
+  worker: WorkerOptions;
+  events?: PoolEvents;
+  /** Aborting stops the pool: workers are killed, runs in flight are left unfinished (no record). */
+  signal?: AbortSignal;
+  /** How many times a run whose worker died is retried before it is recorded as failed. */
+  crashRetries?: number;
+}
+
+export interface PoolSummary {
+  results: JobResult[];
+  /** Runs not finished because the pool was stopped. */
+  unfinished: PoolJob[];
+  interrupted: boolean;
+}
+
+interface Slot {
+  child: ChildProcess;
+  job: PoolJob | null;
+  exited: boolean;
+}
+
+export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSummary> {
+  const queue = [...jobs];
+  const results: JobResult[] = [];
+  const crashes = new Map<string, number>();
+  const slots = new Set<Slot>();
+  const crashRetries = options.crashRetries ?? 1;
+  const events = options.events ?? {};
+  let stopping = false;
+
+  return new Promise<PoolSummary>((resolve) => {
+    const finishIfDone = () => {
+      if ([...slots].some((slot) => !slot.exited)) return;
+      options.signal?.removeEventListener('abort', stop);
+      const inFlight = new Set(results.map((r) => r.job.runId));
+      resolve({
+        results,
+        unfinished: stopping ? jobs.filter((job) => !inFlight.has(job.runId)) : [],
+        interrupted: stopping,
+      });
+    };
+
+    const dispatch = (slot: Slot) => {
+      const job = stopping ? undefined : queue.shift();
+      if (!job) {
+        slot.job = null;
+        send(slot, { type: 'exit' });
+        return;
+      }
+      slot.job = job;
+      send(slot, { type: 'run', runId: job.runId, spec: job.spec, options: options.worker });
+    };
+
+    const spawn = () => {
+      const child = fork(WORKER_FILE, [], {
+        execArgv: ['--import', 'tsx'],
+        env: {
+          ...process.env,
+          // One BLAS thread per worker unless asked otherwise: N processes x 1 thread beats
+          // 1 process x N threads for many small runs (PERFORMANCE.md).
+          OPENBLAS_NUM_THREADS: String(options.worker.threads),
+          PEFT_BENCH_THREADS: String(options.worker.threads),
+        },
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        serialization: 'advanced',
+      });
+      const slot: Slot = { child, job: null, exited: false };
+      slots.add(slot);
+      child.on('message', (message: FromWorker) => {
+        switch (message.type) {
+          case 'ready':
+            dispatch(slot);
+            break;
+          case 'started':
+            if (slot.job) events.onStart?.(slot.job, child.pid ?? -1);
+            break;
+          case 'progress':
+            if (slot.job) events.onProgress?.(slot.job, message.progress);
+            break;
+          case 'finished':
+          case 'error': {
+            const job = slot.job;
+            if (!job) break;
+            const result: JobResult =
+              message.type === 'finished'
+                ? { job, status: message.status, reason: message.reason, path: message.path, primary: message.primary, seconds: message.seconds }
+                : { job, status: 'failed', reason: message.message, path: '', primary: null, seconds: 0 };
+            results.push(result);
+            events.onFinish?.(result);
+            dispatch(slot);
+            break;
+          }
+        }
+      });
+      child.on('exit', (code, signal) => {
+        slot.exited = true;
+        const job = slot.job;
+        slot.job = null;
+        if (job && !stopping) {
+          const count = (crashes.get(job.runId) ?? 0) + 1;
+          crashes.set(job.runId, count);
+          const description = `worker process ${child.pid} died during the run (${signal ? `signal ${signal}` : `exit code ${code}`})`;
+          const retrying = count <= crashRetries;
+          events.onCrash?.(job, description, retrying);
+          if (retrying) {
+            queue.unshift(job);
+          } else {
+            const reason = `${description}; it died ${count} times, so it is recorded as failed`;
+            let path = '';
+            try {
+              path = writeFailedRecord(options.worker.outDir, job.runId, job.spec, job.meta, reason, options.worker);
+            } catch (error) {
+              process.stderr.write(`could not record the failure of ${job.label}: ${(error as Error).message}\n`);
+            }
+            const result: JobResult = { job, status: 'failed', reason, path, primary: null, seconds: 0 };
+            results.push(result);
+            events.onFinish?.(result);
+          }
+          if (queue.length > 0) spawn();
+        }
+        finishIfDone();
+      });
+    };
+
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      for (const slot of slots) if (!slot.exited) slot.child.kill('SIGTERM');
+    };
+    if (options.signal?.aborted) {
+      resolve({ results, unfinished: jobs, interrupted: true });
+      return;
+    }
+    options.signal?.addEventListener('abort', stop);
+
+    const count = Math.max(1, Math.min(options.workers, queue.length));
+    if (queue.length === 0) {
+      resolve({ results, unfinished: [], interrupted: false });
+      return;
+    }
+    for (let i = 0; i < count; i++) spawn();
+  });
+}
+
+function send(slot: Slot, message: ToWorker): void {
+  if (!slot.exited && slot.child.connected) slot.child.send(message);
+}

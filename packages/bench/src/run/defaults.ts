@@ -1,0 +1,74 @@
+// Default training settings per model, and learning rates per method. A run spec starts from
+// these; CLI flags and grid blocks override single fields. Chosen so that
+// `pnpm bench --method lora --rank 64` (four synthetic tasks on the default model) finishes in a
+// few minutes on a 2-core CPU.
+import type { TrainingSettings } from './spec.ts';
+
+const DEFAULT_MODEL_TRAINING: TrainingSettings = {
+  steps: 150,
+  batch_size: 16,
+  micro_batch_size: 16,
+  lr: 2e-3,
+  schedule: 'cosine',
+  warmup_steps: 10,
+  weight_decay: 0,
+  grad_clip: 1,
+  max_seq_len: 128,
+  eval_every: 50,
+};
+
+/** Settings for the seeded tiny model: seconds per run, for tests and smoke runs. */
+const TINY_MODEL_TRAINING: TrainingSettings = {
+  steps: 8,
+  batch_size: 4,
+  micro_batch_size: 4,
+  lr: 5e-3,
+  schedule: 'constant',
+  warmup_steps: 0,
+  weight_decay: 0,
+  grad_clip: 1,
+  max_seq_len: 96,
+  eval_every: 0,
+};
+
+export const TRAINING_DEFAULTS: Record<string, TrainingSettings> = {
+  default: DEFAULT_MODEL_TRAINING,
+  'tiny-random': TINY_MODEL_TRAINING,
+};
+
+/**
+ * Learning rate multipliers against the model's default: methods that move every weight need a
+ * much smaller step, vector-sized methods a larger one (as in their papers' recipes).
+ */
+export const METHOD_LR_SCALE: Record<string, number> = {
+  full: 0.05,
+  none: 1,
+  vera: 5,
+  ia3: 2,
+  prompt: 5,
+  ln: 2,
+  'ln-outlier': 2,
+  'ln-random': 2,
+  bitfit: 2,
+};
+
+/** The training settings a model starts from (models without an entry use the default model's). */
+export function trainingDefaults(modelId: string): TrainingSettings {
+  return { ...(TRAINING_DEFAULTS[modelId] ?? DEFAULT_MODEL_TRAINING) };
+}
+
+export function defaultLr(modelId: string, methodId: string): number {
+  return trainingDefaults(modelId).lr * (METHOD_LR_SCALE[methodId] ?? 1);
+}
+
+/** A smoke run: the fewest steps and examples that still exercise every stage. */
+export const SMOKE_OVERRIDES: Partial<TrainingSettings> = { steps: 4, eval_every: 0, batch_size: 4, micro_batch_size: 4 };
+export const SMOKE_TASK_KNOBS: Record<string, unknown> = { train: 32, valid: 4, test: 4 };
+
+/**
+ * Task knobs a model starts from (under the grid's or the CLI's): the tiny model evaluates on a
+ * handful of examples so a test run takes seconds. Real models use each task's own defaults.
+ */
+export const MODEL_TASK_KNOBS: Record<string, Record<string, unknown>> = {
+  'tiny-random': { train: 64, valid: 4, test: 4 },
+};

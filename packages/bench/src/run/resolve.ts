@@ -1,0 +1,144 @@
+// Run requests (from CLI flags or a grid) -> fully resolved run specs, checked against the
+// registries BEFORE any training starts: an unknown method or task lists the valid ones, a rank
+// the method does not take or a bad hyperparameter names the field.
+import type { RunRequest } from '../grid/grid.ts';
+import type { Catalog, MethodEntry, ResolvedModel, TaskEntry } from './catalog.ts';
+import { defaultLr, MODEL_TASK_KNOBS, trainingDefaults } from './defaults.ts';
+import type { RunMeta } from './meta.ts';
+import { describeSpec, runIdOf, type RunSpec, type TrainingSettings } from './spec.ts';
+
+/** Bad input from the user: printed as one paragraph, exit code 2, nothing written. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+export interface ResolvedRun {
+  runId: string;
+  spec: RunSpec;
+  meta: RunMeta;
+  label: string;
+  experiment: string;
+  keepAdapters: boolean;
+}
+
+export function findMethod(catalog: Catalog, id: string): MethodEntry {
+  const methods = catalog.methods();
+  const method = methods.find((entry) => entry.id === id);
+  if (!method) {
+    throw new InputError(`Unknown method "${id}". Valid methods: ${methods.map((entry) => entry.id).join(', ')}. See \`pnpm bench --list\`.`);
+  }
+  return method;
+}
+
+export function findTask(catalog: Catalog, id: string): TaskEntry {
+  const tasks = catalog.tasks();
+  const task = tasks.find((entry) => entry.id === id);
+  if (!task) {
+    throw new InputError(`Unknown task "${id}". Valid tasks: ${tasks.map((entry) => entry.id).join(', ')}. See \`pnpm bench --list\`.`);
+  }
+  return task;
+}
+
+function checkTraining(training: TrainingSettings): void {
+  const problems: string[] = [];
+  const positiveInt = (name: keyof TrainingSettings, allowZero = false) => {
+    const value = training[name] as number;
+    if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) problems.push(`${name}=${value} must be a${allowZero ? ' non-negative' : ' positive'} integer`);
+  };
+  positiveInt('steps', true);
+  positiveInt('batch_size');
+  positiveInt('micro_batch_size');
+  positiveInt('warmup_steps', true);
+  positiveInt('max_seq_len');
+  positiveInt('eval_every', true);
+  if (!(training.lr > 0 && Number.isFinite(training.lr))) problems.push(`lr=${training.lr} must be a positive number`);
+  if (training.micro_batch_size > training.batch_size || training.batch_size % training.micro_batch_size !== 0) {
+    problems.push(`micro_batch_size=${training.micro_batch_size} must divide batch_size=${training.batch_size}`);
+  }
+  if (!['constant', 'linear', 'cosine'].includes(training.schedule)) problems.push(`schedule="${training.schedule}" must be one of constant, linear, cosine`);
+  if (training.grad_clip !== null && !(training.grad_clip > 0)) problems.push(`grad_clip=${training.grad_clip} must be positive or null`);
+  if (problems.length > 0) throw new InputError(`Invalid training settings: ${problems.join('; ')}.`);
+}
+
+/**
+ * Resolves every request, dropping duplicates (same run id). Throws InputError on the first bad
+ * request, before anything has run.
+ */
+export function resolveRequests(
+  requests: RunRequest[],
+  catalog: Catalog,
+  options: { codeVersion: string; defaultModel: string },
+): ResolvedRun[] {
+  const models = new Map<string, ResolvedModel>();
+  const resolveModel = (idOrDir: string): ResolvedModel => {
+    let model = models.get(idOrDir);
+    if (!model) {
+      try {
+        model = catalog.resolveModel(idOrDir);
+      } catch (error) {
+        throw new InputError((error as Error).message);
+      }
+      models.set(idOrDir, model);
+    }
+    return model;
+  };
+  const seen = new Set<string>();
+  const runs: ResolvedRun[] = [];
+  for (const request of requests) {
+    const method = findMethod(catalog, request.method);
+    const task = findTask(catalog, request.task);
+    if (request.rank !== null && method.rankField === null) {
+      throw new InputError(
+        `Method "${method.id}" takes no rank (it has no rank-like hyperparameter), but rank ${request.rank} was given. Drop --rank for it; methods that take a rank: ${catalog
+          .methods()
+          .filter((entry) => entry.rankField !== null)
+          .map((entry) => `${entry.id} (${entry.rankField})`)
+          .join(', ')}.`,
+      );
+    }
+    let config: Record<string, unknown>;
+    try {
+      config = method.resolveConfig(request.rank, request.set);
+    } catch (error) {
+      throw new InputError(`Invalid configuration for method "${method.id}": ${(error as Error).message}`);
+    }
+    const model = resolveModel(request.model ?? options.defaultModel);
+    let knobs: Record<string, unknown>;
+    try {
+      knobs = task.resolveKnobs({ ...(MODEL_TASK_KNOBS[model.id] ?? {}), ...request.taskConfig });
+    } catch (error) {
+      throw new InputError((error as Error).message);
+    }
+    const training: TrainingSettings = {
+      ...trainingDefaults(model.id),
+      lr: request.lr ?? defaultLr(model.id, method.id),
+      ...request.training,
+    };
+    checkTraining(training);
+    const rank = method.rankField === null ? null : ((request.rank ?? config[method.rankField]) as number | null);
+    const spec: RunSpec = {
+      method: { id: method.id, config, rank: typeof rank === 'number' ? rank : null },
+      task: { id: task.id, config: knobs },
+      model: { id: model.id, hash: model.hash },
+      seed: request.seed,
+      training,
+      code_version: options.codeVersion,
+    };
+    const runId = runIdOf(spec);
+    if (seen.has(runId)) continue;
+    seen.add(runId);
+    runs.push({
+      runId,
+      spec,
+      meta: {
+        method: { family: method.family, title: method.title, paper: method.paper, description: method.description },
+        task: { tier: task.tier, family: task.family, primary_metric: task.primaryMetric },
+        model: { params: model.params },
+      },
+      label: describeSpec(spec),
+      experiment: request.experiment,
+      keepAdapters: request.keepAdapters,
+    });
+  }
+  return runs;
+}
