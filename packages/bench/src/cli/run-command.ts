@@ -41,6 +41,7 @@ export function singleRequests(input: {
         task,
         seed,
         lr: input.lr,
+        lrFactor: null,
         set: input.set,
         training: input.training,
         taskConfig: input.taskConfig,

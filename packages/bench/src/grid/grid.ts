@@ -38,6 +38,8 @@ const blockSettings = z
     seeds,
     /** Learning rates; absent = the method's default for the model. */
     lrs: z.array(z.number().positive()).nonempty(),
+    /** Multiples of the method's default learning rate (a stability grid comparable across methods). */
+    lr_factors: z.array(z.number().positive()).nonempty(),
     /** Method hyperparameters (as `--set key=value`). */
     set: z.record(z.string(), z.unknown()),
     training: trainingOverrides,
@@ -82,8 +84,10 @@ export interface RunRequest {
   rank: number | null;
   task: string;
   seed: number;
-  /** null = the method's default learning rate. */
+  /** null = the method's default learning rate (times lrFactor). */
   lr: number | null;
+  /** Multiple of the method's default learning rate; null = 1. Ignored when lr is set. */
+  lrFactor: number | null;
   set: Record<string, unknown>;
   training: Partial<TrainingSettings>;
   taskConfig: Record<string, unknown>;
@@ -152,7 +156,8 @@ export function expandGrid(grid: GridFile, methods: MethodInfo[]): RunRequest[] 
   for (const block of grid.experiments) {
     const requested = block.methods === 'all' ? methods.map((method) => method.id) : block.methods;
     const excluded = new Set(block.exclude_methods ?? []);
-    for (const id of [...requested, ...excluded]) {
+    // Exclusions may name methods not registered (yet); only requested methods must exist.
+    for (const id of requested) {
       if (!byId.has(id)) {
         throw new Error(
           `grid ${grid.name}, experiment ${block.name}: unknown method "${id}". Valid methods: ${methods.map((m) => m.id).join(', ')}.`,
@@ -166,11 +171,14 @@ export function expandGrid(grid: GridFile, methods: MethodInfo[]): RunRequest[] 
       if (!settings.tasks) throw new Error(`${where}: no tasks (set \`tasks\` in the block or in defaults).`);
       if (!settings.seeds) throw new Error(`${where}: no seeds (set \`seeds\` in the block or in defaults).`);
       const ranks: (number | null)[] = byId.get(methodId)!.takesRank ? (settings.ranks ?? [null]) : [null];
-      const lrs: (number | null)[] = settings.lrs ?? [null];
+      if (settings.lrs && settings.lr_factors) throw new Error(`${where}: set either lrs or lr_factors, not both.`);
+      const lrs: { lr: number | null; lrFactor: number | null }[] = settings.lrs
+        ? settings.lrs.map((lr) => ({ lr, lrFactor: null }))
+        : (settings.lr_factors ?? [null]).map((lrFactor) => ({ lr: null, lrFactor }));
       for (const rank of ranks) {
         for (const task of settings.tasks) {
           for (const seed of seedList(settings.seeds)) {
-            for (const lr of lrs) {
+            for (const { lr, lrFactor } of lrs) {
               requests.push({
                 experiment: block.name,
                 method: methodId,
@@ -178,6 +186,7 @@ export function expandGrid(grid: GridFile, methods: MethodInfo[]): RunRequest[] 
                 task,
                 seed,
                 lr,
+                lrFactor,
                 set: settings.set ?? {},
                 training: settings.training ?? {},
                 taskConfig: settings.task_config?.[task] ?? {},
@@ -199,6 +208,9 @@ function merge(...layers: BlockSettings[]): BlockSettings {
   for (const layer of layers) {
     for (const [key, value] of Object.entries(layer)) {
       if (value === undefined || !(key in blockSettings.shape)) continue;
+      // A layer that picks lrs drops an inherited lr_factors and vice versa.
+      if (key === 'lrs') delete out.lr_factors;
+      if (key === 'lr_factors') delete out.lrs;
       if (key === 'set' || key === 'training' || key === 'task_config') {
         (out as Record<string, unknown>)[key] = { ...((out as Record<string, object>)[key] ?? {}), ...(value as object) };
       } else {

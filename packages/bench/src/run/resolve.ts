@@ -111,7 +111,8 @@ export function resolveRequests(
     }
     const training: TrainingSettings = {
       ...trainingDefaults(model.id),
-      lr: request.lr ?? defaultLr(model.id, method.id),
+      // Rounded so 2e-3 x 0.05 is 1e-4, not 1.0000000000000002e-4, in records and labels.
+      lr: request.lr ?? Number((defaultLr(model.id, method.id) * (request.lrFactor ?? 1)).toPrecision(6)),
       ...request.training,
     };
     checkTraining(training);

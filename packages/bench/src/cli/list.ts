@@ -1,0 +1,40 @@
+// `pnpm bench --list [--json]`: tasks (tier, family, metrics, primary), methods (hyperparameters
+// with defaults) and models.
+import type { Catalog } from '../run/catalog.ts';
+import { table } from './output.ts';
+
+export function listCommand(catalog: Catalog, options: { json: boolean }): number {
+  const tasks = catalog.tasks().map((task) => ({
+    id: task.id,
+    title: task.title,
+    tier: task.tier,
+    family: task.family,
+    metrics: task.metrics,
+    primary: task.primaryMetric,
+    knobs: task.knobs,
+  }));
+  const methods = catalog.methods().map((method) => ({
+    id: method.id,
+    title: method.title,
+    family: method.family,
+    rank: method.rankField,
+    hyperparameters: method.hyperparameters,
+  }));
+  const models = catalog.models().map((model) => ({ id: model.id, description: model.description, dir: model.dir }));
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ tasks, methods, models }, null, 2)}\n`);
+    return 0;
+  }
+  process.stdout.write('Tasks\n');
+  process.stdout.write(`${table(['id', 'tier', 'family', 'primary', 'metrics'], tasks.map((t) => [t.id, t.tier, t.family, t.primary, t.metrics.map((m) => m.name).join(', ')]))}\n\n`);
+  process.stdout.write('Methods\n');
+  process.stdout.write(
+    `${table(
+      ['id', 'family', '--rank sets', 'hyperparameters (default)'],
+      methods.map((m) => [m.id, m.family, m.rank ?? '-', m.hyperparameters.map((h) => `${h.name}=${JSON.stringify(h.default)}`).join(' ')]),
+    )}\n\n`,
+  );
+  process.stdout.write('Models\n');
+  process.stdout.write(`${table(['id', 'description'], models.map((m) => [m.id, m.description]))}\n`);
+  return 0;
+}

@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expandGrid, findGridFile, gridSchema, loadGrid, type GridFile } from '../src/grid/grid.ts';
+import { shardOf, parseShard } from '../src/cli/grid-command.ts';
+import { estimateGrid, formatDuration } from '../src/grid/estimate.ts';
+
+const methods = [
+  { id: 'lora', takesRank: true },
+  { id: 'full', takesRank: false },
+  { id: 'ln-outlier', takesRank: true },
+];
+
+function grid(experiments: unknown[], defaults: unknown = { tasks: ['sql', 'nli'], seeds: 2 }): GridFile {
+  return gridSchema.parse({ name: 't', defaults, experiments });
+}
+
+describe('grid expansion', () => {
+  it('multiplies methods x ranks x tasks x seeds x lrs, one rank for rank-less methods', () => {
+    const requests = expandGrid(grid([{ name: 'a', methods: 'all', ranks: [1, 8], lrs: [1e-3, 1e-2] }]), methods);
+    const lora = requests.filter((r) => r.method === 'lora');
+    const full = requests.filter((r) => r.method === 'full');
+    expect(lora).toHaveLength(2 * 2 * 2 * 2);
+    expect(full).toHaveLength(1 * 2 * 2 * 2);
+    expect(new Set(full.map((r) => r.rank))).toEqual(new Set([null]));
+    expect(new Set(lora.map((r) => r.seed))).toEqual(new Set([0, 1]));
+    expect(requests).toHaveLength(16 + 8 + 16);
+  });
+
+  it('applies per-method overrides, merging set/training and replacing lists', () => {
+    const requests = expandGrid(
+      grid([
+        {
+          name: 'b',
+          methods: ['lora', 'full'],
+          ranks: [4],
+          seeds: [7],
+          set: { lora_alpha: 8 },
+          training: { steps: 10 },
+          overrides: { full: { lr_factors: [0.5], training: { batch_size: 2 } }, lora: { set: { lora_dropout: 0.1 } } },
+        },
+      ]),
+      methods,
+    );
+    const full = requests.filter((r) => r.method === 'full');
+    const lora = requests.filter((r) => r.method === 'lora');
+    expect(full.every((r) => r.lrFactor === 0.5 && r.training.steps === 10 && r.training.batch_size === 2)).toBe(true);
+    expect(lora.every((r) => r.lrFactor === null && r.set.lora_alpha === 8 && r.set.lora_dropout === 0.1)).toBe(true);
+    expect(requests.every((r) => r.seed === 7)).toBe(true);
+  });
+
+  it('rejects unknown methods naming the valid ones, and bad fields naming the field', () => {
+    expect(() => expandGrid(grid([{ name: 'c', methods: ['lorra'] }]), methods)).toThrow(/unknown method "lorra".*lora, full, ln-outlier/);
+    expect(gridSchema.safeParse({ name: 't', experiments: [{ name: 'x', methods: 'all', rankz: [1] }] }).success).toBe(false);
+    expect(() => expandGrid(grid([{ name: 'd', methods: ['lora'] }], {}), methods)).toThrow(/no tasks/);
+  });
+
+  it('finds grids by name or path and reports invalid YAML by file', () => {
+    const leaderboard = findGridFile('leaderboard');
+    expect(leaderboard).toMatch(/grids\/leaderboard\.yaml$/);
+    expect(loadGrid(leaderboard).name).toBe('leaderboard');
+    expect(() => findGridFile('nope')).toThrow(/no grid named "nope".*leaderboard/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peft-grid-'));
+    const bad = path.join(dir, 'bad.yaml');
+    fs.writeFileSync(bad, 'name: x\nexperiments: [ {');
+    expect(() => loadGrid(bad)).toThrow(/bad\.yaml is not valid YAML/);
+    fs.writeFileSync(bad, 'name: x\nexperiments: []');
+    expect(() => loadGrid(bad)).toThrow(/bad\.yaml is invalid: experiments/);
+  });
+});
+
+describe('shards and estimates', () => {
+  it('assigns every run id to exactly one shard in 1..n', () => {
+    const ids = Array.from({ length: 200 }, (_, i) => createHash('sha256').update(String(i)).digest('hex').slice(0, 20));
+    const shards = ids.map((id) => shardOf(id, 8));
+    expect(shards.every((s) => s >= 1 && s <= 8)).toBe(true);
+    expect(new Set(shards).size).toBe(8);
+    expect(parseShard('3/8')).toEqual({ index: 3, count: 8 });
+    expect(() => parseShard('9/8')).toThrow(/Invalid --shard "9\/8"/);
+  });
+
+  it('estimates from measured runs, scaled by steps and divided over workers', () => {
+    const run = (method: string, steps: number) =>
+      ({ spec: { model: { id: 'm' }, method: { id: method }, task: { id: 'nli' }, training: { steps } } }) as never;
+    const timings = [{ model: 'm', method: 'lora', task: 'nli', steps: 100, seconds: 50 }];
+    const estimate = estimateGrid([run('lora', 100), run('lora', 200), run('full', 100)], timings, 2)!;
+    expect(estimate.totalSeconds).toBeCloseTo(50 + 90 + 50);
+    expect(estimate.wallSeconds).toBeCloseTo(95);
+    expect(estimateGrid([run('lora', 100)], [], 2)).toBeNull();
+    expect(formatDuration(3 * 3600 + 125)).toBe('3h 2m');
+  });
+});
