@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { defineMethod } from '../src/define.ts';
+import { resolveLinears } from '../src/targets.ts';
+import { LORA_INITS, LoraAttachment } from './layer.ts';
+
+export const loraHyperparameters = z.object({
+  r: z.number().int().min(1).max(1024).default(8).describe('Rank of the update ΔW = B·A.'),
+  lora_alpha: z.number().positive().default(8).describe('Scaling numerator: ΔW is scaled by lora_alpha / r (lora_alpha / sqrt(r) with use_rslora).'),
+  lora_dropout: z.number().min(0).max(0.9).default(0).describe('Dropout on the input of the update during training.'),
+  target_modules: z
+    .array(z.string().min(1))
+    .default(['q', 'v'])
+    .describe("Linears to adapt: names matched by suffix ('q' -> blocks.*.attn.q), full-match regexes, or 'all-linear'."),
+  init_lora_weights: z
+    .enum(LORA_INITS)
+    .default('default')
+    .describe(
+      "'default': Kaiming-uniform A, zero B; 'gaussian': A ~ N(0, 1/r²), zero B; 'pissa': top-r singular components of W, W replaced by its residual; " +
+        "'milora': the r smallest components; 'pool': W averaged over r groups of output units (see README). All start as the same function.",
+    ),
+  use_rslora: z.boolean().default(false).describe('Rank-stabilised scaling lora_alpha / sqrt(r).'),
+});
+
+export default defineMethod({
+  id: 'lora',
+  title: 'LoRA',
+  paper: { title: 'LoRA: Low-Rank Adaptation of Large Language Models', url: 'https://arxiv.org/abs/2106.09685', year: 2021 },
+  family: 'low-rank',
+  description:
+    'LoRA freezes the pretrained weights and learns a low-rank update ΔW = B·A of rank r for selected linear layers, ' +
+    'scaled by lora_alpha / r. Only A and B are trained, the update merges into W for inference at no extra cost, ' +
+    'and initialisations from the pretrained weight (PiSSA top components, MiLoRA minor components, pooling) and ' +
+    'rank-stabilised scaling are available as options.',
+  hyperparameters: loraHyperparameters,
+  rankParam: 'r',
+  identityAtInit: true,
+  attach(model, config, ctx) {
+    return new LoraAttachment({
+      methodId: 'lora',
+      model,
+      ctx,
+      targets: resolveLinears('lora', model, config.target_modules),
+      r: config.r,
+      alpha: config.lora_alpha,
+      rslora: config.use_rslora,
+      dropout: config.lora_dropout,
+      init: config.init_lora_weights,
+      dora: false,
+      trainable: true,
+    });
+  },
+});

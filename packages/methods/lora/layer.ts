@@ -1,0 +1,376 @@
+// The LoRA layer and its relatives (DoRA, grown ranks, projected/complement updates, frozen
+// updates): per targeted linear y = x·W + b + s·(x·A)·B, with our factors A [in, r] and B [r, out]
+// (HF stores lora_A = Aᵀ [r, in], lora_B = Bᵀ [out, r]; the export module transposes).
+// Scaling s = lora_alpha / r, or lora_alpha / sqrt(r) with rsLoRA.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Linear } from '@peft-bench/core/model/modules';
+import { matrixFrom, svd } from '@peft-bench/core/analysis/svd';
+import type { Attachment, AttachContext, Model } from '../src/types.ts';
+import { Hooks, assignFrom, hostCopy, kaimingUniform, normalArray, streamSeed, transpose, variableOf, zeros } from '../src/tensors.ts';
+import {
+  allHfLinearPaths, baseAdapterConfig, packLowRank, readAdapter, unpackLowRank, writeAdapter, type LowRankFactors,
+} from '../src/hf/adapter.ts';
+import { hfLinear, hfTargetModules } from '../src/hf/names.ts';
+import { lowRankAnalysis } from '../src/analysis.ts';
+
+export const LORA_INITS = ['default', 'gaussian', 'pissa', 'milora', 'pool'] as const;
+export type LoraInit = (typeof LORA_INITS)[number];
+
+export function loraScaling(alpha: number, r: number, rslora: boolean): number {
+  return rslora ? alpha / Math.sqrt(r) : alpha / r;
+}
+
+/** A gradient-free copy (DoRA treats the weight norm as a constant, paper §4.3). */
+const stopGradient = tf.customGrad((x: tf.Tensor) => ({ value: x.clone(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) }));
+
+export interface LowRankPart {
+  A: tf.Variable; // [in, r]
+  B: tf.Variable; // [r, out]
+}
+
+/** One targeted linear's update. */
+export class LowRankModule {
+  readonly parts: LowRankPart[] = [];
+  /** Projectors applied as A_eff = P_in·A, B_eff = B·P_out (complement training); null = none. */
+  proj: { pin: tf.Tensor2D; pout: tf.Tensor2D } | null = null;
+  /** DoRA magnitude [out]; null for plain LoRA. */
+  magnitude: tf.Variable | null = null;
+  /** Pretrained kernel when the method replaced it (PiSSA residual); restored on detach. */
+  original: Float32Array | null = null;
+  constructor(readonly linear: Linear, public scaling: number) {}
+
+  get r(): number {
+    return this.parts.reduce((a, p) => a + p.A.shape[1]!, 0);
+  }
+
+  /** [in, R] */
+  effectiveA(): tf.Tensor2D {
+    return tf.tidy(() => {
+      const a = (this.parts.length === 1 ? this.parts[0]!.A : tf.concat(this.parts.map((p) => p.A), 1)) as tf.Tensor2D;
+      return this.proj ? tf.matMul(this.proj.pin, a) : a.clone();
+    });
+  }
+
+  /** [R, out] */
+  effectiveB(): tf.Tensor2D {
+    return tf.tidy(() => {
+      const b = (this.parts.length === 1 ? this.parts[0]!.B : tf.concat(this.parts.map((p) => p.B), 0)) as tf.Tensor2D;
+      return this.proj ? tf.matMul(b, this.proj.pout) : b.clone();
+    });
+  }
+
+  /** s·A·B [in, out] */
+  loraDelta(): tf.Tensor2D {
+    return tf.tidy(() => tf.matMul(this.effectiveA(), this.effectiveB()).mul(this.scaling) as tf.Tensor2D);
+  }
+
+  /** DoRA column scale m / ||W + ΔW||_col [out] (norm without gradient). */
+  doraScale(delta: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => {
+      const norm = stopGradient(this.linear.weight.add(delta).square().sum(0).sqrt()) as tf.Tensor1D;
+      return this.magnitude!.div(norm) as tf.Tensor1D;
+    });
+  }
+
+  /** The effective ΔW [in, out] (DoRA: the change of the whole adapted weight). */
+  delta(): tf.Tensor2D {
+    return tf.tidy(() => {
+      const d = this.loraDelta();
+      if (!this.magnitude) return d;
+      return this.linear.weight.add(d).mul(this.doraScale(d)).sub(this.linear.weight) as tf.Tensor2D;
+    });
+  }
+
+  dispose(): void {
+    for (const p of this.parts) (p.A.dispose(), p.B.dispose());
+    this.parts.length = 0;
+    this.proj?.pin.dispose();
+    this.proj?.pout.dispose();
+    this.magnitude?.dispose();
+  }
+}
+
+/** Initial factors A [in, r], B [r, out] (ours) and, for PiSSA-style inits, the residual weight. */
+export function initialFactors(
+  lin: Linear,
+  r: number,
+  init: LoraInit,
+  scaling: number,
+  seed: number,
+): { A: Float32Array; B: Float32Array; residual?: Float32Array } {
+  const { inFeatures: nIn, outFeatures: nOut } = lin;
+  const s = streamSeed(seed, lin.name);
+  if (init === 'default') return { A: kaimingUniform(nIn * r, nIn, s), B: zeros([r, nOut]) };
+  if (init === 'gaussian') return { A: normalArray(nIn * r, 1 / r, s), B: zeros([r, nOut]) };
+  const W = hostCopy(lin.weight); // [in, out]
+  const A = new Float32Array(nIn * r);
+  const B = new Float32Array(r * nOut);
+  if (init === 'pissa' || init === 'milora') {
+    const k = Math.min(nIn, nOut);
+    if (r > k) throw new Error(`init_lora_weights='${init}' needs r <= min(in, out) = ${k} for ${lin.name}, got r=${r}`);
+    const d = svd(matrixFrom(W, nIn, nOut)); // W = U S Vᵀ, U [in, k], V [out, k]
+    // PiSSA: the top-r components; MiLoRA: the r smallest. Each factor carries sqrt(S/s).
+    const comps = Array.from({ length: r }, (_, c) => (init === 'pissa' ? c : k - r + c));
+    comps.forEach((comp, c) => {
+      const g = Math.sqrt(d.S[comp]! / scaling);
+      for (let i = 0; i < nIn; i++) A[i * r + c] = d.U.get(i, comp) * g;
+      for (let j = 0; j < nOut; j++) B[c * nOut + j] = d.V.get(j, comp) * g;
+    });
+  } else {
+    // Pool: split the output units into r contiguous groups G_k; P [out, r] has P[j,k] = 1/sqrt|G_k|
+    // for j in G_k (orthonormal columns), so W·P·Pᵀ replaces each output column by its group mean.
+    // With M = W·P [in, r] and c_k = ||M[:, k]||: A[:, k] = M[:, k]/sqrt(c_k·s), B[k, :] = sqrt(c_k/s)·P[:, k]ᵀ,
+    // so s·A·B = W·P·Pᵀ and both factors of a component have the same norm (as in PiSSA).
+    if (r > nOut) throw new Error(`init_lora_weights='pool' needs r <= out = ${nOut} for ${lin.name}, got r=${r}`);
+    const group = (j: number) => Math.floor((j * r) / nOut);
+    const sizes = new Array(r).fill(0) as number[];
+    for (let j = 0; j < nOut; j++) sizes[group(j)]!++;
+    const M = new Float64Array(nIn * r);
+    for (let i = 0; i < nIn; i++) for (let j = 0; j < nOut; j++) M[i * r + group(j)] += W[i * nOut + j]! / Math.sqrt(sizes[group(j)]!);
+    for (let k = 0; k < r; k++) {
+      let c = 0;
+      for (let i = 0; i < nIn; i++) c += M[i * r + k]! ** 2;
+      c = Math.sqrt(c) || 1;
+      for (let i = 0; i < nIn; i++) A[i * r + k] = M[i * r + k]! / Math.sqrt(c * scaling);
+      for (let j = 0; j < nOut; j++) if (group(j) === k) B[k * nOut + j] = Math.sqrt(c / scaling) / Math.sqrt(sizes[k]!);
+    }
+  }
+  // Residual W - s·A·B keeps the function unchanged at init.
+  const residual = Float32Array.from(W);
+  for (let i = 0; i < nIn; i++) {
+    for (let j = 0; j < nOut; j++) {
+      let acc = 0;
+      for (let c = 0; c < r; c++) acc += A[i * r + c]! * B[c * nOut + j]!;
+      residual[i * nOut + j] -= scaling * acc;
+    }
+  }
+  return { A, B, residual };
+}
+
+export interface LoraSettings {
+  methodId: string;
+  model: Model;
+  ctx: AttachContext;
+  targets: Linear[];
+  r: number;
+  alpha: number;
+  rslora: boolean;
+  dropout: number;
+  init: LoraInit;
+  dora: boolean;
+  /** false: a fixed update (post-hoc slices and complements), nothing to train. */
+  trainable: boolean;
+  /** Factors to start from instead of `init` (ours: A [in, r], B [r, out]), with their own scaling. */
+  given?: Map<string, { A: Float32Array; B: Float32Array; r: number }>;
+  givenScaling?: number;
+  /** Extra fields for adapter_config.json (method-specific settings). */
+  extraConfig?: Record<string, unknown>;
+  /** Value written as init_lora_weights. */
+  initLabel?: unknown;
+}
+
+/** A LoRA-family attachment; subclasses and wrappers add growth and projections. */
+export class LoraAttachment implements Attachment {
+  readonly trainable = new Map<string, tf.Variable>();
+  readonly modules: LowRankModule[] = [];
+  protected readonly hooks = new Hooks();
+  private training = false;
+  private mergedSnapshot: Map<LowRankModule, Float32Array> | null = null;
+  private savedHooks: ReturnType<Hooks['removeAll']> | null = null;
+
+  constructor(readonly settings: LoraSettings) {
+    const { targets, r, alpha, rslora, init, ctx } = settings;
+    try {
+      for (const lin of targets) {
+        const given = settings.given?.get(lin.name);
+        const scaling = given ? (settings.givenScaling ?? 1) : loraScaling(alpha, r, rslora);
+        const mod = new LowRankModule(lin, scaling);
+        this.modules.push(mod);
+        if (given) {
+          this.addPart(mod, given.A, given.B, given.r);
+        } else {
+          const f = initialFactors(lin, r, init, scaling, ctx.seed);
+          if (f.residual) {
+            mod.original = hostCopy(lin.weight);
+            assignFrom(lin.weight, f.residual);
+          }
+          this.addPart(mod, f.A, f.B, r);
+        }
+        if (settings.dora) {
+          // m starts as the column norms of W (+ΔW, which is zero unless a PiSSA-style init), so y is unchanged.
+          const m = tf.tidy(() => lin.weight.add(mod.loraDelta()).square().sum(0).sqrt());
+          mod.magnitude = tf.variable(m, true);
+          m.dispose();
+          if (settings.trainable) this.trainable.set(`${lin.name}.lora_magnitude_vector`, mod.magnitude);
+        }
+        this.hooks.linear(lin, (x, base) => this.forward(mod, x, base));
+      }
+    } catch (e) {
+      this.detach();
+      throw e;
+    }
+  }
+
+  /** Appends components (A_new [in, k], B_new [k, out]) to a module; trainable under `.lora_A.<part>`. */
+  addPart(mod: LowRankModule, A: Float32Array, B: Float32Array, k: number): void {
+    const part = { A: variableOf(A, [mod.linear.inFeatures, k]), B: variableOf(B, [k, mod.linear.outFeatures]) };
+    const idx = mod.parts.length;
+    mod.parts.push(part);
+    if (this.settings.trainable) {
+      const suffix = idx === 0 ? '' : `.${idx}`;
+      this.trainable.set(`${mod.linear.name}.lora_A${suffix}`, part.A);
+      this.trainable.set(`${mod.linear.name}.lora_B${suffix}`, part.B);
+    }
+  }
+
+  protected forward(mod: LowRankModule, x: tf.Tensor, base: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const xd = this.training && this.settings.dropout > 0 ? tf.dropout(x, this.settings.dropout) : x;
+      const lora = tf.matMul(tf.matMul(xd as tf.Tensor2D, mod.effectiveA()), mod.effectiveB()).mul(mod.scaling);
+      if (!mod.magnitude) return base(x).add(lora);
+      // DoRA: (x·W + s·x·A·B) · m/||W + s·A·B||_col + b
+      const scale = mod.doraScale(mod.loraDelta());
+      const bias = mod.linear.bias;
+      const noBias = bias ? base(x).sub(bias) : base(x);
+      const y = noBias.add(lora).mul(scale);
+      return bias ? y.add(bias) : y;
+    });
+  }
+
+  trainableCount(): number {
+    let n = 0;
+    for (const v of this.trainable.values()) n += v.size;
+    return n;
+  }
+
+  setTraining(training: boolean): void {
+    this.training = training;
+  }
+
+  merge(): void {
+    if (this.mergedSnapshot) throw new Error(`${this.settings.methodId}: already merged`);
+    const snap = new Map<LowRankModule, Float32Array>();
+    for (const mod of this.modules) {
+      snap.set(mod, hostCopy(mod.linear.weight));
+      const merged = tf.tidy(() => mod.linear.weight.add(mod.delta()));
+      assignFrom(mod.linear.weight, merged);
+    }
+    this.mergedSnapshot = snap;
+    this.savedHooks = this.hooks.removeAll();
+  }
+
+  unmerge(): void {
+    if (!this.mergedSnapshot) throw new Error(`${this.settings.methodId}: not merged`);
+    for (const [mod, w] of this.mergedSnapshot) assignFrom(mod.linear.weight, w);
+    this.hooks.restore(this.savedHooks!);
+    this.mergedSnapshot = null;
+    this.savedHooks = null;
+  }
+
+  deltas(): Map<string, tf.Tensor2D> {
+    return new Map(this.modules.map((m) => [m.linear.name, m.delta()]));
+  }
+
+  analysis(): Record<string, unknown> {
+    const byName = new Map(this.modules.map((m) => [m.linear.name, m]));
+    return lowRankAnalysis(this.settings.model, this.deltas(), this.modules[0]?.r, (lin) => byName.get(lin.name)?.original ?? (lin.weight.dataSync() as Float32Array));
+  }
+
+  /** HF factors of every module (lora_A [R, in], lora_B [out, R]). */
+  protected hfFactors(): Map<string, LowRankFactors> {
+    const out = new Map<string, LowRankFactors>();
+    for (const mod of this.modules) {
+      const { inFeatures: nIn, outFeatures: nOut } = mod.linear;
+      const R = mod.r;
+      const a = mod.effectiveA();
+      const b = mod.effectiveB();
+      const f: LowRankFactors = { A: transpose(a.dataSync(), nIn, R), B: transpose(b.dataSync(), R, nOut), r: R };
+      a.dispose();
+      b.dispose();
+      if (mod.magnitude) f.vectors = { lora_magnitude_vector: hostCopy(mod.magnitude) };
+      out.set(mod.linear.name, f);
+    }
+    return out;
+  }
+
+  async save(dir: string): Promise<void> {
+    const { model, ctx, rslora } = this.settings;
+    const factors = this.hfFactors();
+    // DoRA on an untargeted slice of a fused module: its magnitude is the base column norm (scale 1).
+    const fill = (_v: string, name: string, size: number) => {
+      const w = (model.module(name) as Linear).weight;
+      return tf.tidy(() => Float32Array.from(w.square().sum(0).sqrt().dataSync() as Float32Array)).slice(0, size);
+    };
+    const packed = packLowRank(model, factors, fill);
+    // The written r / lora_alpha reproduce each module's scaling: alpha_path = s·R (or s·sqrt(R) with rsLoRA).
+    const rankCount = new Map<number, number>();
+    for (const R of packed.ranks.values()) rankCount.set(R, (rankCount.get(R) ?? 0) + 1);
+    const r = [...rankCount].sort((a, b) => b[1] - a[1])[0]![0];
+    const scalingOf = new Map<string, number>();
+    for (const mod of this.modules) scalingOf.set(hfLinear(model.config.family, mod.linear.name, model.config.d).path, mod.scaling);
+    const alphaFor = (R: number, s: number) => Number((rslora ? s * Math.sqrt(R) : s * R).toPrecision(12));
+    const s0 = this.modules[0]!.scaling;
+    const alpha = alphaFor(r, s0);
+    const rankPattern: Record<string, number> = {};
+    const alphaPattern: Record<string, number> = {};
+    for (const [path, R] of packed.ranks) {
+      if (R !== r) rankPattern[path] = R;
+      const a = alphaFor(R, scalingOf.get(path)!);
+      if (a !== alpha) alphaPattern[path] = a;
+    }
+    const config = {
+      ...baseAdapterConfig('LORA', model, ctx),
+      alpha_pattern: alphaPattern,
+      bias: 'none',
+      fan_in_fan_out: model.config.family === 'gpt2',
+      init_lora_weights: this.settings.initLabel ?? (this.settings.init === 'default' ? true : this.settings.init),
+      layers_pattern: null,
+      layers_to_transform: null,
+      lora_alpha: alpha,
+      lora_bias: false,
+      lora_dropout: this.settings.dropout,
+      modules_to_save: null,
+      r,
+      rank_pattern: rankPattern,
+      target_modules: hfTargetModules(packed.paths, allHfLinearPaths(model)),
+      use_dora: this.settings.dora,
+      use_rslora: rslora,
+      ...(this.settings.extraConfig ?? {}),
+    };
+    await writeAdapter(dir, config, packed.tensors);
+  }
+
+  async load(dir: string): Promise<void> {
+    const { tensors } = await readAdapter(dir, 'LORA');
+    const ranks = new Map(this.modules.map((m) => [m.linear.name, m.r]));
+    const factors = unpackLowRank(this.settings.model, tensors, ranks, this.settings.dora ? ['lora_magnitude_vector'] : []);
+    for (const mod of this.modules) {
+      const f = factors.get(mod.linear.name)!;
+      const { inFeatures: nIn, outFeatures: nOut } = mod.linear;
+      // Write the whole update into the parts in order (a grown module keeps its split).
+      const A = transpose(f.A, f.r, nIn); // [in, R]
+      const B = transpose(f.B, nOut, f.r); // [R, out]
+      let col = 0;
+      for (const p of mod.parts) {
+        const k = p.A.shape[1]!;
+        const a = new Float32Array(nIn * k);
+        for (let i = 0; i < nIn; i++) for (let c = 0; c < k; c++) a[i * k + c] = A[i * f.r + col + c]!;
+        assignFrom(p.A, a);
+        assignFrom(p.B, B.slice(col * nOut, (col + k) * nOut));
+        col += k;
+      }
+      if (mod.magnitude) assignFrom(mod.magnitude, f.vectors!.lora_magnitude_vector!);
+    }
+  }
+
+  detach(): void {
+    if (this.mergedSnapshot) this.unmerge();
+    this.hooks.removeAll();
+    for (const mod of this.modules) {
+      if (mod.original) assignFrom(mod.linear.weight, mod.original);
+      mod.dispose();
+    }
+    this.modules.length = 0;
+    this.trainable.clear();
+  }
+}

@@ -1,0 +1,43 @@
+// defineMethod: the one declaration a method folder's index.ts default-exports.
+import type { z } from 'zod';
+import { parseConfig, fieldSchemas } from './validate.ts';
+import { METHOD_FAMILIES, type Method, type MethodSpec } from './types.ts';
+
+const ID = /^[a-z][a-z0-9-]*$/;
+
+export function defineMethod<S extends z.ZodObject>(spec: MethodSpec<S>): Method<S> {
+  const where = `defineMethod('${spec.id}')`;
+  if (!ID.test(spec.id)) throw new Error(`${where}: id must be lowercase letters, digits and '-', starting with a letter`);
+  if (!METHOD_FAMILIES.includes(spec.family)) {
+    throw new Error(`${where}: family '${spec.family}' is unknown; valid: ${METHOD_FAMILIES.join(', ')}`);
+  }
+  if (!spec.paper?.url?.startsWith('http')) throw new Error(`${where}: paper.url must be a link`);
+  if (!spec.description?.trim()) throw new Error(`${where}: description is required (one paragraph for the site)`);
+  const fields = fieldSchemas(spec.hyperparameters);
+  for (const [name, f] of Object.entries(fields)) {
+    if (f.default === undefined) throw new Error(`${where}: hyperparameter '${name}' has no default`);
+    if (!f.description) throw new Error(`${where}: hyperparameter '${name}' has no description (.describe('...'))`);
+  }
+  if (spec.rankParam !== null && !(spec.rankParam in fields)) {
+    throw new Error(`${where}: rankParam '${spec.rankParam}' is not a hyperparameter (have ${Object.keys(fields).join(', ')})`);
+  }
+  const parse = (input: unknown) => parseConfig(spec.id, spec.hyperparameters, input);
+  return {
+    ...spec,
+    kind: 'peft-bench-method',
+    parse,
+    isIdentityAtInit: (config) => (typeof spec.identityAtInit === 'function' ? spec.identityAtInit(config) : spec.identityAtInit),
+    async attach(model, input, ctx) {
+      const config = parse(input);
+      const fam = model.config.family;
+      if (spec.modelFamilies && !spec.modelFamilies.includes(fam)) {
+        throw new Error(
+          `method '${spec.id}' does not apply to ${fam} models${spec.unsupportedReason ? `: ${spec.unsupportedReason}` : ''}; ` +
+            `it supports ${spec.modelFamilies.join(', ')}`,
+        );
+      }
+      if (!Number.isInteger(ctx?.seed)) throw new Error(`method '${spec.id}': attach needs an integer ctx.seed, got ${ctx?.seed}`);
+      return spec.attach(model, config, ctx);
+    },
+  };
+}
