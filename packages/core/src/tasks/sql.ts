@@ -21,7 +21,9 @@ export const sqlKnobs = z.strictObject({
     .boolean()
     .default(false)
     .describe('Show the table rows in the prompt (longer prompts; the query never needs them).'),
-});
+})
+  .refine((k) => k.minColumns <= k.maxColumns, { message: 'minColumns must not exceed maxColumns', path: ['minColumns'] })
+  .refine((k) => k.minRows <= k.maxRows, { message: 'minRows must not exceed maxRows', path: ['minRows'] });
 export type SqlKnobs = z.infer<typeof sqlKnobs>;
 
 type ColumnType = 'TEXT' | 'INTEGER' | 'REAL';
@@ -83,9 +85,9 @@ function makeCondition(column: ColumnSpec, anchorValue: string | number, rng: Rn
 
 export function makeSqlExample(knobs: SqlKnobs, rng: Rng): Omit<Example, 'id'> {
   const table = rng.pick(TABLES);
-  const columnCount = rng.int(knobs.minColumns, Math.max(knobs.minColumns, knobs.maxColumns));
+  const columnCount = rng.int(knobs.minColumns, knobs.maxColumns);
   const columns = rng.sample(COLUMNS, columnCount);
-  const rowCount = rng.int(knobs.minRows, Math.max(knobs.minRows, knobs.maxRows));
+  const rowCount = rng.int(knobs.minRows, knobs.maxRows);
   const numeric = columns.filter((c) => c.type !== 'TEXT');
 
   const kinds: string[] = ['select', 'select'];
