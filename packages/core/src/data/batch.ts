@@ -1,0 +1,78 @@
+// Turning examples into fixed-length training rows for a causal LM.
+//
+// Each row is [BOS?] prompt target EOS, shifted by one: tokens[t] predicts targets[t].
+// weights are 1 exactly where targets[t] is a target token or the EOS that ends it, and 0 on the
+// prompt and the padding, so the loss is the target's negative loglikelihood.
+// Truncation: when a row is too long, the prompt loses tokens from its left (its start); the
+// target is never cut. A target (plus EOS and BOS) that does not fit on its own is an error.
+import type { Example } from '../tasks/types.ts';
+import type { Tokenizer } from '../tokenizer/types.ts';
+
+export interface EncodeOptions {
+  /** Positions per row (the model's context length used in training). */
+  maxSeq: number;
+  /** Start each row with BOS when the tokenizer has one (default true). */
+  addBos?: boolean;
+}
+
+export interface EncodedBatch {
+  /** Number of rows and positions per row. */
+  n: number;
+  maxSeq: number;
+  /** Input ids, [n * maxSeq], padded with padId. */
+  tokens: Int32Array;
+  /** Next-token ids, [n * maxSeq], padded with padId. */
+  targets: Int32Array;
+  /** 1 on target and EOS positions, 0 on prompt and padding, [n * maxSeq]. */
+  weights: Float32Array;
+  /** Positions in use per row (prompt + target + EOS, shifted), [n]. */
+  lengths: Int32Array;
+  /** Prompt tokens that fit per row (where the target starts in `tokens`, minus one), [n]. */
+  promptLengths: Int32Array;
+  /** Ids of the examples whose prompt was cut on the left. */
+  truncated: string[];
+}
+
+export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[], options: EncodeOptions): EncodedBatch {
+  const { maxSeq } = options;
+  if (!Number.isInteger(maxSeq) || maxSeq < 2) throw new Error(`encodeExamples: maxSeq must be an integer >= 2, got ${maxSeq}`);
+  const bos = options.addBos !== false && tokenizer.bosId !== undefined ? [tokenizer.bosId] : [];
+  const n = examples.length;
+  const tokens = new Int32Array(n * maxSeq).fill(tokenizer.padId);
+  const targets = new Int32Array(n * maxSeq).fill(tokenizer.padId);
+  const weights = new Float32Array(n * maxSeq);
+  const lengths = new Int32Array(n);
+  const promptLengths = new Int32Array(n);
+  const truncated: string[] = [];
+
+  for (let row = 0; row < n; row++) {
+    const example = examples[row];
+    let prompt = tokenizer.encode(example.prompt);
+    const answer = [...tokenizer.encode(example.target), tokenizer.eosId];
+    // The row holds maxSeq + 1 tokens before the shift.
+    const room = maxSeq + 1 - bos.length - answer.length;
+    if (room < 0) {
+      throw new Error(
+        `Example ${example.id}: the target is ${answer.length} tokens with EOS${bos.length ? ' (+1 BOS)' : ''}, ` +
+          `more than maxSeq=${maxSeq} allows; raise maxSeq or use shorter targets (targets are never truncated).`,
+      );
+    }
+    if (prompt.length > room) {
+      prompt = prompt.slice(prompt.length - room);
+      truncated.push(example.id);
+    }
+    const sequence = [...bos, ...prompt, ...answer];
+    const answerStart = bos.length + prompt.length;
+    const used = sequence.length - 1;
+    const offset = row * maxSeq;
+    for (let t = 0; t < used; t++) {
+      tokens[offset + t] = sequence[t];
+      targets[offset + t] = sequence[t + 1];
+      // targets[t] is sequence[t + 1]: weighted when that token belongs to the answer.
+      weights[offset + t] = t + 1 >= answerStart ? 1 : 0;
+    }
+    lengths[row] = used;
+    promptLengths[row] = answerStart;
+  }
+  return { n, maxSeq, tokens, targets, weights, lengths, promptLengths, truncated };
+}
