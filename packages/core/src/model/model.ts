@@ -142,16 +142,15 @@ class TransformerModel implements Model {
   private readonly byName = new Map<string, Module>();
   private disposed = false;
 
-  constructor(config: ModelConfig, seed: number) {
+  constructor(config: ModelConfig, source: WeightSource) {
     this.config = config;
     const { d, nLayer, vocabSize, maxSeq, mlpHidden, family, normEps } = config;
     const kvDim = config.nKvHead * (d / config.nHead);
     const gpt2 = family === 'gpt2';
     const residualStd = INIT_STD / Math.sqrt(2 * nLayer);
-    const normal = (name: string, shape: number[], std: number) =>
-      variableFrom(normalArray(shape.reduce((a, b) => a * b, 1), std, streamSeed(seed, name)), shape);
-    const filled = (shape: number[], value: number) =>
-      variableFrom(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value), shape);
+    const make = (name: string, shape: number[], init: WeightInit) => variableFrom(source(name, shape, init), shape);
+    const normal = (name: string, shape: number[], std: number) => make(name, shape, { kind: 'normal', std });
+    const filled = (name: string, shape: number[], value: 0 | 1) => make(name, shape, { kind: value === 0 ? 'zeros' : 'ones' });
 
     this.embeddings = {
       kind: 'embeddings',
@@ -161,9 +160,9 @@ class TransformerModel implements Model {
       prefix: null,
     };
     const linear = (name: string, inF: number, outF: number, std: number) =>
-      new LinearModule(name, inF, outF, normal(`${name}.weight`, [inF, outF], std), gpt2 ? filled([outF], 0) : null);
+      new LinearModule(name, inF, outF, normal(`${name}.weight`, [inF, outF], std), gpt2 ? filled(`${name}.bias`, [outF], 0) : null);
     const norm = (name: string) =>
-      new NormModule(gpt2 ? 'layernorm' : 'rmsnorm', name, d, normEps, filled([d], 1), gpt2 ? filled([d], 0) : null);
+      new NormModule(gpt2 ? 'layernorm' : 'rmsnorm', name, d, normEps, filled(`${name}.weight`, [d], 1), gpt2 ? filled(`${name}.bias`, [d], 0) : null);
 
     for (let i = 0; i < nLayer; i++) {
       const p = `blocks.${i}`;
@@ -410,8 +409,58 @@ function countReal(mask: Uint8Array, start: number, n: number): number {
   return c;
 }
 
+/** How a parameter starts when it is freshly initialised. */
+export type WeightInit = { kind: 'normal'; std: number } | { kind: 'zeros' } | { kind: 'ones' };
+
+/** Supplies each parameter's values by name ('blocks.0.attn.q.weight', layout [in, out]). */
+export type WeightSource = (name: string, shape: number[], init: WeightInit) => Float32Array;
+
+function sizeOf(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
 /** A model with fresh weights, identical for the same config and seed on every backend. */
 export function createModel(config: ModelConfigInput | ModelConfig, seed: number): Model {
   if (!Number.isInteger(seed)) throw new Error(`createModel: seed=${seed} must be an integer`);
-  return new TransformerModel(resolveModelConfig(config), seed);
+  return new TransformerModel(resolveModelConfig(config), (name, shape, init) => {
+    const n = sizeOf(shape);
+    if (init.kind === 'normal') return normalArray(n, init.std, streamSeed(seed, name));
+    return new Float32Array(n).fill(init.kind === 'ones' ? 1 : 0);
+  });
+}
+
+/**
+ * A model with the given weights (our names and layouts, see Model.params()). Every parameter
+ * must be present with its exact shape, and no unknown name may be left over.
+ */
+export function createModelFromWeights(
+  config: ModelConfigInput | ModelConfig,
+  weights: Map<string, { shape: number[]; data: Float32Array }>,
+  sourceName = 'weights',
+): Model {
+  const resolved = resolveModelConfig(config);
+  const used = new Set<string>();
+  const missing: string[] = [];
+  const model = new TransformerModel(resolved, (name, shape) => {
+    const w = weights.get(name);
+    if (!w) {
+      missing.push(name);
+      return new Float32Array(sizeOf(shape));
+    }
+    if (w.shape.length !== shape.length || w.shape.some((s, i) => s !== shape[i])) {
+      throw new Error(`${sourceName}: '${name}' has shape [${w.shape}], the config needs [${shape}]`);
+    }
+    if (w.data.length !== sizeOf(shape)) throw new Error(`${sourceName}: '${name}' holds ${w.data.length} values, expected ${sizeOf(shape)}`);
+    used.add(name);
+    return w.data;
+  });
+  const unknown = [...weights.keys()].filter((k) => !used.has(k));
+  if (missing.length || unknown.length) {
+    model.dispose();
+    const parts: string[] = [];
+    if (missing.length) parts.push(`missing ${missing.length} tensor(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+    if (unknown.length) parts.push(`unexpected ${unknown.length} tensor(s): ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', ...' : ''}`);
+    throw new Error(`${sourceName}: does not match the config (${parts.join('; ')})`);
+  }
+  return model;
 }

@@ -1,0 +1,271 @@
+// The training loop: AdamW (ops().adamw) with warm-up then cosine/linear decay, global-norm
+// gradient clipping, gradient accumulation over micro-batches, loss on target tokens only, and
+// divergence detection. It updates exactly the variables in `trainable` and nothing else.
+import * as tf from '@tensorflow/tfjs-core';
+import '../model/tfjs-complete.ts';
+import type { Model } from '../model/model.ts';
+import { ops } from '../ops.ts';
+import { checkStepFits, defaultMemoryLimit } from './memory.ts';
+import { learningRateAt, type Schedule } from './schedule.ts';
+
+/** One batch: row-major [B*T] arrays; weights 0 mask a position out of the loss. */
+export interface Batch {
+  tokens: Int32Array;
+  targets: Int32Array;
+  weights: Float32Array;
+  B: number;
+  T: number;
+}
+
+/** A function of the 0-based step, an iterator or an iterable of batches. */
+export type BatchSource = ((step: number) => Batch) | Iterator<Batch> | Iterable<Batch>;
+
+export interface StepInfo {
+  /** 1-based step just finished. */
+  step: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  tokensPerS: number;
+}
+
+export interface TrainOptions {
+  model: Pick<Model, 'config' | 'loss'>;
+  /** The variables to update, by name. Methods decide; the trainer touches nothing else. */
+  trainable: Map<string, tf.Variable>;
+  data: BatchSource;
+  steps: number;
+  /** Peak learning rate. */
+  lr: number;
+  /** Decay after warm-up; default 'cosine'. */
+  schedule?: Schedule;
+  warmupSteps?: number;
+  /** Final learning rate as a share of lr; default 0. */
+  minLrRatio?: number;
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Clip the global gradient norm to this; null = no clipping. Default 1. */
+  gradClip?: number | null;
+  /** Rows per forward/backward; the batch is split and gradients accumulated. Default: the whole batch. */
+  microBatch?: number;
+  /** Bytes a micro-step may use; default: the wasm heap cap on wasm, 3/4 of RAM otherwise. */
+  memoryLimitBytes?: number;
+  /** Call onEval after every `evalEvery` steps and after the last one. */
+  evalEvery?: number;
+  onEval?: (step: number) => Promise<number | void> | number | void;
+  onStep?: (info: StepInfo) => void;
+  /** Checked after each step; true ends the run early with status 'ok' (time budgets, benchmarks). */
+  stopWhen?: (info: StepInfo) => boolean;
+  /** Replaces model.loss (e.g. a method's regulariser); same contract. */
+  lossFn?: (tokens: tf.Tensor2D, targets: tf.Tensor2D, weights: tf.Tensor2D) => tf.Scalar;
+}
+
+export interface TrainResult {
+  status: 'ok' | 'diverged';
+  /** Why the run diverged (step and which quantity was not finite); null when ok. */
+  reason: string | null;
+  /** Training loss of every completed step (the diverged step's value included). */
+  losses: number[];
+  /** Completed steps (updates applied). */
+  steps: number;
+  evals: { step: number; value: number }[];
+  tokensPerS: number;
+  /** Training seconds, evaluation excluded. */
+  seconds: number;
+  evalSeconds: number;
+  /** Peak tensor bytes seen during a step (measured with tf.profile on the first step). */
+  peakBytes: number;
+  /** Bytes of the AdamW moments. */
+  optimizerStateBytes: number;
+}
+
+function batchGetter(source: BatchSource): (step: number) => Batch {
+  if (typeof source === 'function') return source;
+  const it: Iterator<Batch> =
+    typeof (source as Iterable<Batch>)[Symbol.iterator] === 'function' ? (source as Iterable<Batch>)[Symbol.iterator]() : (source as Iterator<Batch>);
+  return (step) => {
+    const r = it.next();
+    if (r.done) throw new Error(`train: the data ran out at step ${step + 1}`);
+    return r.value;
+  };
+}
+
+function checkBatch(b: Batch, step: number, vocab: number): void {
+  const where = `train: batch for step ${step + 1}`;
+  if (!Number.isInteger(b.B) || !Number.isInteger(b.T) || b.B <= 0 || b.T <= 0) throw new Error(`${where}: B=${b.B}, T=${b.T} must be positive integers`);
+  const n = b.B * b.T;
+  if (!(b.tokens instanceof Int32Array) || !(b.targets instanceof Int32Array) || !(b.weights instanceof Float32Array)) {
+    throw new Error(`${where}: tokens and targets must be Int32Array, weights Float32Array`);
+  }
+  if (b.tokens.length !== n || b.targets.length !== n || b.weights.length !== n) {
+    throw new Error(`${where}: tokens (${b.tokens.length}), targets (${b.targets.length}) and weights (${b.weights.length}) must all have B*T=${n} entries`);
+  }
+  for (let i = 0; i < n; i++) {
+    if (b.tokens[i]! < 0 || b.tokens[i]! >= vocab || b.targets[i]! < 0 || b.targets[i]! >= vocab) {
+      throw new Error(`${where}: token id at ${i} is outside the vocabulary [0, ${vocab})`);
+    }
+  }
+}
+
+/** Trains `trainable` for `steps` steps; never throws for NaN/inf (returns status 'diverged'). */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const { model, trainable } = opts;
+  const schedule = opts.schedule ?? 'cosine';
+  const warmupSteps = opts.warmupSteps ?? 0;
+  const gradClip = opts.gradClip === undefined ? 1 : opts.gradClip;
+  const hyper = { beta1: opts.beta1 ?? 0.9, beta2: opts.beta2 ?? 0.999, eps: opts.eps ?? 1e-8, weightDecay: opts.weightDecay ?? 0 };
+  if (!Number.isInteger(opts.steps) || opts.steps < 0) throw new Error(`train: steps=${opts.steps} must be a non-negative integer`);
+  if (!(opts.lr > 0)) throw new Error(`train: lr=${opts.lr} must be positive`);
+  if (gradClip !== null && !(gradClip > 0)) throw new Error(`train: gradClip=${gradClip} must be positive or null`);
+  if (trainable.size === 0) throw new Error('train: no trainable variables were given');
+  const frozenFlag = [...trainable].filter(([, v]) => !v.trainable).map(([n]) => n);
+  if (frozenFlag.length) throw new Error(`train: variables marked trainable=false cannot be trained: ${frozenFlag.join(', ')}`);
+  const params = [...trainable.values()];
+  const lossFn = opts.lossFn ?? ((a, b, c) => model.loss(a, b, c));
+  const nextBatch = batchGetter(opts.data);
+  const vocab = model.config.vocabSize;
+
+  const result: TrainResult = {
+    status: 'ok', reason: null, losses: [], steps: 0, evals: [], tokensPerS: 0, seconds: 0, evalSeconds: 0, peakBytes: 0,
+    optimizerStateBytes: 8 * params.reduce((a, p) => a + p.size, 0),
+  };
+  if (opts.steps === 0) return result;
+
+  // Reject an oversized micro-batch before any computation.
+  let batch: Batch | null = nextBatch(0);
+  checkBatch(batch, 0, vocab);
+  const micro = Math.min(opts.microBatch ?? batch.B, batch.B);
+  if (!Number.isInteger(micro) || micro <= 0) throw new Error(`train: microBatch=${opts.microBatch} must be a positive integer`);
+  checkStepFits(model.config, micro, batch.T, opts.memoryLimitBytes ?? defaultMemoryLimit());
+
+  const zeros = (p: tf.Variable) => {
+    const z = tf.zerosLike(p);
+    const variable = tf.variable(z, false);
+    z.dispose(); // the variable keeps the buffer
+    return variable;
+  };
+  const m = params.map(zeros);
+  const v = params.map(zeros);
+  let tokensSeen = 0;
+  try {
+    for (let step = 0; step < opts.steps; step++) {
+      if (!batch) {
+        batch = nextBatch(step);
+        checkBatch(batch, step, vocab);
+      }
+      const b = batch;
+      batch = null;
+      const t0 = performance.now();
+      const run = () => accumulateGradients(b, micro, params, lossFn, step);
+      let out: { loss: tf.Scalar; grads: tf.Tensor[] } | null = null;
+      if (step === 0) {
+        const info = await tf.profile(() => {
+          out = run();
+          return undefined as unknown as tf.Tensor;
+        });
+        result.peakBytes = Math.max(result.peakBytes, info.peakBytes);
+      } else out = run();
+      const { loss, grads } = out!;
+      const normSq = tf.tidy(() => tf.addN(grads.map((g) => g.square().sum())));
+      const [lossValue, normSqValue] = tf.tidy(() => tf.stack([loss, normSq]).dataSync());
+      normSq.dispose();
+      loss.dispose();
+      const gradNorm = Math.sqrt(normSqValue!);
+      result.losses.push(lossValue!);
+      if (!Number.isFinite(lossValue!) || !Number.isFinite(gradNorm)) {
+        tf.dispose(grads);
+        result.status = 'diverged';
+        const what = !Number.isFinite(lossValue!) ? `loss is ${lossValue}` : `gradient norm is ${gradNorm}`;
+        result.reason = `${what} at step ${step + 1}`;
+        result.seconds += (performance.now() - t0) / 1000;
+        break;
+      }
+      const clipScale = gradClip !== null && gradNorm > gradClip ? gradClip / (gradNorm + 1e-6) : 1;
+      const clipped = clipScale === 1 ? grads : grads.map((g) => tf.tidy(() => g.mul(clipScale)));
+      if (clipped !== grads) tf.dispose(grads);
+      const lr = learningRateAt(step, { lr: opts.lr, steps: opts.steps, warmupSteps, schedule, minLrRatio: opts.minLrRatio ?? 0 });
+      ops().adamw(params, clipped, m, v, { ...hyper, lr, step: step + 1 });
+      tf.dispose(clipped);
+      const dt = (performance.now() - t0) / 1000;
+      result.seconds += dt;
+      result.steps = step + 1;
+      tokensSeen += b.B * b.T;
+      const info: StepInfo = { step: step + 1, loss: lossValue!, lr, gradNorm, tokensPerS: (b.B * b.T) / dt };
+      opts.onStep?.(info);
+      if (opts.onEval && opts.evalEvery && ((step + 1) % opts.evalEvery === 0 || step + 1 === opts.steps)) {
+        const e0 = performance.now();
+        const value = await opts.onEval(step + 1);
+        result.evalSeconds += (performance.now() - e0) / 1000;
+        if (typeof value === 'number') result.evals.push({ step: step + 1, value });
+      }
+      result.peakBytes = Math.max(result.peakBytes, tf.memory().numBytes);
+      if (opts.stopWhen?.(info)) break;
+    }
+  } finally {
+    tf.dispose([...m, ...v]);
+  }
+  result.tokensPerS = result.seconds > 0 ? tokensSeen / result.seconds : 0;
+  return result;
+}
+
+/**
+ * Loss and gradients of the whole batch, computed micro-batch by micro-batch. Each micro-loss is
+ * weighted by its share of the batch's target weight, so the sum equals the full-batch mean.
+ */
+function accumulateGradients(
+  b: Batch,
+  micro: number,
+  params: tf.Variable[],
+  lossFn: (tokens: tf.Tensor2D, targets: tf.Tensor2D, weights: tf.Tensor2D) => tf.Scalar,
+  step: number,
+): { loss: tf.Scalar; grads: tf.Tensor[] } {
+  let totalWeight = 0;
+  for (let i = 0; i < b.weights.length; i++) totalWeight += b.weights[i]!;
+  if (!(totalWeight > 0)) throw new Error(`train: batch for step ${step + 1} has no target tokens (all weights are 0)`);
+  let loss: tf.Scalar | null = null;
+  let acc: (tf.Tensor | null)[] = params.map(() => null);
+  for (let r0 = 0; r0 < b.B; r0 += micro) {
+    const rows = Math.min(micro, b.B - r0);
+    const lo = r0 * b.T;
+    const hi = (r0 + rows) * b.T;
+    let w = 0;
+    for (let i = lo; i < hi; i++) w += b.weights[i]!;
+    if (w === 0) continue; // no targets in these rows: contributes nothing
+    const share = w / totalWeight;
+    const tokens = tf.tensor2d(b.tokens.subarray(lo, hi), [rows, b.T], 'int32');
+    const targets = tf.tensor2d(b.targets.subarray(lo, hi), [rows, b.T], 'int32');
+    const weights = tf.tensor2d(b.weights.subarray(lo, hi), [rows, b.T], 'float32');
+    let value: tf.Scalar;
+    let grads: tf.NamedTensorMap;
+    try {
+      ({ value, grads } = tf.variableGrads(() => tf.tidy(() => lossFn(tokens, targets, weights).mul(share)) as tf.Scalar, params));
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/connection between any variable/.test(msg)) throw new Error('train: none of the trainable variables affects the loss (check which variables the method marked trainable)');
+      throw e;
+    } finally {
+      tf.dispose([tokens, targets, weights]);
+    }
+    acc = params.map((p, i) => {
+      const g = grads[p.name] ?? null;
+      const prev = acc[i]!;
+      if (!g) return prev;
+      if (!prev) return g;
+      const sum = prev.add(g);
+      prev.dispose();
+      g.dispose();
+      return sum;
+    });
+    if (loss) {
+      const sum = loss.add(value) as tf.Scalar;
+      loss.dispose();
+      value.dispose();
+      loss = sum;
+    } else loss = value;
+  }
+  // A variable the loss does not reach gets a zero gradient (AdamW still decays it).
+  const grads = acc.map((g, i) => g ?? tf.zerosLike(params[i]!));
+  return { loss: loss!, grads };
+}
