@@ -27,7 +27,7 @@ export interface EncodedBatch {
   weights: Float32Array;
   /** Positions in use per row (prompt + target + EOS, shifted), [n]. */
   lengths: Int32Array;
-  /** Prompt tokens that fit per row (where the target starts in `tokens`, minus one), [n]. */
+  /** Where the target starts in the unshifted row (BOS + the prompt tokens kept), [n]. */
   promptLengths: Int32Array;
   /** Ids of the examples whose prompt was cut on the left. */
   truncated: string[];

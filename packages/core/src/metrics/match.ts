@@ -9,7 +9,7 @@ export function accuracy(predictions: readonly string[], targets: readonly strin
   return correct / predictions.length;
 }
 
-export function mean(values: readonly number[]): number {
+export function meanScore(values: readonly number[]): number {
   if (values.length === 0) return 0;
   let total = 0;
   for (const value of values) total += value;

@@ -4,7 +4,7 @@
 // Difficulty rises with `steps`: every step is one more operation to read, order and compute.
 import { z } from 'zod';
 import { gsm8kExactMatch } from '../metrics/gsm8k.ts';
-import { checkAligned, mean } from '../metrics/match.ts';
+import { checkAligned, meanScore } from '../metrics/match.ts';
 import { parseKnobs, syntheticSplitKnobs } from './knobs.ts';
 import type { Rng } from './rng.ts';
 import { generateSplits } from './splits.ts';
@@ -135,7 +135,7 @@ export function makeMathExample(knobs: MathKnobs, rng: Rng): Omit<Example, 'id'>
 export async function scoreGsm8k(predictions: string[], examples: Example[]): Promise<Record<string, number>> {
   checkAligned(predictions, examples);
   return {
-    exact_match: mean(
+    exact_match: meanScore(
       predictions.map((prediction, i) => {
         const answer = examples[i].meta?.answer;
         return gsm8kExactMatch(prediction, typeof answer === 'number' ? answer : examples[i].target);

@@ -16,7 +16,7 @@ import {
 } from '../data/loaders.ts';
 import { mergeCreateTables } from '../data/sql-context.ts';
 import { parseGsm8kAnswer } from '../metrics/gsm8k.ts';
-import { accuracy, checkAligned, mean } from '../metrics/match.ts';
+import { accuracy, checkAligned, meanScore } from '../metrics/match.ts';
 import { execMatch, sqlExactMatch } from '../metrics/sql.ts';
 import { parseKnobs, realSplitKnobs } from './knobs.ts';
 import { GSM8K_METRICS, scoreGsm8k } from './math.ts';
@@ -111,7 +111,7 @@ async function scoreChoice(predictions: string[], examples: Example[]): Promise<
 
 async function scoreSqlExact(predictions: string[], examples: Example[]): Promise<Record<string, number>> {
   checkAligned(predictions, examples);
-  return { exact_match: mean(predictions.map((p, i) => sqlExactMatch(p, examples[i].target))) };
+  return { exact_match: meanScore(predictions.map((p, i) => sqlExactMatch(p, examples[i].target))) };
 }
 
 /**
@@ -129,7 +129,7 @@ async function scoreSqlCreateContext(predictions: string[], examples: Example[])
       // The reference itself does not run on this context (columns missing from it): not scoreable.
     }
   }
-  return { exact_match, exec_acc_empty: mean(exec) };
+  return { exact_match, exec_acc_empty: meanScore(exec) };
 }
 
 const ACC: MetricDef[] = [{ name: 'acc', direction: 'higher', description: 'Share of pairs whose most likely label is the gold label.' }];

@@ -2,7 +2,7 @@
 // Scored by execution on the example's generated rows (sql.js) and by normalised exact match.
 import { z } from 'zod';
 import { execMatch, sqlExactMatch } from '../metrics/sql.ts';
-import { checkAligned, mean } from '../metrics/match.ts';
+import { checkAligned, meanScore } from '../metrics/match.ts';
 import { parseKnobs, syntheticSplitKnobs } from './knobs.ts';
 import type { Rng } from './rng.ts';
 import { generateSplits } from './splits.ts';
@@ -180,7 +180,7 @@ export async function scoreSql(predictions: string[], examples: Example[]): Prom
     exec.push((await execMatch(predictions[i], examples[i].target, setupSql)).match);
     exact.push(sqlExactMatch(predictions[i], examples[i].target));
   }
-  return { exec_acc: mean(exec), exact_match: mean(exact) };
+  return { exec_acc: meanScore(exec), exact_match: meanScore(exact) };
 }
 
 export const sqlTask: TaskDef<SqlKnobs> = {
