@@ -18,7 +18,3 @@ export * from './tasks/index.ts';
 export * from './metrics/index.ts';
 export * from './data/index.ts';
 export * from './tokenizer/index.ts';
-export * from './tasks/index.ts';
-export * from './metrics/index.ts';
-export * from './data/index.ts';
-export * from './tokenizer/index.ts';
