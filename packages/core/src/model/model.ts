@@ -364,8 +364,9 @@ class TransformerModel implements Model {
       }
       if (rep > 1) {
         // Grouped-query attention: each kv head serves `rep` consecutive query heads (HF repeat_kv).
-        k = k.reshape([B, nKvHead, 1, S, hd]).tile([1, 1, rep, 1, 1]).reshape([B * nHead, S, hd]) as tf.Tensor3D;
-        v = v.reshape([B, nKvHead, 1, S, hd]).tile([1, 1, rep, 1, 1]).reshape([B * nHead, S, hd]) as tf.Tensor3D;
+        // (B*Hkv, S, hd) -> (B*Hkv, rep, S, hd) -> (B*H, S, hd); rank 4 because Tile's gradient stops there.
+        k = k.reshape([B * nKvHead, 1, S, hd]).tile([1, rep, 1, 1]).reshape([B * nHead, S, hd]) as tf.Tensor3D;
+        v = v.reshape([B * nKvHead, 1, S, hd]).tile([1, rep, 1, 1]).reshape([B * nHead, S, hd]) as tf.Tensor3D;
       }
       let scores = tf.matMul(q as tf.Tensor3D, k, false, true).reshape([B, nHead, S0, S]); // (B, H, S0, S)
       if (keyBias) scores = scores.add(keyBias);
