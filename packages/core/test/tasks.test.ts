@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import { getTask, homeSplit, listTasks, normalisePrompt, pretrainCorpus, TASKS } from '../src/tasks/index.ts';
+import type { Example, TaskSplits } from '../src/tasks/index.ts';
+import { execMatch, runQuery, loadSqlJs } from '../src/metrics/sql.ts';
+
+const SYNTHETIC = ['sql', 'nli', 'summarize', 'math'];
+const small = { train: 300, valid: 40, test: 60 };
+
+function allPrompts(splits: TaskSplits): Record<string, string[]> {
+  return {
+    train: splits.train.map((e) => normalisePrompt(e.prompt)),
+    valid: splits.valid.map((e) => normalisePrompt(e.prompt)),
+    test: splits.test.map((e) => normalisePrompt(e.prompt)),
+  };
+}
+
+describe('task registry', () => {
+  it('lists every task with its metrics, primary metric and knob defaults', () => {
+    const listed = listTasks();
+    expect(listed.map((t) => t.id)).toEqual([
+      'sql', 'nli', 'summarize', 'math', 'gsm8k', 'wikisql', 'sql-create-context', 'mnli', 'snli', 'rte', 'samsum', 'viggo',
+    ]);
+    for (const task of listed) {
+      const names = task.metrics.map((m) => m.name);
+      expect(new Set(names).size).toBe(names.length);
+      expect(names).toContain(task.primaryMetric);
+      expect(JSON.parse(JSON.stringify(task))).toEqual(task);
+    }
+    expect(listed.find((t) => t.id === 'math')!.knobs).toMatchObject({ steps: 3, train: 2000, valid: 100, test: 200 });
+    expect(listed.find((t) => t.id === 'math')!.family).toBe('reasoning');
+    expect(Object.isFrozen(TASKS)).toBe(true);
+  });
+
+  it('an unknown id lists the valid ones', () => {
+    expect(() => getTask('sqll')).toThrow(/Unknown task 'sqll'. Valid tasks: synthetic: sql, nli, summarize, math; real: gsm8k/);
+  });
+
+  it('bad knobs name the field and list the valid knobs', async () => {
+    await expect(getTask('math').load({ seed: 0, knobs: { steps: 0 } })).rejects.toThrow(/steps: Too small[\s\S]*Valid knobs: train, valid, test, evalSeed, steps/);
+    await expect(getTask('sql').load({ seed: 0, knobs: { colums: 3 } as never })).rejects.toThrow(/Unrecognized key: "colums"/);
+    await expect(getTask('sql').load({ seed: 0, knobs: { minRows: 6, maxRows: 4 } })).rejects.toThrow(/minRows: minRows must not exceed maxRows/);
+  });
+});
+
+describe.each(SYNTHETIC)('synthetic task %s', (id) => {
+  const task = getTask(id);
+
+  it('makes disjoint, deterministic splits of the asked sizes', async () => {
+    const splits = await task.load({ seed: 3, knobs: small });
+    expect([splits.train.length, splits.valid.length, splits.test.length]).toEqual([300, 40, 60]);
+    const prompts = allPrompts(splits);
+    const seen = new Map<string, string>();
+    for (const [split, list] of Object.entries(prompts)) {
+      for (const prompt of list) {
+        expect(seen.get(prompt), `prompt in ${seen.get(prompt)} and ${split}`).toBeUndefined();
+        seen.set(prompt, split);
+        expect(homeSplit(prompt)).toBe(split);
+      }
+    }
+    const again = await task.load({ seed: 3, knobs: small });
+    expect(again).toEqual(splits);
+  });
+
+  it('keeps valid/test fixed across run seeds, and changes them with evalSeed', async () => {
+    const a = await task.load({ seed: 1, knobs: small });
+    const b = await task.load({ seed: 2, knobs: small });
+    const c = await task.load({ seed: 1, knobs: { ...small, evalSeed: 9 } });
+    expect(b.test).toEqual(a.test);
+    expect(b.valid).toEqual(a.valid);
+    expect(b.train).not.toEqual(a.train);
+    expect(c.test).not.toEqual(a.test);
+    // The test split does not depend on how many training examples are drawn.
+    const bigger = await task.load({ seed: 1, knobs: { ...small, train: 500 } });
+    expect(bigger.test).toEqual(a.test);
+  });
+
+  it('scores the references perfectly and something else lower', async () => {
+    const { test } = await task.load({ seed: 0, knobs: { ...small, test: 30 } });
+    for (const example of test) expect(example.target.startsWith(' ')).toBe(true);
+    const perfect = await task.score(test.map((e) => e.target), test);
+    expect(perfect[task.primaryMetric]).toBe(1);
+    expect(Object.keys(perfect).sort()).toEqual(task.metrics.map((m) => m.name).sort());
+    const shifted = await task.score(test.map((_, i) => test[(i + 1) % test.length].target), test);
+    expect(shifted[task.primaryMetric]).toBeLessThan(0.8);
+    await expect(task.score(['x'], test)).rejects.toThrow(/1 predictions for 30 examples/);
+  });
+});
+
+describe('sql task', () => {
+  it('reference queries run on their rows and rarely return nothing', async () => {
+    const { test } = await getTask('sql').load({ seed: 0, knobs: { ...small, test: 150 } });
+    const SQL = await loadSqlJs();
+    let empty = 0;
+    for (const example of test) {
+      const db = new SQL.Database();
+      db.exec(String(example.meta!.setupSql));
+      const result = runQuery(db, example.target);
+      db.close();
+      if (result.rows.length === 0 || result.rows.every((row) => row.every((v) => v === null))) empty++;
+    }
+    expect(empty / test.length).toBeLessThan(0.05);
+    const kinds = new Set(test.map((e) => e.meta!.kind));
+    expect([...kinds].sort()).toEqual(['agg', 'count', 'order', 'select']);
+  });
+
+  it('execution accepts an equivalent query that exact match rejects', async () => {
+    const { test } = await getTask('sql').load({ seed: 0, knobs: { ...small, test: 60 } });
+    const example = test.find((e) => / AND /.test(e.target))!;
+    const [head, where] = example.target.split(' WHERE ');
+    const swapped = `${head} WHERE ${where.split(' AND ').reverse().join(' AND ')}`;
+    const scores = await getTask('sql').score([swapped], [example]);
+    expect(scores).toEqual({ exec_acc: 1, exact_match: 0 });
+    expect((await execMatch(swapped, example.target, String(example.meta!.setupSql))).match).toBe(1);
+  });
+});
+
+describe('nli task', () => {
+  it('balances labels and defeats word-overlap baselines', async () => {
+    const { train, test } = await getTask('nli').load({ seed: 0, knobs: { train: 3000, valid: 20, test: 600 } });
+    const counts = new Map<string, number>();
+    for (const e of train) counts.set(e.target, (counts.get(e.target) ?? 0) + 1);
+    for (const count of counts.values()) expect(count / train.length).toBeGreaterThan(0.28);
+
+    // Best lookup table from (overlap bucket, negation in hypothesis, negation in premise) to the
+    // majority training label: the strongest bag-of-words cue classifier for this data.
+    const words = (t: string) => t.toLowerCase().match(/[a-z']+/g) ?? [];
+    const negated = (t: string) => /\b(no|not|isn't|none)\b/i.test(t);
+    const overlap = (e: Example) => {
+      const premise = new Set(words(String(e.meta!.premise)));
+      const hypothesis = words(String(e.meta!.hypothesis));
+      return hypothesis.filter((w) => premise.has(w)).length / hypothesis.length;
+    };
+    const baseline = (feature: (e: Example) => string) => {
+      const table = new Map<string, Map<string, number>>();
+      for (const e of train) {
+        const row = table.get(feature(e)) ?? new Map<string, number>();
+        row.set(e.target, (row.get(e.target) ?? 0) + 1);
+        table.set(feature(e), row);
+      }
+      let correct = 0;
+      for (const e of test) {
+        const row = [...(table.get(feature(e)) ?? new Map<string, number>())].sort((a, b) => b[1] - a[1]);
+        if (row[0]?.[0] === e.target) correct++;
+      }
+      return correct / test.length;
+    };
+    const overlapOnly = baseline((e) => String(Math.round(overlap(e) * 10)));
+    const overlapAndNegation = baseline(
+      (e) => `${Math.round(overlap(e) * 5)}|${negated(String(e.meta!.hypothesis))}|${negated(String(e.meta!.premise))}`,
+    );
+    expect(overlapOnly).toBeLessThan(0.46);
+    expect(overlapAndNegation).toBeLessThan(0.48);
+  });
+});
+
+describe('math task', () => {
+  it('writes GSM8K-format solutions with correct arithmetic, one line per step', async () => {
+    for (const steps of [2, 4, 6]) {
+      const { test } = await getTask('math').load({ seed: 0, knobs: { ...small, steps } });
+      for (const example of test) {
+        const annotations = [...example.target.matchAll(/<<(\d+)([-+*/])(\d+)=(\d+)>>(\d+)/g)];
+        expect(annotations.length).toBe(steps);
+        for (const [, a, op, b, c, shown] of annotations) {
+          const value = { '+': +a + +b, '-': +a - +b, '*': +a * +b, '/': +a / +b }[op as '+' | '-' | '*' | '/'];
+          expect(value).toBe(+c);
+          expect(shown).toBe(c);
+          expect(Number.isInteger(value) && value >= 0).toBe(true);
+        }
+        const final = annotations.at(-1)![4];
+        expect(example.target.endsWith(`\n#### ${final}`)).toBe(true);
+        expect(example.meta!.answer).toBe(+final);
+      }
+    }
+  });
+
+  it('gets longer as steps grow', async () => {
+    const meanLength = async (steps: number) => {
+      const { test } = await getTask('math').load({ seed: 0, knobs: { ...small, steps } });
+      return test.reduce((sum, e) => sum + e.prompt.length + e.target.length, 0) / test.length;
+    };
+    const [two, four, six] = [await meanLength(2), await meanLength(4), await meanLength(6)];
+    expect(two).toBeLessThan(four);
+    expect(four).toBeLessThan(six);
+  });
+});
+
+describe('summarize task', () => {
+  it('has 3-6 turns and a summary with the final plan', async () => {
+    const { test } = await getTask('summarize').load({ seed: 0, knobs: small });
+    for (const example of test) {
+      const turns = example.prompt.split('\n').filter((line) => /^\w+: /.test(line));
+      expect(turns.length).toBeGreaterThanOrEqual(3);
+      expect(turns.length).toBeLessThanOrEqual(6);
+      expect(example.target).toMatch(/^ [A-Z]\w+(, \w+)* and \w+ will .+ at .+ on \w+day at \w+\.$/);
+    }
+  });
+});
+
+describe('pretraining corpus', () => {
+  it('never contains a valid or test prompt, is deterministic and covers every task', async () => {
+    const corpus = pretrainCorpus({ seed: 0, documents: 2000 });
+    expect(corpus.length).toBe(2000);
+    expect(pretrainCorpus({ seed: 0, documents: 2000 })).toEqual(corpus);
+    expect(new Set(corpus).size).toBe(corpus.length);
+    const inCorpus = new Set(corpus.map(normalisePrompt));
+    for (const id of SYNTHETIC) {
+      expect(corpus.some((doc) => doc.startsWith({ sql: 'Table ', nli: 'Premise:', summarize: 'Dialogue:', math: 'Question:' }[id]!))).toBe(true);
+      for (const evalSeed of [0, 1, 2]) {
+        const { valid, test } = await getTask(id).load({ seed: 0, knobs: { train: 1, valid: 100, test: 200, evalSeed } });
+        for (const example of [...valid, ...test]) expect(inCorpus.has(normalisePrompt(example.prompt))).toBe(false);
+      }
+    }
+    for (const doc of corpus) expect(homeSplit(doc)).toBe('train');
+  });
+
+  it('rejects unknown tasks', () => {
+    expect(() => pretrainCorpus({ seed: 0, documents: 1, tasks: ['poetry'] })).toThrow(/unknown task 'poetry'. Valid: sql, nli, summarize, math/);
+  });
+});
