@@ -1,0 +1,209 @@
+// Vega-Lite specs, built at build time from aggregated data only; the browser just renders them (vega-embed,
+// svg renderer). Each function returns a complete spec with its data inlined.
+import type { TopLevelSpec } from 'vega-lite';
+
+type Spec = TopLevelSpec;
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+const WIDTH = 380;
+const HEIGHT = 230;
+const base = { $schema: SCHEMA, width: WIDTH, height: HEIGHT, config: { font: 'system-ui, sans-serif', view: { stroke: '#ddd' } } } as const;
+
+/** Score vs learning rate (log x), one line per method. */
+export function lrSensitivity(metric: string, points: { method: string; lr: number; score: number }[]): Spec {
+  return {
+    ...base,
+    data: { values: points },
+    mark: { type: 'line', point: { filled: true, size: 50 } },
+    encoding: {
+      x: { field: 'lr', type: 'quantitative', scale: { type: 'log' }, title: 'learning rate (log)', axis: { format: '.0e' } },
+      y: { field: 'score', type: 'quantitative', title: metric, scale: { zero: false } },
+      color: { field: 'method', type: 'nominal', title: 'method' },
+      tooltip: [{ field: 'method' }, { field: 'lr', format: '.0e' }, { field: 'score', format: '.3f' }],
+    },
+  } as Spec;
+}
+
+/** Divergence rate per method and task (bars). */
+export function divergenceBars(points: { method: string; task: string; rate: number }[]): Spec {
+  return {
+    ...base,
+    width: 520,
+    data: { values: points },
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'method', type: 'nominal', title: null, axis: { labelAngle: -30 } },
+      xOffset: { field: 'task' },
+      y: { field: 'rate', type: 'quantitative', title: 'divergence rate', axis: { format: '%' }, scale: { domain: [0, 1] } },
+      color: { field: 'task', type: 'nominal', title: 'task' },
+      tooltip: [{ field: 'method' }, { field: 'task' }, { field: 'rate', format: '.1%' }],
+    },
+  } as Spec;
+}
+
+/** Primary metric vs trainable parameters (log x), frontier joined by a line, frozen baseline as a rule. */
+export function pareto(
+  metric: string,
+  points: { method: string; family: string; config: string; trainable: number; mean: number; frontier: boolean }[],
+  frozenScore: number | null,
+): Spec {
+  const shown = points.filter((p) => p.trainable > 0); // log scale: 0 trainable (frozen) drawn as the rule
+  const frontier = shown.filter((p) => p.frontier).sort((a, b) => a.trainable - b.trainable);
+  const layers: unknown[] = [
+    {
+      data: { values: frontier },
+      mark: { type: 'line', interpolate: 'step-after', color: '#888', strokeDash: [4, 3] },
+      encoding: { x: { field: 'trainable', type: 'quantitative' }, y: { field: 'mean', type: 'quantitative' } },
+    },
+    {
+      data: { values: shown },
+      mark: { type: 'point', filled: true, size: 60 },
+      encoding: {
+        x: { field: 'trainable', type: 'quantitative', scale: { type: 'log' }, title: 'trainable parameters (log)', axis: { format: '~s' } },
+        y: { field: 'mean', type: 'quantitative', title: metric, scale: { zero: false } },
+        color: { field: 'method', type: 'nominal' },
+        shape: { field: 'frontier', type: 'nominal', title: 'on frontier' },
+        tooltip: [{ field: 'method' }, { field: 'config' }, { field: 'trainable', format: ',' }, { field: 'mean', format: '.3f' }, { field: 'frontier' }],
+      },
+    },
+  ];
+  if (frozenScore !== null) {
+    layers.push({
+      data: { values: [{ y: frozenScore, label: 'frozen base (0 trainable)' }] },
+      layer: [
+        { mark: { type: 'rule', color: '#b33', strokeDash: [2, 2] }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+        { mark: { type: 'text', align: 'left', dx: 4, dy: -6, color: '#b33', x: 0 }, encoding: { y: { field: 'y', type: 'quantitative' }, text: { field: 'label' } } },
+      ],
+    });
+  }
+  return { ...base, layer: layers } as Spec;
+}
+
+/** Mean ± std vs rank (log2 x) per method, with the none/full baselines as labelled rules. */
+export function rankCurve(
+  metric: string,
+  points: { method: string; rank: number; mean: number; lo: number; hi: number; n: number }[],
+  baselines: { method: string; mean: number }[],
+): Spec {
+  const x = { field: 'rank', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'rank (log2)', axis: { values: [1, 2, 4, 8, 16, 32, 64, 128, 256] } };
+  const layers: unknown[] = [
+    {
+      data: { values: points },
+      layer: [
+        { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'hi' }, color: { field: 'method', type: 'nominal' } } },
+        {
+          mark: { type: 'line', point: { filled: true, size: 50 } },
+          encoding: {
+            x, y: { field: 'mean', type: 'quantitative' }, color: { field: 'method', type: 'nominal', title: 'method' },
+            tooltip: [{ field: 'method' }, { field: 'rank' }, { field: 'mean', format: '.3f' }, { field: 'n', title: 'seeds' }],
+          },
+        },
+      ],
+    },
+  ];
+  if (baselines.length) {
+    layers.push({
+      data: { values: baselines.map((b) => ({ ...b, label: b.method === 'none' ? 'frozen' : b.method })) },
+      layer: [
+        { mark: { type: 'rule', strokeDash: [3, 3], color: '#777' }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
+        { mark: { type: 'text', align: 'right', dy: -6, color: '#555', x: WIDTH }, encoding: { y: { field: 'mean', type: 'quantitative' }, text: { field: 'label' } } },
+      ],
+    });
+  }
+  return { ...base, layer: layers } as Spec;
+}
+
+/** A similarity matrix as a heatmap (0..1). */
+export function heatmap(matrix: number[][], rowLabels: string[], colLabels: string[], rowTitle: string, colTitle: string): Spec {
+  const values = matrix.flatMap((row, i) => row.map((v, j) => ({ row: rowLabels[i], col: colLabels[j], value: v })));
+  return {
+    ...base,
+    width: 260,
+    height: 240,
+    data: { values },
+    mark: { type: 'rect' },
+    encoding: {
+      x: { field: 'col', type: 'ordinal', sort: colLabels, title: colTitle },
+      y: { field: 'row', type: 'ordinal', sort: rowLabels, title: rowTitle },
+      color: { field: 'value', type: 'quantitative', scale: { scheme: 'viridis', domain: [0, 1] }, title: 'φ' },
+      tooltip: [{ field: 'row', title: rowTitle }, { field: 'col', title: colTitle }, { field: 'value', format: '.3f' }],
+    },
+  } as Spec;
+}
+
+/** Amplification factor per module, grouped by rank. */
+export function amplificationBars(points: { module: string; rank: string; value: number }[]): Spec {
+  return {
+    ...base,
+    width: 420,
+    data: { values: points },
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'module', type: 'nominal', title: null, axis: { labelAngle: -30 } },
+      xOffset: { field: 'rank' },
+      y: { field: 'value', type: 'quantitative', title: 'amplification factor' },
+      color: { field: 'rank', type: 'nominal', title: 'rank' },
+      tooltip: [{ field: 'module' }, { field: 'rank' }, { field: 'value', format: '.2f' }],
+    },
+  } as Spec;
+}
+
+/** A histogram given by bin edges and counts. */
+export function histogram(edges: number[], counts: number[], title: string): Spec {
+  const values = counts.map((c, i) => ({ start: edges[i], end: edges[i + 1] ?? edges[i], count: c }));
+  return {
+    ...base,
+    width: 260,
+    height: 160,
+    data: { values },
+    mark: { type: 'bar', color: '#4c78a8' },
+    encoding: {
+      x: { field: 'start', type: 'quantitative', bin: { binned: true }, title },
+      x2: { field: 'end' },
+      y: { field: 'count', type: 'quantitative', title: 'count' },
+      tooltip: [{ field: 'start', format: '.2f' }, { field: 'end', format: '.2f' }, { field: 'count' }],
+    },
+  } as Spec;
+}
+
+/** Score vs n tuned weights (log2 x): ln-outlier against ln-random. */
+export function nCurve(metric: string, points: { method: string; n: number; mean: number; lo: number; hi: number }[]): Spec {
+  const x = { field: 'n', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'n weights per norm layer (log2)', axis: { values: [4, 16, 64, 256, 1024] } };
+  return {
+    ...base,
+    data: { values: points },
+    layer: [
+      { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'hi' }, color: { field: 'method', type: 'nominal' } } },
+      { mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color: { field: 'method', type: 'nominal', title: 'method' }, tooltip: [{ field: 'method' }, { field: 'n' }, { field: 'mean', format: '.3f' }] } },
+    ],
+  } as Spec;
+}
+
+/** Lines over training steps, one per series. */
+export function stepCurves(points: { series: string; step: number; value: number }[], yTitle: string): Spec {
+  return {
+    ...base,
+    width: 440,
+    data: { values: points },
+    mark: { type: 'line', point: { size: 20 } },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'step' },
+      y: { field: 'value', type: 'quantitative', title: yTitle, scale: { zero: false } },
+      color: { field: 'series', type: 'nominal', title: null },
+      tooltip: [{ field: 'series' }, { field: 'step' }, { field: 'value', format: '.4f' }],
+    },
+  } as Spec;
+}
+
+/** Singular values by index, one line per module. */
+export function singularValues(points: { module: string; index: number; value: number }[]): Spec {
+  return {
+    ...base,
+    data: { values: points },
+    mark: { type: 'line', point: { size: 20 } },
+    encoding: {
+      x: { field: 'index', type: 'quantitative', title: 'component' },
+      y: { field: 'value', type: 'quantitative', title: 'singular value', scale: { type: 'log' } },
+      color: { field: 'module', type: 'nominal', title: 'module (rank)' },
+    },
+  } as Spec;
+}
