@@ -39,7 +39,7 @@ describe('task registry', () => {
     await expect(getTask('math').load({ seed: 0, knobs: { steps: 0 } })).rejects.toThrow(/steps: Too small[\s\S]*Valid knobs: train, valid, test, evalSeed, steps/);
     await expect(getTask('sql').load({ seed: 0, knobs: { colums: 3 } as never })).rejects.toThrow(/Unrecognized key: "colums"/);
     await expect(getTask('sql').load({ seed: 0, knobs: { minRows: 6, maxRows: 4 } })).rejects.toThrow(/minRows: minRows must not exceed maxRows/);
-  });
+  }, 30_000);
 });
 
 describe.each(SYNTHETIC)('synthetic task %s', (id) => {
@@ -59,7 +59,7 @@ describe.each(SYNTHETIC)('synthetic task %s', (id) => {
     }
     const again = await task.load({ seed: 3, knobs: small });
     expect(again).toEqual(splits);
-  });
+  }, 30_000);
 
   it('keeps valid/test fixed across run seeds, and changes them with evalSeed', async () => {
     const a = await task.load({ seed: 1, knobs: small });
@@ -72,7 +72,7 @@ describe.each(SYNTHETIC)('synthetic task %s', (id) => {
     // The test split does not depend on how many training examples are drawn.
     const bigger = await task.load({ seed: 1, knobs: { ...small, train: 500 } });
     expect(bigger.test).toEqual(a.test);
-  });
+  }, 30_000);
 
   it('scores the references perfectly and something else lower', async () => {
     const { test } = await task.load({ seed: 0, knobs: { ...small, test: 30 } });
@@ -83,7 +83,7 @@ describe.each(SYNTHETIC)('synthetic task %s', (id) => {
     const shifted = await task.score(test.map((_, i) => test[(i + 1) % test.length].target), test);
     expect(shifted[task.primaryMetric]).toBeLessThan(0.8);
     await expect(task.score(['x'], test)).rejects.toThrow(/1 predictions for 30 examples/);
-  });
+  }, 30_000);
 });
 
 describe('sql task', () => {
@@ -101,7 +101,7 @@ describe('sql task', () => {
     expect(empty / test.length).toBeLessThan(0.05);
     const kinds = new Set(test.map((e) => e.meta!.kind));
     expect([...kinds].sort()).toEqual(['agg', 'count', 'order', 'select']);
-  });
+  }, 30_000);
 
   it('execution accepts an equivalent query that exact match rejects', async () => {
     const { test } = await getTask('sql').load({ seed: 0, knobs: { ...small, test: 60 } });
@@ -111,7 +111,7 @@ describe('sql task', () => {
     const scores = await getTask('sql').score([swapped], [example]);
     expect(scores).toEqual({ exec_acc: 1, exact_match: 0 });
     expect((await execMatch(swapped, example.target, String(example.meta!.setupSql))).match).toBe(1);
-  });
+  }, 30_000);
 });
 
 describe('nli task', () => {
@@ -150,7 +150,7 @@ describe('nli task', () => {
     );
     expect(overlapOnly).toBeLessThan(0.46);
     expect(overlapAndNegation).toBeLessThan(0.48);
-  });
+  }, 30_000);
 });
 
 describe('math task', () => {
@@ -171,7 +171,7 @@ describe('math task', () => {
         expect(example.meta!.answer).toBe(+final);
       }
     }
-  });
+  }, 30_000);
 
   it('gets longer as steps grow', async () => {
     const meanLength = async (steps: number) => {
@@ -181,7 +181,7 @@ describe('math task', () => {
     const [two, four, six] = [await meanLength(2), await meanLength(4), await meanLength(6)];
     expect(two).toBeLessThan(four);
     expect(four).toBeLessThan(six);
-  });
+  }, 30_000);
 });
 
 describe('summarize task', () => {
@@ -193,7 +193,7 @@ describe('summarize task', () => {
       expect(turns.length).toBeLessThanOrEqual(6);
       expect(example.target).toMatch(/^ [A-Z]\w+(, \w+)* and \w+ will .+ at .+ on \w+day at \w+\.$/);
     }
-  });
+  }, 30_000);
 });
 
 describe('pretraining corpus', () => {
@@ -211,7 +211,7 @@ describe('pretraining corpus', () => {
       }
     }
     for (const doc of corpus) expect(homeSplit(doc)).toBe('train');
-  });
+  }, 30_000);
 
   it('rejects unknown tasks', () => {
     expect(() => pretrainCorpus({ seed: 0, documents: 1, tasks: ['poetry'] })).toThrow(/unknown task 'poetry'. Valid: sql, nli, summarize, math/);

@@ -1,7 +1,8 @@
 // Real-tier tasks: standard public datasets read from the data directory (see data/files.ts).
 // Splits are fixed: the official test split where the data directory has one, otherwise a fixed
 // hash split; validation examples are carved from the training file with a fixed seed. The run
-// seed only picks the training sample when the `train` knob limits it.
+// seed only picks the training sample when the `train` knob limits it. Training records whose
+// prompt is also a validation or test prompt are dropped.
 import { z } from 'zod';
 import {
   groupReferences,
@@ -21,7 +22,7 @@ import { execMatch, sqlExactMatch } from '../metrics/sql.ts';
 import { parseKnobs, realSplitKnobs } from './knobs.ts';
 import { GSM8K_METRICS, scoreGsm8k } from './math.ts';
 import { Rng } from './rng.ts';
-import { homeSplit } from './splits.ts';
+import { homeSplit, normalisePrompt } from './splits.ts';
 import { ROUGE_METRICS, scoreRouge } from './summarize.ts';
 import type { Example, MetricDef, TaskDef, TaskScoring, TaskSplits } from './types.ts';
 
@@ -50,8 +51,12 @@ function limit(drafts: Draft[], max: number | undefined, rng: Rng): Draft[] {
 }
 
 function finish(taskId: string, seed: number, knobs: RealKnobs, parts: { train: Draft[]; valid: Draft[]; test: Draft[] }): TaskSplits {
+  // Public files repeat some records (RTE train has duplicates): a training prompt that is also a
+  // validation or test prompt is dropped, so the splits stay disjoint.
+  const held = new Set([...parts.valid, ...parts.test].map((d) => normalisePrompt(d.prompt)));
+  const train = parts.train.filter((d) => !held.has(normalisePrompt(d.prompt)));
   return {
-    train: withIds(taskId, 'train', limit(parts.train, knobs.train, Rng.stream(seed, `${taskId}/train-sample`))),
+    train: withIds(taskId, 'train', limit(train, knobs.train, Rng.stream(seed, `${taskId}/train-sample`))),
     valid: withIds(taskId, 'valid', parts.valid),
     test: withIds(taskId, 'test', limit(parts.test, knobs.test, Rng.stream(0, `${taskId}/test-sample`))),
   };
