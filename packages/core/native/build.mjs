@@ -38,7 +38,7 @@ function build() {
     .filter((d) => existsSync(d))
     .map((d) => `-I${d}`);
   const args = [
-    '-O3', ...cpuFlags(), '-fopenmp-simd', '-fno-math-errno', '-fPIC', '-shared', '-std=c11', '-D_GNU_SOURCE',
+    '-O3', ...cpuFlags(), '-fopenmp-simd', '-fno-math-errno', '-fno-trapping-math', '-fPIC', '-shared', '-std=c11', '-D_GNU_SOURCE',
     `-I${include}`, ...blasInclude, source, '-o', tmp, '-lopenblas', '-lpthread', '-lm',
   ];
   if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');

@@ -79,7 +79,8 @@ static napi_value make_num(napi_env env, double v) {
 static inline float exp_f(float x) {
   x = x > 88.3762626647949f ? 88.3762626647949f : x;
   x = x < -87.3365478515625f ? -87.3365478515625f : x;
-  float n = floorf(x * 1.44269504088896341f + 0.5f);
+  // round to nearest by the 1.5 * 2^23 trick: floorf would be a libm call and block vectorisation
+  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -606,11 +607,13 @@ static napi_value AdamW(napi_env env, napi_callback_info info) {
   float lr = (float)num(&a, 9), b1 = (float)num(&a, 10), b2 = (float)num(&a, 11);
   float eps = (float)num(&a, 12), wd = (float)num(&a, 13);
   float bc1 = (float)num(&a, 14), bc2 = (float)num(&a, 15);
-  float decay = 1.0f - lr * wd;
+  // 1 - beta in double: in float, 1 - 0.999f loses five digits
+  float omb1 = (float)(1.0 - num(&a, 10)), omb2 = (float)(1.0 - num(&a, 11));
+  float decay = (float)(1.0 - num(&a, 9) * num(&a, 13));
 #pragma omp simd
   for (int64_t i = 0; i < n; i++) {
-    float m1 = m[i] * b1 + g[i] * (1.0f - b1);
-    float v1 = v[i] * b2 + g[i] * g[i] * (1.0f - b2);
+    float m1 = m[i] * b1 + g[i] * omb1;
+    float v1 = v[i] * b2 + g[i] * g[i] * omb2;
     float upd = (m1 / bc1) / (sqrtf(v1 / bc2) + eps);
     mo[i] = m1;
     vo[i] = v1;

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { opsName, setOps } from '../ops.ts';
 import { fusedOps, installFusedKernels } from './fused.ts';
+import { registerMatMulGradient } from './gradients.ts';
 import { jsMath } from './js_math.ts';
 import { installWasmKernels } from './kernels.ts';
 import { loadNative } from './native.ts';
@@ -35,6 +36,7 @@ let current: BackendInfo | null = null;
 
 // Gradients and chained tensor methods are needed on every backend (tfjs-core alone lacks them).
 ensureTfjsExtras();
+registerMatMulGradient();
 
 function validChoices(): string {
   return BACKEND_CHOICES.join(', ');
