@@ -109,8 +109,14 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
   const started = Date.now();
   let completed = 0;
   let remainingEstimate = estimate?.total ?? null;
-  const jobs: PoolJob[] = todo.map((run) => ({ runId: run.runId, spec: run.spec, meta: run.meta, label: run.label }));
-  const keep = new Set(todo.filter((run) => run.keepAdapters).map((run) => run.runId));
+  const jobs: PoolJob[] = todo.map((run) => ({
+    runId: run.runId,
+    spec: run.spec,
+    meta: run.meta,
+    label: run.label,
+    modelSource: run.modelSource,
+    keepAdapter: run.keepAdapters,
+  }));
   const summary = await runPool(jobs, {
     workers: options.workers,
     worker: {
@@ -118,7 +124,7 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
       backend: options.backend,
       threads: options.threads,
       dataDir: options.dataDir,
-      adapterDir: keep.size > 0 ? options.adapterDir : null,
+      adapterDir: options.adapterDir,
     },
     signal: controller.signal,
     events: {

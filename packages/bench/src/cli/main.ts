@@ -107,7 +107,7 @@ async function main(options: MainOptions): Promise<number> {
     } catch (error) {
       throw new InputError((error as Error).message);
     }
-    const runs = resolveRequests(requests, catalog, { codeVersion: version, defaultModel: options.model });
+    const runs = await resolveRequests(requests, catalog, { codeVersion: version, defaultModel: options.model });
     const workers = options.workers !== undefined ? parsePositiveInt('--workers', options.workers) : defaultWorkers();
     if (options.plan && options.shards === undefined) throw new InputError('--plan needs --shards <n> (the number of CI shards).');
     return gridCommand(runs, {
@@ -152,7 +152,7 @@ async function main(options: MainOptions): Promise<number> {
     model: options.model,
     keepAdapters: adapterDir !== null,
   });
-  const runs = resolveRequests(requests, catalog, { codeVersion: version, defaultModel: options.model });
+  const runs = await resolveRequests(requests, catalog, { codeVersion: version, defaultModel: options.model });
   return runCommand(runs, {
     outDir,
     backend: options.backend,

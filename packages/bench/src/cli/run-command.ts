@@ -70,11 +70,9 @@ export async function runCommand(runs: ResolvedRun[], options: RunCommandOptions
     const bar = new RunBar(`${run.spec.task.id} s${run.spec.seed}`, options.json);
     try {
       const outcome = await executeRun(
-        run.spec,
-        run.runId,
+        { runId: run.runId, spec: run.spec, meta: run.meta, modelSource: run.modelSource },
         { ...options, adapterDir: run.keepAdapters ? options.adapterDir : null },
         {
-          meta: run.meta,
           onBackend: (backend) => {
             if (!options.json) process.stderr.write(`  backend: ${backend}\n`);
           },

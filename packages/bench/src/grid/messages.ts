@@ -1,4 +1,5 @@
 // Messages between the grid's pool (parent) and its worker processes.
+import type { RunMeta } from '../run/meta.ts';
 import type { RunSpec } from '../run/spec.ts';
 import type { RunProgress } from '../run/progress.ts';
 
@@ -11,7 +12,9 @@ export interface WorkerOptions {
   adapterDir: string | null;
 }
 
-export type ToWorker = { type: 'run'; runId: string; spec: RunSpec; options: WorkerOptions } | { type: 'exit' };
+export type ToWorker =
+  | { type: 'run'; runId: string; spec: RunSpec; meta: RunMeta; modelSource: string; options: WorkerOptions }
+  | { type: 'exit' };
 
 export type FromWorker =
   | { type: 'ready' }

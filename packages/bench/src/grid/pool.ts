@@ -17,6 +17,9 @@ export interface PoolJob {
   spec: RunSpec;
   meta: RunMeta;
   label: string;
+  modelSource: string;
+  /** Save the trained adapter under the worker's adapterDir. */
+  keepAdapter: boolean;
 }
 
 export interface JobResult {
@@ -88,7 +91,14 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
         return;
       }
       slot.job = job;
-      send(slot, { type: 'run', runId: job.runId, spec: job.spec, options: options.worker });
+      send(slot, {
+        type: 'run',
+        runId: job.runId,
+        spec: job.spec,
+        meta: job.meta,
+        modelSource: job.modelSource,
+        options: { ...options.worker, adapterDir: job.keepAdapter ? options.worker.adapterDir : null },
+      });
     };
 
     const spawn = () => {

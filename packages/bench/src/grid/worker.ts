@@ -15,10 +15,10 @@ process.on('message', async (message: ToWorker) => {
     process.disconnect();
     return;
   }
-  const { runId, spec, options } = message;
+  const { runId, spec, meta, modelSource, options } = message;
   try {
     const started = Date.now();
-    const outcome = await executeRun(spec, runId, options, {
+    const outcome = await executeRun({ runId, spec, meta, modelSource }, options, {
       onBackend: (backend) => send({ type: 'started', runId, backend }),
       onProgress: (progress) => send({ type: 'progress', runId, progress }),
     });

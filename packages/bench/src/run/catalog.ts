@@ -6,6 +6,8 @@ export interface HyperparameterInfo {
   name: string;
   default: unknown;
   description: string;
+  /** Human-readable allowed values, e.g. "integer in 1..1024". */
+  allowed?: string;
 }
 
 export interface MethodEntry {
@@ -47,6 +49,8 @@ export interface ResolvedModel {
   id: string;
   hash: string;
   params: number;
+  /** What to load: a registered id or a checkpoint directory (not part of the run id: the hash is). */
+  source: string;
 }
 
 export interface Catalog {
@@ -58,5 +62,5 @@ export interface Catalog {
    * count, without loading weights into tensors. Throws with a clear message when the
    * checkpoint is missing (e.g. the default model before `pnpm pretrain`).
    */
-  resolveModel(idOrDir: string): ResolvedModel;
+  resolveModel(idOrDir: string): Promise<ResolvedModel>;
 }

@@ -27,7 +27,7 @@ const TINY_MODEL_TRAINING: TrainingSettings = {
   warmup_steps: 0,
   weight_decay: 0,
   grad_clip: 1,
-  max_seq_len: 96,
+  max_seq_len: 384,
   eval_every: 0,
 };
 

@@ -26,9 +26,9 @@ export const MODELS: ModelDef[] = [
   },
   {
     id: 'tiny-random',
-    description: 'A 2-layer, 32-wide GPT-2 style model initialised from seed 0 (untrained): for tests and smoke runs only, its scores mean nothing.',
+    description: 'A 2-layer, 32-wide GPT-2 style model on bytes, initialised from seed 0 (untrained): for tests and smoke runs only, its scores mean nothing.',
     kind: 'random',
-    random: { config: { family: 'gpt2', d: 32, nLayer: 2, nHead: 2, maxSeq: 128 }, seed: 0 },
+    random: { config: { family: 'gpt2', d: 32, nLayer: 2, nHead: 2, maxSeq: 384 }, seed: 0 },
   },
 ];
 

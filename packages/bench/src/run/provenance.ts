@@ -21,7 +21,8 @@ let cachedVersions: Record<string, string> | null = null;
 export function versions(): Record<string, string> {
   if (cachedVersions) return cachedVersions;
   const out: Record<string, string> = { node: process.versions.node };
-  for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node-gpu']) {
+  // tfjs-node-gpu is an optional dependency that may be present without loading; the backend name says which ran.
+  for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm']) {
     const version = packageVersion(name);
     if (version) out[name] = version;
   }

@@ -19,6 +19,8 @@ export interface ResolvedRun {
   label: string;
   experiment: string;
   keepAdapters: boolean;
+  /** Registered model id or checkpoint directory to load. */
+  modelSource: string;
 }
 
 export function findMethod(catalog: Catalog, id: string): MethodEntry {
@@ -64,17 +66,17 @@ function checkTraining(training: TrainingSettings): void {
  * Resolves every request, dropping duplicates (same run id). Throws InputError on the first bad
  * request, before anything has run.
  */
-export function resolveRequests(
+export async function resolveRequests(
   requests: RunRequest[],
   catalog: Catalog,
   options: { codeVersion: string; defaultModel: string },
-): ResolvedRun[] {
+): Promise<ResolvedRun[]> {
   const models = new Map<string, ResolvedModel>();
-  const resolveModel = (idOrDir: string): ResolvedModel => {
+  const resolveModel = async (idOrDir: string): Promise<ResolvedModel> => {
     let model = models.get(idOrDir);
     if (!model) {
       try {
-        model = catalog.resolveModel(idOrDir);
+        model = await catalog.resolveModel(idOrDir);
       } catch (error) {
         throw new InputError((error as Error).message);
       }
@@ -102,7 +104,7 @@ export function resolveRequests(
     } catch (error) {
       throw new InputError(`Invalid configuration for method "${method.id}": ${(error as Error).message}`);
     }
-    const model = resolveModel(request.model ?? options.defaultModel);
+    const model = await resolveModel(request.model ?? options.defaultModel);
     let knobs: Record<string, unknown>;
     try {
       knobs = task.resolveKnobs({ ...(MODEL_TASK_KNOBS[model.id] ?? {}), ...request.taskConfig });
@@ -139,6 +141,7 @@ export function resolveRequests(
       label: describeSpec(spec),
       experiment: request.experiment,
       keepAdapters: request.keepAdapters,
+      modelSource: model.source,
     });
   }
   return runs;

@@ -1,0 +1,419 @@
+// One run, start to finish: backend, model, task splits, method, base LM loss before (forgetting),
+// training, evaluation on valid and test, base LM loss after, analysis, adapter size on disk.
+// Never throws for a run's own failure: an exception becomes a 'failed' record with the reason,
+// NaN/inf or a loss that ends above where it started becomes 'diverged'.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendInfo } from '@peft-bench/core/backend/index';
+import { checkpointHash, loadModel } from '@peft-bench/core/checkpoint/checkpoint';
+import { loadHfModel } from '@peft-bench/core/checkpoint/hf';
+import { encodeExamples, type EncodedBatch } from '@peft-bench/core/data/batch';
+import { greedyDecode } from '@peft-bench/core/decode/greedy';
+import { scoreContinuations } from '@peft-bench/core/decode/score';
+import { createModel, type Model } from '@peft-bench/core/model/model';
+import { getTask, pretrainCorpus, type Example, type TaskDef } from '@peft-bench/core/tasks/index';
+import { ByteTokenizer, loadTokenizer, type Tokenizer } from '@peft-bench/core/tokenizer/index';
+import { train, type Batch, type TrainResult } from '@peft-bench/core/train/trainer';
+import { getMethod } from '@peft-bench/methods/registry';
+import type { Attachment } from '@peft-bench/methods/types';
+import type { RunRecord } from '../record/schema.ts';
+import type { RunMeta } from './meta.ts';
+import { findModelDef } from './models.ts';
+import type { RunProgress } from './progress.ts';
+import { failedRecord, provenanceOf, recordHead, type BackendFacts } from './record-builder.ts';
+import { isOurCheckpoint } from './registries.ts';
+import type { RunSpec } from './spec.ts';
+
+export interface RunInput {
+  runId: string;
+  spec: RunSpec;
+  meta: RunMeta;
+  /** Registered model id or checkpoint directory. */
+  modelSource: string;
+}
+
+export interface RunEnv {
+  backend: string | undefined;
+  threads: number;
+  dataDir: string | undefined;
+  /** Keep the trained adapter in `<adapterDir>/<run_id>/`; null = measure its size in a temp dir and delete it. */
+  adapterDir: string | null;
+}
+
+export interface RunCallbacks {
+  /** Called once the backend is up, with a one-line description (printed at the start of every run). */
+  onBackend?(description: string, info: BackendInfo): void;
+  onProgress?(progress: RunProgress): void;
+}
+
+/** Held-out text for the forgetting measure: pretraining-style documents from a seed pretraining never uses. */
+export const HELD_OUT_SEED = 7_700_001;
+const HELD_OUT_DOCUMENTS = 32;
+/** Rows per forward pass in evaluation (loss, decoding, label scoring). */
+const EVAL_BATCH = 16;
+/** Validation rows used for the validation-loss curve during training. */
+const VALID_LOSS_ROWS = 64;
+/** Points kept of the training-loss curve (evenly spaced, last step always kept). */
+const MAX_CURVE_POINTS = 500;
+
+let backendPromise: { key: string; info: Promise<BackendInfo> } | null = null;
+
+/** Initialises the backend once per process (per backend/threads choice). */
+function ensureBackend(backend: string | undefined, threads: number): Promise<BackendInfo> {
+  const key = `${backend ?? 'auto'}/${threads}`;
+  if (!backendPromise || backendPromise.key !== key) backendPromise = { key, info: initBackend({ backend, threads }) };
+  return backendPromise.info;
+}
+
+export function describeBackend(info: BackendInfo): string {
+  return `${info.name} (${info.threads} thread${info.threads === 1 ? '' : 's'}${info.native ? ', native BLAS' : ''}) - ${info.note}`;
+}
+
+/** Peak resident memory over the samples taken (the wasm heap lives inside the process's RSS). */
+class PeakMemory {
+  peak = 0;
+  sample(): void {
+    const usage = process.memoryUsage();
+    this.peak = Math.max(this.peak, usage.rss, usage.heapUsed + usage.external + usage.arrayBuffers);
+  }
+}
+
+export async function loadRunModel(source: string, expectedHash: string): Promise<{ model: Model; tokenizer: Tokenizer }> {
+  const def = findModelDef(source);
+  if (def.kind === 'random') {
+    const tokenizer = new ByteTokenizer();
+    return { model: createModel({ ...def.random.config, vocabSize: tokenizer.vocabSize }, def.random.seed), tokenizer };
+  }
+  const hash = await checkpointHash(def.dir);
+  if (hash !== expectedHash) {
+    throw new Error(`the checkpoint in ${def.dir} changed since the run was planned (hash ${hash.slice(0, 12)}, expected ${expectedHash.slice(0, 12)}); plan the runs again`);
+  }
+  const tokenizerFile = path.join(def.dir, 'tokenizer.json');
+  const tokenizer = loadTokenizer(tokenizerFile);
+  const model = isOurCheckpoint(def.dir) ? await loadModel(def.dir) : await loadHfModel(def.dir);
+  if (tokenizer.vocabSize > model.config.vocabSize) {
+    model.dispose();
+    throw new Error(`${tokenizerFile} has ${tokenizer.vocabSize} ids but the model's vocabulary is ${model.config.vocabSize}`);
+  }
+  return { model, tokenizer };
+}
+
+/** Positions a row may use: the model's context minus any prefix a method prepends. */
+function usablePositions(model: Model, maxSeqLen: number): number {
+  return Math.min(maxSeqLen, model.config.maxSeq - (model.embeddings.prefix?.length ?? 0));
+}
+
+/** Rows `rows` of an encoded set as one batch, cut to the longest row (padding beyond it is wasted work). */
+function sliceBatch(encoded: EncodedBatch, rows: number[]): Batch {
+  const T = Math.max(1, ...rows.map((row) => encoded.lengths[row]!));
+  const tokens = new Int32Array(rows.length * T);
+  const targets = new Int32Array(rows.length * T);
+  const weights = new Float32Array(rows.length * T);
+  rows.forEach((row, i) => {
+    const from = row * encoded.maxSeq;
+    tokens.set(encoded.tokens.subarray(from, from + T), i * T);
+    targets.set(encoded.targets.subarray(from, from + T), i * T);
+    weights.set(encoded.weights.subarray(from, from + T), i * T);
+  });
+  return { tokens, targets, weights, B: rows.length, T };
+}
+
+/** Deterministic shuffled epochs over n rows (mulberry32 from the run seed). */
+function rowSampler(n: number, seed: number): (count: number) => number[] {
+  let state = (seed ^ 0x9e3779b9) >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  let order: number[] = [];
+  let next = 0;
+  const shuffle = () => {
+    order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    next = 0;
+  };
+  shuffle();
+  return (count) => {
+    const rows: number[] = [];
+    while (rows.length < count) {
+      if (next >= n) shuffle();
+      rows.push(order[next++]!);
+    }
+    return rows;
+  };
+}
+
+/** Mean target-token loss over an encoded set, in eval batches. */
+function meanLoss(model: Model, encoded: EncodedBatch, limit = encoded.n): number {
+  let total = 0;
+  let weight = 0;
+  for (let start = 0; start < Math.min(limit, encoded.n); start += EVAL_BATCH) {
+    const rows = Array.from({ length: Math.min(EVAL_BATCH, limit - start, encoded.n - start) }, (_, i) => start + i);
+    const batch = sliceBatch(encoded, rows);
+    const rowWeight = batch.weights.reduce((a, b) => a + b, 0);
+    if (rowWeight === 0) continue;
+    const loss = tf.tidy(() => {
+      const shape: [number, number] = [batch.B, batch.T];
+      return model.loss(tf.tensor2d(batch.tokens, shape, 'int32'), tf.tensor2d(batch.targets, shape, 'int32'), tf.tensor2d(batch.weights, shape)).dataSync()[0]!;
+    });
+    total += loss * rowWeight;
+    weight += rowWeight;
+  }
+  return weight > 0 ? total / weight : Number.NaN;
+}
+
+/** LM loss on held-out documents: every token is a target (empty prompt). */
+function heldOutLoss(model: Model, tokenizer: Tokenizer, maxSeq: number): number {
+  const documents = pretrainCorpus({ seed: HELD_OUT_SEED, documents: HELD_OUT_DOCUMENTS });
+  const room = maxSeq - 1 - (tokenizer.bosId !== undefined ? 1 : 0);
+  const examples: Example[] = documents.map((text, i) => {
+    // The target is never truncated by encodeExamples, so long documents are cut here (by tokens).
+    const ids = tokenizer.encode(text);
+    return { id: `held-out-${i}`, prompt: '', target: ids.length > room ? tokenizer.decode(ids.slice(0, room)) : text };
+  });
+  const safe = examples.filter((example) => tokenizer.encode(example.target).length <= room);
+  return meanLoss(model, encodeExamples(tokenizer, safe, { maxSeq }));
+}
+
+/** Predictions for each example: greedy generation or the most likely choice. */
+function predict(model: Model, tokenizer: Tokenizer, task: TaskDef, examples: Example[], maxSeq: number): string[] {
+  const bos = tokenizer.bosId !== undefined ? [tokenizer.bosId] : [];
+  const scoring = task.scoring;
+  if (scoring.kind === 'choice') {
+    const continuations = scoring.choices.map((choice) => tokenizer.encode(choice));
+    const longest = Math.max(...continuations.map((c) => c.length));
+    return examples.map((example) => {
+      const prompt = [...bos, ...tokenizer.encode(example.prompt)].slice(-(maxSeq - longest));
+      const scores = scoreContinuations(model, prompt, continuations, { batchSize: EVAL_BATCH });
+      let best = 0;
+      for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
+      return scoring.choices[best]!;
+    });
+  }
+  const maxNew = Math.min(scoring.maxNewTokens, Math.max(1, maxSeq - 8));
+  const predictions: string[] = [];
+  for (let start = 0; start < examples.length; start += EVAL_BATCH) {
+    const chunk = examples.slice(start, start + EVAL_BATCH);
+    // Keep the end of a long prompt (its question), leaving room for the answer.
+    const prompts = chunk.map((example) => [...bos, ...tokenizer.encode(example.prompt)].slice(-(maxSeq - maxNew)));
+    const { tokens } = greedyDecode(model, prompts, { maxNewTokens: maxNew, eosId: tokenizer.eosId, padId: tokenizer.padId });
+    for (const ids of tokens) {
+      let text = tokenizer.decode(ids);
+      if (scoring.stop) {
+        const cut = text.indexOf(scoring.stop);
+        if (cut >= 0) text = text.slice(0, cut);
+      }
+      predictions.push(text);
+    }
+  }
+  return predictions;
+}
+
+function directorySize(dir: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    total += entry.isDirectory() ? directorySize(full) : fs.statSync(full).size;
+  }
+  return total;
+}
+
+/** Steps whose loss jumped above 1.5x the running average of the losses before them. */
+export function countLossSpikes(losses: number[]): number {
+  let spikes = 0;
+  let average = losses[0] ?? 0;
+  for (let i = 1; i < losses.length; i++) {
+    const loss = losses[i]!;
+    if (i >= 5 && Number.isFinite(loss) && loss > 1.5 * average) spikes += 1;
+    if (Number.isFinite(loss)) average = 0.9 * average + 0.1 * loss;
+  }
+  return spikes;
+}
+
+/** The training loss curve, thinned evenly to at most MAX_CURVE_POINTS points (non-finite values dropped). */
+function lossCurve(losses: number[]): { step: number; value: number }[] {
+  const every = Math.max(1, Math.ceil(losses.length / MAX_CURVE_POINTS));
+  const points: { step: number; value: number }[] = [];
+  losses.forEach((value, i) => {
+    if ((i % every === 0 || i === losses.length - 1) && Number.isFinite(value)) points.push({ step: i + 1, value });
+  });
+  return points;
+}
+
+/**
+ * Divergence by the trainer's own check (NaN/inf), or a loss that ends above where it started:
+ * the mean of the last tenth of the steps against the first step's loss.
+ */
+export function divergence(result: Pick<TrainResult, 'status' | 'reason' | 'losses'>): string | null {
+  if (result.status === 'diverged') return result.reason ?? 'non-finite loss or gradient';
+  const losses = result.losses;
+  if (losses.length < 2) return null;
+  const tail = losses.slice(-Math.max(1, Math.floor(losses.length / 10)));
+  const final = tail.reduce((a, b) => a + b, 0) / tail.length;
+  if (final > losses[0]!) return `final training loss ${final.toFixed(4)} is above the initial ${losses[0]!.toFixed(4)}`;
+  return null;
+}
+
+function finite(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
+export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbacks = {}): Promise<RunRecord> {
+  const { runId, spec, meta } = input;
+  const startedAt = new Date();
+  const memory = new PeakMemory();
+  memory.sample();
+  let backend: BackendFacts = { backend: env.backend ?? 'unknown', accelerated: false, threads: env.threads, gpu: null };
+  const progress = (value: RunProgress) => callbacks.onProgress?.(value);
+  const totalSteps = spec.training.steps;
+  let model: Model | null = null;
+  let attachment: Attachment | null = null;
+  let tempAdapterDir: string | null = null;
+  let trainResult: TrainResult | null = null;
+  try {
+    const info = await ensureBackend(env.backend, env.threads);
+    backend = { backend: info.name, accelerated: info.native || info.name === 'tensorflow', threads: info.threads, gpu: null };
+    callbacks.onBackend?.(describeBackend(info), info);
+
+    progress({ phase: 'setup', step: 0, totalSteps, loss: null, tokensPerS: null, note: 'loading model and data' });
+    const loaded = await loadRunModel(input.modelSource, spec.model.hash);
+    model = loaded.model;
+    const tokenizer = loaded.tokenizer;
+    const task = getTask(spec.task.id);
+    const splits = await task.load({ seed: spec.seed, knobs: spec.task.config, dataDir: env.dataDir });
+    const totalBase = model.paramCount();
+    const baseNames = new Set([...model.params().values()].map((v) => v.name));
+
+    progress({ phase: 'setup', step: 0, totalSteps, loss: null, tokensPerS: null, note: 'base LM loss before' });
+    const lossBefore = heldOutLoss(model, tokenizer, usablePositions(model, spec.training.max_seq_len));
+    memory.sample();
+
+    const method = await getMethod(spec.method.id);
+    attachment = await method.attach(model, spec.method.config, { seed: spec.seed, baseModel: spec.model.id });
+    const maxSeq = usablePositions(model, spec.training.max_seq_len);
+    const trainSet = encodeExamples(tokenizer, splits.train, { maxSeq });
+    const validSet = encodeExamples(tokenizer, splits.valid.slice(0, VALID_LOSS_ROWS), { maxSeq });
+    const sample = rowSampler(trainSet.n, spec.seed);
+
+    const validLoss: { step: number; value: number }[] = [];
+    const canTrain = attachment.trainable.size > 0 && spec.training.steps > 0;
+    if (canTrain) {
+      attachment.setTraining?.(true);
+      trainResult = await train({
+        model,
+        trainable: attachment.trainable,
+        data: () => sliceBatch(trainSet, sample(spec.training.batch_size)),
+        steps: spec.training.steps,
+        lr: spec.training.lr,
+        schedule: spec.training.schedule as 'cosine',
+        warmupSteps: spec.training.warmup_steps,
+        weightDecay: spec.training.weight_decay,
+        gradClip: spec.training.grad_clip,
+        microBatch: spec.training.micro_batch_size,
+        evalEvery: spec.training.eval_every || undefined,
+        onEval: (step) => {
+          attachment!.setTraining?.(false);
+          const value = meanLoss(model!, validSet);
+          attachment!.setTraining?.(true);
+          if (Number.isFinite(value)) validLoss.push({ step, value });
+          return value;
+        },
+        onStep: (step) => {
+          memory.sample();
+          progress({ phase: 'train', step: step.step, totalSteps, loss: step.loss, tokensPerS: step.tokensPerS });
+        },
+      });
+      attachment.setTraining?.(false);
+    }
+    const losses = trainResult?.losses ?? [];
+    const diverged = trainResult ? divergence(trainResult) : null;
+    const nonFinite = trainResult?.status === 'diverged';
+
+    // Evaluation (skipped when the weights are no longer finite).
+    const evalStart = performance.now();
+    let validMetrics: Record<string, number> = {};
+    let testMetrics: Record<string, number> = {};
+    let lossAfter: number | null = null;
+    if (!nonFinite) {
+      progress({ phase: 'eval', step: totalSteps, totalSteps, loss: null, tokensPerS: null, note: 'scoring valid' });
+      validMetrics = await task.score(predict(model, tokenizer, task, splits.valid, maxSeq), splits.valid);
+      memory.sample();
+      progress({ phase: 'eval', step: totalSteps, totalSteps, loss: null, tokensPerS: null, note: 'scoring test' });
+      testMetrics = await task.score(predict(model, tokenizer, task, splits.test, maxSeq), splits.test);
+      progress({ phase: 'eval', step: totalSteps, totalSteps, loss: null, tokensPerS: null, note: 'base LM loss after' });
+      lossAfter = finite(heldOutLoss(model, tokenizer, maxSeq));
+    }
+    const evalSeconds = (performance.now() - evalStart) / 1000 + (trainResult?.evalSeconds ?? 0);
+    const analysis = attachment.analysis?.() ?? null;
+
+    // Adapter bytes on disk: where it is kept, or a temp dir that is removed.
+    const adapterDir = env.adapterDir ? path.join(env.adapterDir, runId) : (tempAdapterDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peft-adapter-')));
+    fs.rmSync(adapterDir, { recursive: true, force: true });
+    await attachment.save(adapterDir);
+    const adapterBytes = directorySize(adapterDir);
+    memory.sample();
+
+    const trainable = attachment.trainableCount();
+    const added = [...attachment.trainable.values()].filter((v) => !baseNames.has(v.name)).reduce((sum, v) => sum + v.size, 0);
+    const primaryValue = testMetrics[task.primaryMetric];
+    const validPrimary = validMetrics[task.primaryMetric];
+    progress({ phase: 'done', step: totalSteps, totalSteps, loss: losses.at(-1) ?? null, tokensPerS: trainResult?.tokensPerS ?? null });
+    const head = recordHead(runId, spec, meta);
+    return {
+      ...head,
+      // The built model's own count (the planned one came from the config).
+      model: { ...head.model, params: totalBase },
+      status: diverged ? 'diverged' : 'ok',
+      reason: diverged,
+      metrics: {
+        primary: primaryValue !== undefined && Number.isFinite(primaryValue) ? primaryValue : null,
+        valid: validMetrics,
+        test: testMetrics,
+        base_lm_loss_before: finite(lossBefore),
+        base_lm_loss_after: lossAfter,
+      },
+      params: {
+        trainable,
+        total: totalBase + added,
+        adapter_bytes: adapterBytes,
+        optimizer_state_bytes: 2 * trainable * 4,
+      },
+      cost: {
+        train_seconds: trainResult?.seconds ?? 0,
+        eval_seconds: evalSeconds,
+        tokens_per_s: trainResult?.tokensPerS ?? 0,
+        peak_memory_bytes: Math.round(memory.peak),
+      },
+      curves: {
+        train_loss: lossCurve(losses),
+        valid_loss: validLoss,
+        valid_metric: validPrimary !== undefined && Number.isFinite(validPrimary) ? [{ step: trainResult?.steps ?? 0, value: validPrimary }] : [],
+        loss_spikes: countLossSpikes(losses),
+      },
+      analysis: analysis && Object.keys(analysis).length > 0 ? analysis : null,
+      provenance: provenanceOf(backend, startedAt, new Date()),
+    };
+  } catch (error) {
+    const message = error instanceof Error ? `${error.message}${error.stack ? `\n${error.stack.split('\n').slice(1, 6).join('\n')}` : ''}` : String(error);
+    return failedRecord(runId, spec, meta, message, backend, startedAt, {
+      curves: { train_loss: lossCurve(trainResult?.losses ?? []), valid_loss: [], valid_metric: [], loss_spikes: 0 },
+      cost: { train_seconds: trainResult?.seconds ?? 0, eval_seconds: 0, tokens_per_s: trainResult?.tokensPerS ?? 0, peak_memory_bytes: Math.round(memory.peak) },
+    });
+  } finally {
+    try {
+      attachment?.detach();
+    } catch {
+      // The model is disposed next anyway.
+    }
+    model?.dispose();
+    if (tempAdapterDir) fs.rmSync(tempAdapterDir, { recursive: true, force: true });
+  }
+}
