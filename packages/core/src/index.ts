@@ -18,3 +18,5 @@ export * from './tasks/index.ts';
 export * from './metrics/index.ts';
 export * from './data/index.ts';
 export * from './tokenizer/index.ts';
+export * from './backend/index.ts';
+export * from './ops.ts';

@@ -3,8 +3,8 @@
 // No valid or test prompt can be in it, for any seed or knob setting: documents come from their own
 // RNG streams ('corpus/<task>'), and only prompts whose hash-assigned home split is 'train' are
 // kept (see splits.ts), so any text equal to a valid/test prompt is dropped by construction.
-// Documents are prompts only by default: the base model learns the language of the tasks, and
-// fine-tuning has to teach the mapping to targets.
+// Documents are prompts only by default (see `targets`): the base model learns the language of the
+// tasks, and fine-tuning has to teach the mapping from prompts to targets.
 import { Rng } from './rng.ts';
 import { homeSplit, normalisePrompt } from './splits.ts';
 import { makeMathExample, mathKnobs } from './math.ts';
@@ -31,11 +31,15 @@ export interface CorpusOptions {
   documents: number;
   /** Which synthetic tasks to draw from (default all). */
   tasks?: string[];
-  /** Append each target to its prompt (labelled text); default false. */
-  withTargets?: boolean;
+  /**
+   * What becomes of each example's target: 'none' (default: prompts only), 'appended' (prompt + target,
+   * labelled text) or 'separate' (the target as a document of its own, so the corpus has the language
+   * of prompts and targets but never the mapping from one to the other).
+   */
+  targets?: 'none' | 'appended' | 'separate';
 }
 
-export function pretrainCorpus({ seed, documents, tasks = CORPUS_TASKS, withTargets = false }: CorpusOptions): string[] {
+export function pretrainCorpus({ seed, documents, tasks = CORPUS_TASKS, targets = 'none' }: CorpusOptions): string[] {
   if (!Number.isInteger(documents) || documents < 0) throw new Error(`pretrainCorpus: documents must be a non-negative integer, got ${documents}`);
   for (const task of tasks) {
     if (!MAKERS[task]) throw new Error(`pretrainCorpus: unknown task '${task}'. Valid: ${CORPUS_TASKS.join(', ')}`);
@@ -53,7 +57,11 @@ export function pretrainCorpus({ seed, documents, tasks = CORPUS_TASKS, withTarg
       continue;
     }
     seen.add(key);
-    out.push(withTargets ? example.prompt + example.target : example.prompt);
+    if (targets === 'appended') out.push(example.prompt + example.target);
+    else {
+      out.push(example.prompt);
+      if (targets === 'separate' && out.length < documents) out.push(example.target.trim());
+    }
   }
   return out;
 }
