@@ -213,6 +213,15 @@ describe('pretraining corpus', () => {
     for (const doc of corpus) expect(homeSplit(doc)).toBe('train');
   }, 30_000);
 
+  it('keeps targets apart from their prompts unless asked to append them', () => {
+    const separate = pretrainCorpus({ seed: 1, documents: 40, tasks: ['math'], targets: 'separate' });
+    expect(separate.length).toBe(40);
+    expect(separate.filter((doc) => doc.startsWith('Question:')).length).toBe(20);
+    for (const doc of separate) expect(doc.startsWith('Question:') !== /#### \d+$/.test(doc)).toBe(true);
+    const appended = pretrainCorpus({ seed: 1, documents: 5, tasks: ['math'], targets: 'appended' });
+    for (const doc of appended) expect(doc).toMatch(/^Question:[\s\S]*\nAnswer: [\s\S]*#### \d+$/);
+  });
+
   it('rejects unknown tasks', () => {
     expect(() => pretrainCorpus({ seed: 0, documents: 1, tasks: ['poetry'] })).toThrow(/unknown task 'poetry'. Valid: sql, nli, summarize, math/);
   });
