@@ -122,7 +122,7 @@ reproduces these weights.
 | parameters | ${log.parameters.toLocaleString('en-US')} |
 | tokenizer | byte-level BPE, ${recipe.tokenizer.vocabSize} ids, trained on ${recipe.tokenizer.trainDocuments.toLocaleString('en-US')} corpus documents ([tokenizer.json](tokenizer.json)) |
 | corpus | ${log.corpus.documents.toLocaleString('en-US')} documents, ${log.corpus.tokens.toLocaleString('en-US')} tokens (seed ${recipe.corpus.seed}) |
-| training | ${t.steps} steps x ${t.batch} rows x ${t.seqLen} tokens, AdamW lr ${t.lr} (${t.schedule}, warm-up ${t.warmupSteps}), weight decay ${t.weightDecay}, clip ${t.gradClip} |
+| training | ${log.steps} steps x ${t.batch} rows x ${t.seqLen} tokens, AdamW lr ${t.lr} (${t.schedule}, warm-up ${t.warmupSteps}), weight decay ${t.weightDecay}, clip ${t.gradClip} |
 | loss | initial ${log.initialLoss.toFixed(3)}, final (mean of last 50 steps) ${log.finalLoss.toFixed(3)}, held-out ${log.heldOutLoss.toFixed(3)} |
 | wall time | ${(log.seconds / 60).toFixed(1)} minutes (${Math.round(log.tokensPerS).toLocaleString('en-US')} tokens/s) |
 | backend | ${log.backend.name} (${log.backend.note}), ${log.backend.threads} thread(s), ${log.cpu} |
@@ -131,12 +131,13 @@ reproduces these weights.
 Corpus: ${recipe.corpus.note ?? ''}
 
 Files: \`config.json\` (architecture), \`model.safetensors\` (weights, F32, our module names),
-\`tokenizer.json\` (Hugging Face format), \`heldout_loss.json\`-style figures in \`pretrain_log.json\`.
+\`tokenizer.json\` (Hugging Face format), \`pretrain_log.json\` (the figures above and the loss curve).
 `;
 }
 
 export interface PretrainLog {
   id: string;
+  steps: number;
   parameters: number;
   corpus: { documents: number; tokens: number; heldOutTokens: number };
   initialLoss: number;
@@ -211,6 +212,7 @@ export async function pretrain(opts: { recipe: string; out: string; backend?: st
   saveTokenizer(tokenizer, path.join(opts.out, 'tokenizer.json'));
   const log: PretrainLog = {
     id: recipe.id,
+    steps: result.steps,
     parameters,
     corpus: { documents: trainDocs.length, tokens: stream.length, heldOutTokens: heldOut.length },
     initialLoss: result.losses[0]!,
