@@ -3,6 +3,32 @@
 import type { TopLevelSpec } from 'vega-lite';
 
 type Spec = TopLevelSpec;
+
+/** Every method id in a fixed order, so a method has the same colour in every chart on every page. */
+let methodOrder: string[] = [];
+export function setMethodOrder(methods: string[]): void {
+  methodOrder = [...methods];
+}
+// tableau10 followed by tableau20's lighter tones: enough distinct colours for a large catalogue.
+const PALETTE = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac',
+  '#1f77b4', '#aec7e8', '#ffbb78', '#98df8a', '#ff9896', '#c5b0d5', '#c49c94', '#f7b6d2', '#dbdb8d', '#9edae5'];
+const colorOf = (method: string) => {
+  const i = methodOrder.indexOf(method);
+  return PALETTE[(i < 0 ? methodOrder.length : i) % PALETTE.length];
+};
+/** Colour encoding by method: the legend lists only the methods in this chart, each in its fixed colour. */
+const methodColor = (present: string[]) => {
+  const domain = [...new Set(present)].sort((a, b) => methodOrder.indexOf(a) - methodOrder.indexOf(b));
+  return { field: 'method', type: 'nominal', title: 'method', scale: { domain, range: domain.map(colorOf) } };
+};
+/** Powers of ten spanning the values, for readable log axes. */
+function decades(values: number[]): number[] {
+  const pos = values.filter((v) => v > 0);
+  if (pos.length === 0) return [1];
+  const out: number[] = [];
+  for (let k = Math.floor(Math.log10(Math.min(...pos))); k <= Math.ceil(Math.log10(Math.max(...pos))); k++) out.push(10 ** k);
+  return out;
+}
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const WIDTH = 380;
 const HEIGHT = 230;
@@ -15,9 +41,9 @@ export function lrSensitivity(metric: string, points: { method: string; lr: numb
     data: { values: points },
     mark: { type: 'line', point: { filled: true, size: 50 } },
     encoding: {
-      x: { field: 'lr', type: 'quantitative', scale: { type: 'log' }, title: 'learning rate (log)', axis: { format: '.0e' } },
+      x: { field: 'lr', type: 'quantitative', scale: { type: 'log' }, title: 'learning rate (log)', axis: { format: '.0e', values: decades(points.map((p) => p.lr)) } },
       y: { field: 'score', type: 'quantitative', title: metric, scale: { zero: false } },
-      color: { field: 'method', type: 'nominal', title: 'method' },
+      color: methodColor(points.map((p) => p.method)),
       tooltip: [{ field: 'method' }, { field: 'lr', format: '.0e' }, { field: 'score', format: '.3f' }],
     },
   } as Spec;
@@ -33,7 +59,7 @@ export function divergenceBars(points: { method: string; task: string; rate: num
     encoding: {
       x: { field: 'method', type: 'nominal', title: null, axis: { labelAngle: -30 } },
       xOffset: { field: 'task' },
-      y: { field: 'rate', type: 'quantitative', title: 'divergence rate', axis: { format: '%' }, scale: { domain: [0, 1] } },
+      y: { field: 'rate', type: 'quantitative', title: 'divergence rate', axis: { format: '%' } },
       color: { field: 'task', type: 'nominal', title: 'task' },
       tooltip: [{ field: 'method' }, { field: 'task' }, { field: 'rate', format: '.1%' }],
     },
@@ -58,9 +84,9 @@ export function pareto(
       data: { values: shown },
       mark: { type: 'point', filled: true, size: 60 },
       encoding: {
-        x: { field: 'trainable', type: 'quantitative', scale: { type: 'log' }, title: 'trainable parameters (log)', axis: { format: '~s' } },
+        x: { field: 'trainable', type: 'quantitative', scale: { type: 'log' }, title: 'trainable parameters (log)', axis: { format: '~s', values: decades(shown.map((p) => p.trainable)) } },
         y: { field: 'mean', type: 'quantitative', title: metric, scale: { zero: false } },
-        color: { field: 'method', type: 'nominal' },
+        color: methodColor(shown.map((p) => p.method)),
         shape: { field: 'frontier', type: 'nominal', title: 'on frontier' },
         tooltip: [{ field: 'method' }, { field: 'config' }, { field: 'trainable', format: ',' }, { field: 'mean', format: '.3f' }, { field: 'frontier' }],
       },
@@ -89,11 +115,11 @@ export function rankCurve(
     {
       data: { values: points },
       layer: [
-        { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'hi' }, color: { field: 'method', type: 'nominal' } } },
+        { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'hi' }, color: methodColor(points.map((p) => p.method)) } },
         {
           mark: { type: 'line', point: { filled: true, size: 50 } },
           encoding: {
-            x, y: { field: 'mean', type: 'quantitative' }, color: { field: 'method', type: 'nominal', title: 'method' },
+            x, y: { field: 'mean', type: 'quantitative' }, color: methodColor(points.map((p) => p.method)),
             tooltip: [{ field: 'method' }, { field: 'rank' }, { field: 'mean', format: '.3f' }, { field: 'n', title: 'seeds' }],
           },
         },
@@ -172,8 +198,8 @@ export function nCurve(metric: string, points: { method: string; n: number; mean
     ...base,
     data: { values: points },
     layer: [
-      { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'hi' }, color: { field: 'method', type: 'nominal' } } },
-      { mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color: { field: 'method', type: 'nominal', title: 'method' }, tooltip: [{ field: 'method' }, { field: 'n' }, { field: 'mean', format: '.3f' }] } },
+      { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'hi' }, color: methodColor(points.map((p) => p.method)) } },
+      { mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color: methodColor(points.map((p) => p.method)), tooltip: [{ field: 'method' }, { field: 'n' }, { field: 'mean', format: '.3f' }] } },
     ],
   } as Spec;
 }
@@ -201,7 +227,7 @@ export function singularValues(points: { module: string; index: number; value: n
     data: { values: points },
     mark: { type: 'line', point: { size: 20 } },
     encoding: {
-      x: { field: 'index', type: 'quantitative', title: 'component' },
+      x: { field: 'index', type: 'quantitative', title: 'component', axis: { tickMinStep: 1 } },
       y: { field: 'value', type: 'quantitative', title: 'singular value', scale: { type: 'log' } },
       color: { field: 'module', type: 'nominal', title: 'module (rank)' },
     },
