@@ -34,6 +34,13 @@ export default defineMethod({
   hyperparameters: loraHyperparameters,
   rankParam: 'r',
   identityAtInit: true,
+  conformance: async () => [
+    {},
+    { init_lora_weights: 'pissa', r: 4 },
+    { init_lora_weights: 'milora', r: 4, target_modules: ['all-linear'] },
+    { init_lora_weights: 'pool', r: 4, use_rslora: true, lora_alpha: 16, target_modules: ['k', 'down'] },
+    { init_lora_weights: 'gaussian', r: 2, lora_dropout: 0.1 },
+  ],
   attach(model, config, ctx) {
     return new LoraAttachment({
       methodId: 'lora',

@@ -163,6 +163,10 @@ export interface LoraSettings {
   /** Factors to start from instead of `init` (ours: A [in, r], B [r, out]), with their own scaling. */
   given?: Map<string, { A: Float32Array; B: Float32Array; r: number }>;
   givenScaling?: number;
+  /** Rank used in the scaling alpha/r when it differs from the starting r (a grown LoRA scales by its final rank). */
+  scalingRank?: number;
+  /** Projectors per module (ours: P_in [in, in], P_out [out, out]): the update is P_in·A·B·P_out. */
+  projectors?: Map<string, { pin: Float32Array; pout: Float32Array }>;
   /** Extra fields for adapter_config.json (method-specific settings). */
   extraConfig?: Record<string, unknown>;
   /** Value written as init_lora_weights. */
@@ -183,9 +187,16 @@ export class LoraAttachment implements Attachment {
     try {
       for (const lin of targets) {
         const given = settings.given?.get(lin.name);
-        const scaling = given ? (settings.givenScaling ?? 1) : loraScaling(alpha, r, rslora);
+        const scaling = given ? (settings.givenScaling ?? 1) : loraScaling(alpha, settings.scalingRank ?? r, rslora);
         const mod = new LowRankModule(lin, scaling);
         this.modules.push(mod);
+        const proj = settings.projectors?.get(lin.name);
+        if (proj) {
+          mod.proj = {
+            pin: tf.tensor2d(proj.pin, [lin.inFeatures, lin.inFeatures]),
+            pout: tf.tensor2d(proj.pout, [lin.outFeatures, lin.outFeatures]),
+          };
+        }
         if (given) {
           this.addPart(mod, given.A, given.B, given.r);
         } else {
@@ -336,8 +347,14 @@ export class LoraAttachment implements Attachment {
       use_dora: this.settings.dora,
       use_rslora: rslora,
       ...(this.settings.extraConfig ?? {}),
+      ...this.extraConfig(),
     };
     await writeAdapter(dir, config, packed.tensors);
+  }
+
+  /** Fields a subclass adds to adapter_config.json at save time. */
+  protected extraConfig(): Record<string, unknown> {
+    return {};
   }
 
   async load(dir: string): Promise<void> {

@@ -58,8 +58,11 @@ export interface Attachment {
   detach(): void;
 }
 
-/** Extra config the conformance suite needs to exercise a method (e.g. adapter folders to load). */
-export type ConformanceExample<C> = (ctx: { model: Model; dir: string; seed: number }) => Promise<Partial<C>>;
+/**
+ * Configs the conformance suite checks besides the defaults: variants (other inits, options) and
+ * fixtures a method needs (e.g. adapter folders to load, written into `dir`). Each entry is one run.
+ */
+export type ConformanceExample<C> = (ctx: { model: Model; dir: string; seed: number }) => Promise<Partial<C>[]>;
 
 export interface MethodSpec<S extends z.ZodObject> {
   /** Lowercase, unique, equal to the folder name. */
@@ -79,7 +82,7 @@ export interface MethodSpec<S extends z.ZodObject> {
   modelFamilies?: readonly ModelFamily[];
   /** Why a family is unsupported (shown in the error). */
   unsupportedReason?: string;
-  /** Config overrides the conformance suite uses (small ranks, fixtures to load). */
+  /** Configs the conformance suite uses (default: just the defaults). */
   conformance?: ConformanceExample<z.infer<S>>;
   attach(model: Model, config: z.infer<S>, ctx: AttachContext): Attachment | Promise<Attachment>;
 }

@@ -15,7 +15,7 @@ export async function useCpu(): Promise<void> {
 }
 
 export function tinyModel(family: ModelFamily, seed = 7): Model {
-  const model = createModel({ family, vocabSize: 48, d: 32, nLayer: 2, nHead: 4, maxSeq: 32, mlpHidden: 64 }, seed);
+  const model = createModel({ family, vocabSize: 48, d: 32, nLayer: 2, nHead: 4, maxSeq: 16, mlpHidden: 64 }, seed);
   // Perturb norms and biases so that they carry information (outliers, non-zero biases), as a pretrained model's do.
   let k = 0;
   for (const [name, v] of model.params()) {
@@ -51,7 +51,7 @@ export class Trainer {
   private m = new Map<tf.Variable, tf.Variable>();
   private v = new Map<tf.Variable, tf.Variable>();
   private step = 0;
-  constructor(private readonly lr = 1e-2) {}
+  constructor(private readonly lr = 3e-2) {}
 
   train(model: Model, trainable: Map<string, tf.Variable>, batch: Batch): number {
     const vars = [...trainable.values()];
