@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import type { Linear, Norm } from '@peft-bench/core/model/modules';
 import { defineMethod } from '../src/define.ts';
+import type { Attachment } from '../src/types.ts';
 import { Hooks, assignFrom, hostCopy, sizeOf, variableOf } from '../src/tensors.ts';
 import { baseAdapterConfig, packVectors, readAdapter, take, unpackVectors, writeAdapter, PREFIX } from '../src/hf/adapter.ts';
 import { hfNorm } from '../src/hf/names.ts';
@@ -43,7 +44,7 @@ export default defineMethod({
     install();
     const trained = (m: Linear | Norm) => tf.tidy(() => hostCopy(m.bias!.add(deltas.get(m)!)));
     let snapshot: Map<Linear | Norm, Float32Array> | null = null;
-    const normKey = (n: Norm) => `${PREFIX}${hfNorm(model.config.family, n.name)}.bias`;
+    const normKey = (n: Norm) => `${PREFIX}${hfNorm(model.config, n.name)}.bias`;
     return {
       trainable,
       trainableCount: () => sizeOf(trainable.values()),
@@ -80,7 +81,7 @@ export default defineMethod({
         for (const n of norms) setFrom(n, take(tensors, normKey(n), [n.dim]));
       },
       detach() {
-        if (snapshot) this.unmerge!();
+        if (snapshot) (this as Attachment).unmerge!();
         hooks.removeAll();
         for (const d of deltas.values()) d.dispose();
         deltas.clear();

@@ -67,7 +67,7 @@ export default defineMethod({
         }),
       );
     }
-    const key = (name: string, leaf: string) => `${PREFIX}${hfLinearUnfused(model.config.family, name, model.config.d)}.${leaf}`;
+    const key = (name: string, leaf: string) => `${PREFIX}${hfLinearUnfused(model.config, name)}.${leaf}`;
     return {
       trainable,
       trainableCount: () => sizeOf(trainable.values()),
@@ -87,7 +87,7 @@ export default defineMethod({
             ...baseAdapterConfig('HOULSBY', model, ctx),
             activation: config.activation,
             bottleneck: b,
-            target_modules: targets.map((t) => hfLinearUnfused(model.config.family, t.name, model.config.d)),
+            target_modules: targets.map((t) => hfLinearUnfused(model.config, t.name)),
           },
           tensors,
         );

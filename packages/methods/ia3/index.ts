@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { defineMethod } from '../src/define.ts';
+import type { Attachment } from '../src/types.ts';
 import { resolveLinears } from '../src/targets.ts';
 import { Hooks, assignFrom, hostCopy, sizeOf, variableOf } from '../src/tensors.ts';
 import { allHfLinearPaths, baseAdapterConfig, packVectors, readAdapter, take, unpackVectors, writeAdapter, PREFIX } from '../src/hf/adapter.ts';
@@ -84,16 +85,16 @@ export default defineMethod({
         // HF PEFT: ia3_l is [out, 1] for output scaling and [1, in] for feedforward (input) scaling.
         const out = packVectors(model, new Map(outputTargets.map((t) => [t.name, hostCopy(scales.get(t)!)])), 'ia3_l', (n) => [n, 1], 1);
         const inp = new Map(
-          ffTargets.map((t) => [`${PREFIX}${hfLinear(fam, t.name, model.config.d).path}.ia3_l`, { shape: [1, t.inFeatures], data: hostCopy(scales.get(t)!) }]),
+          ffTargets.map((t) => [`${PREFIX}${hfLinear(model.config, t.name).path}.ia3_l`, { shape: [1, t.inFeatures], data: hostCopy(scales.get(t)!) }]),
         );
-        const paths = targets.map((t) => hfLinear(fam, t.name, model.config.d).path);
+        const paths = targets.map((t) => hfLinear(model.config, t.name).path);
         const all = allHfLinearPaths(model);
         await writeAdapter(
           dir,
           {
             ...baseAdapterConfig('IA3', model, ctx),
             fan_in_fan_out: fam === 'gpt2',
-            feedforward_modules: hfTargetModules(ffTargets.map((t) => hfLinear(fam, t.name, model.config.d).path), all),
+            feedforward_modules: hfTargetModules(ffTargets.map((t) => hfLinear(model.config, t.name).path), all),
             init_ia3_weights: true,
             modules_to_save: null,
             target_modules: hfTargetModules(paths, all),
@@ -106,12 +107,12 @@ export default defineMethod({
         const outV = unpackVectors(model, tensors, outputTargets.map((t) => t.name), 'ia3_l', (n) => [n, 1]);
         for (const t of outputTargets) assignFrom(scales.get(t)!, outV.get(t.name)!);
         for (const t of ffTargets) {
-          const path = hfLinear(fam, t.name, model.config.d).path;
+          const path = hfLinear(model.config, t.name).path;
           assignFrom(scales.get(t)!, take(tensors, `${PREFIX}${path}.ia3_l`, [1, t.inFeatures]));
         }
       },
       detach() {
-        if (snapshot) this.unmerge!();
+        if (snapshot) (this as Attachment).unmerge!();
         hooks.removeAll();
         for (const l of scales.values()) l.dispose();
         scales.clear();

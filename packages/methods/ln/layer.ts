@@ -75,7 +75,7 @@ export function normTuning(opts: NormTuningOptions): Attachment {
   let snapshot: Map<Tuned, { w: Float32Array; b: Float32Array | null }> | null = null;
   const baseWeights = new Map(tuned.map((t) => [t.norm.name, hostCopy(t.norm.weight)]));
   const currentWeight = (t: Tuned): Float32Array => tf.tidy(() => hostCopy(effectiveWeight(t, t.norm.weight)));
-  const key = (t: Tuned, leaf: 'weight' | 'bias') => `${PREFIX}${hfNorm(fam, t.norm.name)}.ln_tuning_layers.${leaf}`;
+  const key = (t: Tuned, leaf: 'weight' | 'bias') => `${PREFIX}${hfNorm(model.config, t.norm.name)}.ln_tuning_layers.${leaf}`;
 
   return {
     trainable,
@@ -112,7 +112,7 @@ export function normTuning(opts: NormTuningOptions): Attachment {
         {
           ...baseAdapterConfig('LN_TUNING', model, ctx),
           modules_to_save: null,
-          target_modules: [...new Set(tuned.map((t) => hfNorm(fam, t.norm.name).split('.').pop()!))].sort(),
+          target_modules: [...new Set(tuned.map((t) => hfNorm(model.config, t.norm.name).split('.').pop()!))].sort(),
           ...opts.extraConfig,
         },
         tensors,
@@ -141,7 +141,7 @@ export function normTuning(opts: NormTuningOptions): Attachment {
       return normAnalysis(tuned.map((t) => ({ name: t.norm.name, base: baseWeights.get(t.norm.name)!, trained: currentWeight(t), ...(t.indices ? { tuned: t.indices } : {}) })));
     },
     detach() {
-      if (snapshot) this.unmerge!();
+      if (snapshot) (this as Attachment).unmerge!();
       hooks.removeAll();
       for (const t of tuned) {
         t.weight?.dispose();

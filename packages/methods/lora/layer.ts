@@ -21,7 +21,7 @@ export function loraScaling(alpha: number, r: number, rslora: boolean): number {
 }
 
 /** A gradient-free copy (DoRA treats the weight norm as a constant, paper §4.3). */
-const stopGradient = tf.customGrad((x: tf.Tensor) => ({ value: x.clone(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) }));
+const stopGradient = tf.customGrad(((x: tf.Tensor) => ({ value: x.clone(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]);
 
 export interface LowRankPart {
   A: tf.Variable; // [in, r]
@@ -318,7 +318,7 @@ export class LoraAttachment implements Attachment {
     for (const R of packed.ranks.values()) rankCount.set(R, (rankCount.get(R) ?? 0) + 1);
     const r = [...rankCount].sort((a, b) => b[1] - a[1])[0]![0];
     const scalingOf = new Map<string, number>();
-    for (const mod of this.modules) scalingOf.set(hfLinear(model.config.family, mod.linear.name, model.config.d).path, mod.scaling);
+    for (const mod of this.modules) scalingOf.set(hfLinear(model.config, mod.linear.name).path, mod.scaling);
     const alphaFor = (R: number, s: number) => Number((rslora ? s * Math.sqrt(R) : s * R).toPrecision(12));
     const s0 = this.modules[0]!.scaling;
     const alpha = alphaFor(r, s0);

@@ -62,7 +62,7 @@ export interface Attachment {
  * Configs the conformance suite checks besides the defaults: variants (other inits, options) and
  * fixtures a method needs (e.g. adapter folders to load, written into `dir`). Each entry is one run.
  */
-export type ConformanceExample<C> = (ctx: { model: Model; dir: string; seed: number }) => Promise<Partial<C>[]>;
+export type ConformanceExample = (ctx: { model: Model; dir: string; seed: number }) => Promise<Record<string, unknown>[]>;
 
 export interface MethodSpec<S extends z.ZodObject> {
   /** Lowercase, unique, equal to the folder name. */
@@ -83,7 +83,7 @@ export interface MethodSpec<S extends z.ZodObject> {
   /** Why a family is unsupported (shown in the error). */
   unsupportedReason?: string;
   /** Configs the conformance suite uses (default: just the defaults). */
-  conformance?: ConformanceExample<z.infer<S>>;
+  conformance?: ConformanceExample;
   attach(model: Model, config: z.infer<S>, ctx: AttachContext): Attachment | Promise<Attachment>;
 }
 

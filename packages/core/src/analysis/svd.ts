@@ -20,28 +20,22 @@ export function matrixFrom(data: ArrayLike<number>, rows: number, cols: number):
     throw new Error(`matrixFrom: got ${data.length} values for a ${rows}x${cols} matrix (need ${rows * cols})`);
   }
   const m = new Matrix(rows, cols);
-  for (let i = 0; i < rows; i++) {
-    const row = m.data[i]!;
-    for (let j = 0; j < cols; j++) row[j] = data[i * cols + j]!;
-  }
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) m.set(i, j, data[i * cols + j]!);
   return m;
 }
 
 /** Row-major Float32Array of a Matrix (to build a tensor). */
 export function matrixData(m: Matrix): Float32Array {
   const out = new Float32Array(m.rows * m.columns);
-  for (let i = 0; i < m.rows; i++) {
-    const row = m.data[i]!;
-    for (let j = 0; j < m.columns; j++) out[i * m.columns + j] = row[j]!;
-  }
+  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.columns; j++) out[i * m.columns + j] = m.get(i, j);
   return out;
 }
 
 /** Thin SVD M = U diag(S) V^T with S descending and k = min(rows, cols) components. */
 export function svd(m: Matrix): Svd {
   if (m.rows === 0 || m.columns === 0) throw new Error(`svd: empty ${m.rows}x${m.columns} matrix`);
-  for (const row of m.data) {
-    for (const x of row) if (!Number.isFinite(x)) throw new Error('svd: matrix has a non-finite entry (NaN or inf)');
+  for (let i = 0; i < m.rows; i++) {
+    for (let j = 0; j < m.columns; j++) if (!Number.isFinite(m.get(i, j))) throw new Error('svd: matrix has a non-finite entry (NaN or inf)');
   }
   const d = new SingularValueDecomposition(m, { autoTranspose: true, computeLeftSingularVectors: true, computeRightSingularVectors: true });
   const k = Math.min(m.rows, m.columns);
@@ -73,7 +67,7 @@ export function reconstruct(d: Svd, from = 0, to = d.S.length): Matrix {
 
 export function frobenius(m: Matrix): number {
   let s = 0;
-  for (const row of m.data) for (const x of row) s += x * x;
+  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.columns; j++) s += m.get(i, j) ** 2;
   return Math.sqrt(s);
 }
 

@@ -101,7 +101,7 @@ function groupsOf(model: Model, names: string[]): Group[] {
   for (const name of names) {
     const lin = model.module(name);
     if (lin.kind !== 'linear') throw new Error(`${name} is not a linear module`);
-    const t = hfLinear(model.config.family, name, model.config.d);
+    const t = hfLinear(model.config, name);
     const g = groups.get(t.path) ?? { path: t.path, members: [], total: t.fused?.total ?? lin.outFeatures, inFeatures: lin.inFeatures };
     g.members.push({ name, offset: t.fused?.offset ?? 0, size: t.fused?.size ?? lin.outFeatures });
     groups.set(t.path, g);
@@ -214,5 +214,5 @@ export function unpackVectors(model: Model, tensors: Map<string, HostTensor>, na
 
 /** HF paths of every linear of the model (for choosing short target_modules names). */
 export function allHfLinearPaths(model: Model): string[] {
-  return [...new Set(model.linears().map((l) => hfLinear(model.config.family, l.name, model.config.d).path))];
+  return [...new Set(model.linears().map((l) => hfLinear(model.config, l.name).path))];
 }
