@@ -92,6 +92,7 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     estimated_wall_seconds: estimate?.wall ?? null,
     estimated_cpu_seconds: estimate?.total ?? null,
     experiments: Object.fromEntries(perExperiment),
+    ...(options.dryRun ? { run_list: runs.map((run) => ({ run_id: run.runId, label: run.label, experiment: run.experiment, finished: finishedIds.has(run.runId) })) } : {}),
   });
   if (options.dryRun || todo.length === 0) return 0;
 
@@ -107,6 +108,7 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
   process.on('SIGTERM', onSigint);
 
   const started = Date.now();
+  const pids = new Map<string, number>();
   let completed = 0;
   let remainingEstimate = estimate?.total ?? null;
   const jobs: PoolJob[] = todo.map((run) => ({
@@ -129,7 +131,12 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     signal: controller.signal,
     events: {
       onStart(job, pid) {
+        pids.set(job.runId, pid);
         emit({ event: 'start', run_id: job.runId, label: job.label, worker_pid: pid });
+      },
+      onProgress(job, progress) {
+        // One line when training begins (not per step): enough to follow a grid from a script.
+        if (progress.phase === 'train' && progress.step === 1) emit({ event: 'training', run_id: job.runId, worker_pid: pids.get(job.runId) ?? null });
       },
       onFinish(result: JobResult) {
         completed += 1;

@@ -27,8 +27,14 @@ function listSources(dir: string, out: string[]): void {
 
 let cached: string | null = null;
 
-/** sha256 (first 16 hex) over the sorted relative paths and contents of the result sources. */
+/**
+ * sha256 (first 16 hex) over the sorted relative paths and contents of the result sources.
+ * PEFT_BENCH_CODE_VERSION pins it instead: for re-using records across a change known not to
+ * alter results, and for tests that must not depend on the source tree.
+ */
 export function codeVersion(root: string = REPO_ROOT): string {
+  const pinned = process.env.PEFT_BENCH_CODE_VERSION;
+  if (pinned) return pinned;
   if (cached !== null && root === REPO_ROOT) return cached;
   const files: string[] = [];
   for (const rel of RESULT_SOURCES) listSources(path.join(root, rel), files);
