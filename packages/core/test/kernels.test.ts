@@ -2,7 +2,7 @@
 // on the native (OpenBLAS) path and on the pure-wasm fallback, plus memory stability.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/index.ts';
+import { initBackend, linear } from '../src/backend/index.ts';
 import { loadNative } from '../src/backend/native.ts';
 import { ops, referenceOps } from '../src/ops.ts';
 import { compareWithCpu, input, intInput, withGrads, type Arrays } from './kernels_helpers.ts';
@@ -66,6 +66,16 @@ describe.each(modes)('wasm kernels: $name', (mode) => {
         expect(err, `${label} transposeA=${tA} transposeB=${tB}`).toBeLessThanOrEqual(TOL);
       }
     }
+  });
+
+  it.skipIf(mode.skip)('linear (x·W + b, any rank of x): values and gradients, with and without bias', async () => {
+    for (const xs of [[6, 7], [2, 3, 7]]) {
+      const err = await compareWithCpu('wasm', [input(xs), input([7, 5]), input([5])], withGrads((x, w, b) => linear(x!, w!, b!), [0, 1, 2]));
+      expect(err, `x [${xs}] with bias`).toBeLessThanOrEqual(TOL);
+      const err2 = await compareWithCpu('wasm', [input(xs), input([7, 5])], withGrads((x, w) => linear(x!, w!), [0, 1]));
+      expect(err2, `x [${xs}] without bias`).toBeLessThanOrEqual(TOL);
+    }
+    expect(() => linear(tf.ones([2, 3]), tf.ones([4, 5]))).toThrow(/x \[2,3\] and W \[4,5\] do not fit/);
   });
 
   it.skipIf(mode.skip)('broadcast matMul gradient equals the gradient through an explicit tile', async () => {

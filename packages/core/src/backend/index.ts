@@ -29,6 +29,8 @@ export interface BackendInfo {
   note: string;
 }
 
+export { linear } from './linear.ts';
+
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm-blas', 'wasm', 'cpu'];
 
 const require = createRequire(import.meta.url);

@@ -328,6 +328,15 @@ export function installWasmKernels(mode: KernelMode, native: NativeAddon | null)
     const N = tB ? b.shape[b.shape.length - 2]! : b.shape[b.shape.length - 1]!;
     return matMul(backend, inputs.a!, b, Boolean(attrs.transposeA), tB, epilogueOf(inputs, attrs, N));
   });
+  // y = x·W (+ bias) with x of any rank [..., K], W [K, N]: one 2-D GEMM with the bias fused.
+  register('PeftLinear', ({ inputs, backend }) => {
+    const { x, w, bias } = inputs;
+    const K = x!.shape[x!.shape.length - 1]!, N = w!.shape[1]!;
+    const x2: TensorInfo = { dataId: x!.dataId, shape: [sizeOf(x!.shape) / K || 0, K], dtype: x!.dtype };
+    const ep: Epilogue | null = bias ? { bias, act: 0, alpha: 0, prelu: null } : null;
+    const out = matMul(backend, x2, w!, false, false, ep);
+    return { ...out, shape: [...x!.shape.slice(0, -1), N] };
+  });
   register('GatherV2', gatherV2(math));
   register('UnsortedSegmentSum', unsortedSegmentSum(math));
   register('Sum', sumKernel(math));
