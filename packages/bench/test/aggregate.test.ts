@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile, mkdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runRecord, type RunRecord } from '../src/record/schema.ts';
+import { matrixFrom, deltaReport, normReport, compareUpdates } from '@peft-bench/core/analysis/index';
 import { readRecords } from '../src/record/read.ts';
 import {
   aggregate, aggregateDir, toCsv, toJson, writeAggregated, metricInfo, paretoFrontier, sampleStd,
@@ -218,6 +219,49 @@ describe('aggregate', () => {
     expect(a.singularValues[0].values).toEqual([3, 2, 1]);
     expect(a.histograms[0]).toMatchObject({ path: 'norms.blocks.0.ln1', counts: [1, 5, 2], bimodality: 0.61 });
     expect(a.raw).toHaveLength(1);
+  });
+
+  it('reads the analysis the core analysis module actually writes (deltaReport, normReport, compareUpdates)', () => {
+    // Seeded pseudo-random matrices: a rank-2 update of an 8x6 weight.
+    let state = 1;
+    const next = () => ((state = (state * 16807) % 2147483647) / 2147483647) - 0.5;
+    const w = matrixFrom(Array.from({ length: 48 }, next), 8, 6);
+    const a = matrixFrom(Array.from({ length: 16 }, next), 8, 2);
+    const b = matrixFrom(Array.from({ length: 12 }, next), 2, 6);
+    const delta = a.mmul(b);
+    const wide = matrixFrom(Array.from({ length: 48 }, next), 8, 6);
+    const report = deltaReport(delta, w, 2);
+    const analysis = {
+      kind: 'low-rank',
+      modules: { 'blocks.0.attn.q': report, 'blocks.1.attn.q': deltaReport(wide, w, 2) },
+      r8_vs_r64: compareUpdates(delta, wide, 2, 6),
+      norms: { kind: 'norm', layers: { 'blocks.0.ln1': normReport([1, 1.1, 0.9, 1, 3, -1, 1, 1.05], { tunedIndices: [4, 5] }) } },
+    };
+    const found = aggregate([rec({ analysis })]).analysis;
+    // amplification: only the factor, one per module
+    expect(found.amplification.map((x) => [x.path, x.value])).toEqual([
+      ['modules.blocks.0.attn.q.amplification.factor', report.amplification!.factor],
+      ['modules.blocks.1.attn.q.amplification.factor', expect.any(Number)],
+    ]);
+    expect(found.singularValues[0]).toMatchObject({ path: 'modules.blocks.0.attn.q.singularValues', values: report.singularValues });
+    // the scalar overlaps with W become one matrix: modules x (side, top-k)
+    const overlap = found.heatmaps.find((h) => h.path === 'overlapWithW')!;
+    expect(overlap.rowLabels).toEqual(['blocks.0.attn.q', 'blocks.1.attn.q']);
+    expect(overlap.colLabels[0]).toBe(`left ${Object.keys(report.overlapWithW!.left)[0]}`);
+    expect(overlap.matrix[0][0]).toBe(Object.values(report.overlapWithW!.left)[0]);
+    // the similarity grid between two updates keeps its i/j ticks as labels
+    const grid = found.heatmaps.find((h) => h.path === 'r8_vs_r64.phi')!;
+    expect(grid.rowLabels).toEqual(analysis.r8_vs_r64.is.map(String));
+    expect(grid.colLabels).toEqual(analysis.r8_vs_r64.js.map(String));
+    // histogram from min/max + counts, bimodality from the layer report
+    const hist = found.histograms[0];
+    const layer = analysis.norms.layers['blocks.0.ln1'];
+    expect(hist.path).toBe('norms.layers.blocks.0.ln1.histogram');
+    expect(hist.counts).toEqual(layer.histogram.counts);
+    expect(hist.edges).toHaveLength(layer.histogram.counts.length + 1);
+    expect(hist.edges[0]).toBe(-1);
+    expect(hist.edges[hist.edges.length - 1]).toBeCloseTo(3, 12);
+    expect(hist.bimodality).toBe(layer.bimodality);
   });
 
   it('is deterministic regardless of input order', () => {

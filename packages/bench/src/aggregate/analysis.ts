@@ -1,12 +1,15 @@
 // Pass-through of method analysis outputs (record.analysis) for the site. The record schema leaves analysis
 // free-form (each method reports what it can), so this walks the JSON and picks out recognisable pieces by
 // shape and by the name of the key they sit under, keeping the key path as the label:
-//   heatmaps        a rectangular number[][] under a key naming similarity / overlap / phi
-//                   (axis labels from sibling arrays i/j, rows/cols or row_labels/col_labels when present)
-//   amplification   a number under a key naming amplification (LoRA paper §7 amplification factor)
-//   singularValues  a number[] under a key naming singular values
-//   histograms      an object with counts: number[] and edges | bin_edges | bins: number[] (LN weight
-//                   distributions), optional bimodality | bimodality_coefficient
+//   heatmaps        a rectangular number[][] under a key naming similarity / overlap / phi (axis labels from
+//                   sibling arrays is/js, i/j, rows/cols or row_labels/col_labels when present); plus, per run,
+//                   one matrix built from scalar overlaps (modules x "left top8", ...; see overlapWithW below)
+//   overlap         a number under a key naming overlap, e.g. core's deltaReport overlapWithW.left.top8
+//   amplification   a number whose key names amplification, or `factor` inside an amplification object
+//   singularValues  a number[] under a key naming singular values (singularValues, singular_values)
+//   histograms      an object with counts: number[] and either edges | bin_edges | bins: number[] or
+//                   numeric min and max (equal-width bins, as core's normReport writes); bimodality |
+//                   bimodality_coefficient from the object or the object holding it
 //   complement      a number under a key naming complement (lora-complement scores)
 // Everything is also kept verbatim in `raw`, so nothing a method reports is lost.
 import type { RunRecord } from '../record/schema.ts';
@@ -45,6 +48,7 @@ export interface Histogram extends AnalysisSource {
 
 export interface AnalysisData {
   heatmaps: Heatmap[];
+  overlap: ScalarFinding[];
   amplification: ScalarFinding[];
   singularValues: VectorFinding[];
   histograms: Histogram[];
@@ -56,6 +60,7 @@ export interface AnalysisData {
 export const MAX_HEATMAP_SIDE = 128;
 
 const SIMILARITY_KEY = /simil|overlap|phi|heatmap/i;
+const OVERLAP_KEY = /overlap/i;
 const AMPLIFICATION_KEY = /amplif/i;
 const SINGULAR_KEY = /singular|sigma/i;
 const COMPLEMENT_KEY = /complement/i;
@@ -89,7 +94,7 @@ function elementLabel(element: unknown, index: number): string {
 }
 
 export function emptyAnalysis(): AnalysisData {
-  return { heatmaps: [], amplification: [], singularValues: [], histograms: [], complement: [], raw: [] };
+  return { heatmaps: [], overlap: [], amplification: [], singularValues: [], histograms: [], complement: [], raw: [] };
 }
 
 /** Adds the analysis pieces of one record to `out`. */
@@ -112,8 +117,8 @@ export function collectAnalysis(record: RunRecord, out: AnalysisData): void {
           ...source,
           path: label,
           matrix: value,
-          rowLabels: labelsFrom(parent, ['i', 'rows', 'row_labels'], value.length),
-          colLabels: labelsFrom(parent, ['j', 'cols', 'col_labels'], value[0].length),
+          rowLabels: labelsFrom(parent, ['is', 'i', 'rows', 'row_labels'], value.length),
+          colLabels: labelsFrom(parent, ['js', 'j', 'cols', 'col_labels'], value[0].length),
         });
       }
       return;
@@ -123,7 +128,11 @@ export function collectAnalysis(record: RunRecord, out: AnalysisData): void {
       return;
     }
     if (typeof value === 'number' && Number.isFinite(value)) {
-      if (AMPLIFICATION_KEY.test(label)) out.amplification.push({ ...source, path: label, value });
+      const key = path[path.length - 1] ?? '';
+      // An amplification object also carries its norms and r: only the factor is the amplification.
+      if (AMPLIFICATION_KEY.test(key) || (key === 'factor' && AMPLIFICATION_KEY.test(label))) {
+        out.amplification.push({ ...source, path: label, value });
+      } else if (OVERLAP_KEY.test(label)) overlaps.push({ ...source, path: label, value });
       else if (COMPLEMENT_KEY.test(label)) out.complement.push({ ...source, path: label, value });
       return;
     }
@@ -133,9 +142,10 @@ export function collectAnalysis(record: RunRecord, out: AnalysisData): void {
     }
     if (value !== null && typeof value === 'object') {
       const obj = value as Record<string, unknown>;
-      const edges = obj.edges ?? obj.bin_edges ?? obj.bins;
-      if (isNumberArray(obj.counts) && isNumberArray(edges)) {
-        const bimodality = obj.bimodality ?? obj.bimodality_coefficient;
+      const edges = histogramEdges(obj);
+      if (isNumberArray(obj.counts) && edges !== null) {
+        const bimodality = [obj.bimodality, obj.bimodality_coefficient, parent?.bimodality, parent?.bimodality_coefficient]
+          .find((b) => typeof b === 'number');
         out.histograms.push({
           ...source,
           path: label,
@@ -148,5 +158,40 @@ export function collectAnalysis(record: RunRecord, out: AnalysisData): void {
       for (const [key, child] of Object.entries(obj)) walk(child, [...path, key], obj);
     }
   };
+  const overlaps: ScalarFinding[] = [];
   walk(record.analysis, [], null);
+  out.overlap.push(...overlaps);
+  const matrix = overlapMatrix(overlaps);
+  if (matrix) out.heatmaps.push({ ...source, ...matrix });
+}
+
+/** Bin edges from explicit edges, or from min/max for equal-width bins; null when neither is there. */
+function histogramEdges(obj: Record<string, unknown>): number[] | null {
+  const explicit = obj.edges ?? obj.bin_edges ?? obj.bins;
+  if (isNumberArray(explicit)) return explicit;
+  if (isNumberArray(obj.counts) && typeof obj.min === 'number' && typeof obj.max === 'number') {
+    const bins = obj.counts.length;
+    const width = (obj.max - obj.min) / bins;
+    return Array.from({ length: bins + 1 }, (_, i) => obj.min as number + i * width);
+  }
+  return null;
+}
+
+/**
+ * Scalar overlaps of one run as a matrix: a row per module (the path before the overlap key, without a
+ * leading "modules"), a column per what follows it ("left top8"). Missing cells are NaN (null in JSON).
+ */
+function overlapMatrix(overlaps: ScalarFinding[]): Pick<Heatmap, 'path' | 'matrix' | 'rowLabels' | 'colLabels'> | null {
+  if (overlaps.length === 0) return null;
+  const cells = overlaps.map((o) => {
+    const parts = o.path.split('.');
+    const at = parts.findIndex((p) => OVERLAP_KEY.test(p));
+    const row = parts.slice(0, at).filter((p, i) => !(i === 0 && p === 'modules')).join('.') || '(all)';
+    return { row, col: parts.slice(at + 1).join(' ') || parts[at], key: parts[at], value: o.value };
+  });
+  const rowLabels = [...new Set(cells.map((c) => c.row))];
+  const colLabels = [...new Set(cells.map((c) => c.col))];
+  const matrix = rowLabels.map(() => colLabels.map(() => Number.NaN));
+  for (const c of cells) matrix[rowLabels.indexOf(c.row)][colLabels.indexOf(c.col)] = c.value;
+  return { path: cells[0].key, matrix, rowLabels, colLabels };
 }
