@@ -1,7 +1,6 @@
 // Adapter tensors on disk: F32 safetensors through core's reader/writer, as host arrays.
-import {
-  parseSafetensors, readSafetensors as readFile, serializeSafetensors, toFloat32, writeSafetensors as writeFile,
-} from '@peft-bench/core/checkpoint/safetensors';
+import { readFile } from 'node:fs/promises';
+import { parseSafetensors, serializeSafetensors, toFloat32, writeSafetensors as writeFile } from '@peft-bench/core/checkpoint/safetensors';
 
 export interface HostTensor {
   shape: number[];
@@ -18,7 +17,8 @@ export function encodeSafetensors(tensors: Map<string, HostTensor>): Uint8Array 
 }
 
 export function decodeSafetensors(bytes: Uint8Array, source?: string): Map<string, HostTensor> {
-  return toHost(parseSafetensors(bytes, source).tensors);
+  // A plain Uint8Array copy: the parser's slice() must copy (a Node Buffer's slice is a view of a shared pool).
+  return toHost(parseSafetensors(new Uint8Array(bytes), source).tensors);
 }
 
 function toHost(tensors: Map<string, Parameters<typeof toFloat32>[0]>): Map<string, HostTensor> {
@@ -30,5 +30,11 @@ export async function writeSafetensors(path: string, tensors: Map<string, HostTe
 }
 
 export async function readSafetensors(path: string): Promise<Map<string, HostTensor>> {
-  return toHost((await readFile(path)).tensors);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return decodeSafetensors(bytes, path);
 }
