@@ -75,7 +75,10 @@ export interface TrainResult {
   /** Training seconds, evaluation excluded. */
   seconds: number;
   evalSeconds: number;
-  /** Peak tensor bytes seen during a step (measured with tf.profile on the first step). */
+  /**
+   * Peak tensor bytes during a step, measured with tf.profile on the first step. tfjs counts every
+   * tensor in full, views included, so this is an upper bound on the memory actually held.
+   */
   peakBytes: number;
   /** Bytes of the AdamW moments. */
   optimizerStateBytes: number;

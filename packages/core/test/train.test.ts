@@ -1,0 +1,176 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import {
+  createModel, estimateStepBytes, learningRateAt, resolveModelConfig, train, uniformStream,
+  type Batch, type ModelConfigInput,
+} from '../src/index.ts';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** Copy (or reverse) task: `n` random symbols, a separator, then the symbols again; loss on the second half. */
+function copyTask(seed: number, B: number, n: number, V: number, reverse: boolean): (step: number) => Batch {
+  const rnd = uniformStream(seed);
+  return () => {
+    const T = 2 * n;
+    const tokens = new Int32Array(B * T);
+    const targets = new Int32Array(B * T);
+    const weights = new Float32Array(B * T);
+    for (let b = 0; b < B; b++) {
+      const sym = Array.from({ length: n }, () => 2 + Math.floor(rnd() * (V - 2)));
+      const seq = [...sym, 1, ...(reverse ? [...sym].reverse() : sym)];
+      for (let t = 0; t < T; t++) {
+        tokens[b * T + t] = seq[t]!;
+        targets[b * T + t] = seq[t + 1]!;
+        weights[b * T + t] = t >= n ? 1 : 0;
+      }
+    }
+    return { tokens, targets, weights, B, T };
+  };
+}
+
+const TINY: ModelConfigInput = { family: 'gpt2', vocabSize: 8, d: 8, nLayer: 1, nHead: 2, maxSeq: 8 };
+
+describe('train', () => {
+  it.each([
+    ['gpt2', 'reverse'],
+    ['llama', 'copy'],
+  ] as const)('a tiny %s model learns the %s task to near-zero loss', async (family, task) => {
+    const model = createModel({ family, vocabSize: 10, d: 32, nLayer: 2, nHead: 2, maxSeq: 16, mlpHidden: 64 }, 1);
+    const result = await train({
+      model, trainable: model.params(), data: copyTask(1, 16, 4, 10, task === 'reverse'), steps: 150, lr: 1e-2, warmupSteps: 20,
+    });
+    expect(result.status).toBe('ok');
+    expect(result.losses[0]).toBeGreaterThan(1.5);
+    expect(result.losses.at(-1)).toBeLessThan(0.05);
+    expect(result.tokensPerS).toBeGreaterThan(0);
+    expect(result.peakBytes).toBeGreaterThan(0);
+    model.dispose();
+  }, 120_000);
+
+  it('gives identical losses for the same seed', async () => {
+    const run = async () => {
+      const model = createModel({ ...TINY, family: 'llama', mlpHidden: 16 }, 3);
+      const r = await train({ model, trainable: model.params(), data: copyTask(5, 4, 3, 8, false), steps: 6, lr: 1e-2 });
+      model.dispose();
+      return r.losses;
+    };
+    const a = await run();
+    expect(a).toHaveLength(6);
+    expect(await run()).toEqual(a);
+  });
+
+  it('accumulates micro-batches into exactly the full-batch step', async () => {
+    const run = async (microBatch: number) => {
+      const model = createModel(TINY, 2);
+      // uneven target counts per row, so the micro-losses must be weighted by their share
+      const data = copyTask(9, 4, 3, 8, false);
+      const batches = [data(0), data(1)];
+      batches.forEach((b) => b.weights.fill(0, 0, 4));
+      const r = await train({ model, trainable: model.params(), data: (s) => batches[s]!, steps: 2, lr: 1e-2, microBatch });
+      const after = model.params().get('blocks.0.attn.q.weight')!.dataSync().slice();
+      model.dispose();
+      return { losses: r.losses, after };
+    };
+    const full = await run(4);
+    const micro = await run(1);
+    expect(micro.losses[0]).toBeCloseTo(full.losses[0]!, 5);
+    expect(micro.losses[1]).toBeCloseTo(full.losses[1]!, 5);
+    let maxDiff = 0;
+    for (let i = 0; i < full.after.length; i++) maxDiff = Math.max(maxDiff, Math.abs(full.after[i]! - micro.after[i]!));
+    expect(maxDiff).toBeLessThan(1e-5);
+  });
+
+  it('updates only the trainable variables', async () => {
+    const model = createModel(TINY, 4);
+    const before = new Map([...model.params()].map(([n, v]) => [n, v.dataSync().slice()]));
+    const trainable = new Map([...model.params()].filter(([n]) => n.startsWith('ln_f')));
+    await train({ model, trainable, data: copyTask(1, 2, 3, 8, false), steps: 3, lr: 1e-1 });
+    for (const [name, v] of model.params()) {
+      const same = v.dataSync().every((x, i) => x === before.get(name)![i]);
+      expect([name, same]).toEqual([name, !name.startsWith('ln_f')]);
+    }
+    model.dispose();
+  });
+
+  it('keeps the tensor count constant over hundreds of steps and frees its state', async () => {
+    const model = createModel(TINY, 1);
+    const start = tf.memory().numTensors;
+    const counts: number[] = [];
+    const result = await train({
+      model, trainable: model.params(), data: copyTask(2, 2, 3, 8, false), steps: 300, lr: 1e-3, microBatch: 1, warmupSteps: 10,
+      evalEvery: 100, onEval: () => tf.tidy(() => model.loss(tf.zeros([1, 4], 'int32') as tf.Tensor2D, tf.zeros([1, 4], 'int32') as tf.Tensor2D, tf.ones([1, 4]) as tf.Tensor2D).dataSync()[0]!),
+      onStep: () => counts.push(tf.memory().numTensors),
+    });
+    expect(result.steps).toBe(300);
+    expect(result.evals.map((e) => e.step)).toEqual([100, 200, 300]);
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(start);
+    model.dispose();
+  }, 60_000);
+
+  it('stops with status diverged, naming the step, when the loss is not finite', async () => {
+    const model = createModel(TINY, 1);
+    let calls = 0;
+    const result = await train({
+      model, trainable: model.params(), data: copyTask(2, 2, 3, 8, false), steps: 10, lr: 1e-2,
+      lossFn: (a, b, c) => tf.tidy(() => model.loss(a, b, c).mul(++calls >= 3 ? NaN : 1)),
+    });
+    expect(result.status).toBe('diverged');
+    expect(result.reason).toBe('loss is NaN at step 3');
+    expect(result.steps).toBe(2);
+    expect(result.losses).toHaveLength(3);
+    model.dispose();
+  });
+
+  it('rejects a micro-batch that would not fit before any work, naming one that fits', async () => {
+    const model = createModel(TINY, 1);
+    const before = model.params().get('ln_f.weight')!.dataSync().slice();
+    const cfg = resolveModelConfig(TINY);
+    const limit = estimateStepBytes(cfg, 5, 6);
+    await expect(
+      train({ model, trainable: model.params(), data: copyTask(1, 8, 3, 8, false), steps: 2, lr: 1e-2, memoryLimitBytes: limit }),
+    ).rejects.toThrow(/a micro-batch of 8 x 6 tokens needs about .* use a micro-batch of 5 \(gradient accumulation/);
+    expect(model.params().get('ln_f.weight')!.dataSync()).toEqual(before);
+    model.dispose();
+  });
+
+  it('estimates at least the measured peak memory of a step, without gross overestimation', async () => {
+    const cfg = { family: 'gpt2', vocabSize: 64, d: 32, nLayer: 2, nHead: 4, maxSeq: 32 } as const;
+    const model = createModel(cfg, 1);
+    const rnd = uniformStream(1);
+    const tokens = Int32Array.from({ length: 4 * 32 }, () => Math.floor(rnd() * 64));
+    const r = await train({
+      model, trainable: model.params(), steps: 1, lr: 1e-3,
+      data: () => ({ tokens, targets: tokens, weights: new Float32Array(tokens.length).fill(1), B: 4, T: 32 }),
+    });
+    const estimate = estimateStepBytes(resolveModelConfig(cfg), 4, 32);
+    expect(estimate).toBeGreaterThanOrEqual(r.peakBytes);
+    expect(estimate).toBeLessThan(6 * r.peakBytes);
+    model.dispose();
+  });
+
+  it('validates batches and options with clear messages', async () => {
+    const model = createModel(TINY, 1);
+    const bad = { tokens: new Int32Array([1, 2, 99]), targets: new Int32Array(3), weights: new Float32Array(3), B: 1, T: 3 };
+    await expect(train({ model, trainable: model.params(), data: () => bad, steps: 1, lr: 1 })).rejects.toThrow('token id at 2 is outside the vocabulary [0, 8)');
+    await expect(train({ model, trainable: model.params(), data: () => bad, steps: 1, lr: 0 })).rejects.toThrow('lr=0 must be positive');
+    await expect(train({ model, trainable: new Map(), data: () => bad, steps: 1, lr: 1 })).rejects.toThrow('no trainable variables');
+    model.dispose();
+  });
+});
+
+describe('learning-rate schedule', () => {
+  const base = { lr: 1, steps: 11, warmupSteps: 2, minLrRatio: 0.1 };
+  it('warms up linearly, then decays to the floor', () => {
+    expect(learningRateAt(0, { ...base, schedule: 'cosine' })).toBeCloseTo(0.5);
+    expect(learningRateAt(2, { ...base, schedule: 'cosine' })).toBeCloseTo(1);
+    expect(learningRateAt(10, { ...base, schedule: 'cosine' })).toBeCloseTo(0.1);
+    expect(learningRateAt(6, { ...base, schedule: 'linear' })).toBeCloseTo(0.55);
+    expect(learningRateAt(6, { ...base, schedule: 'cosine' })).toBeCloseTo(0.55);
+    expect(learningRateAt(9, { ...base, schedule: 'constant' })).toBe(1);
+    expect(() => learningRateAt(0, { ...base, schedule: 'step' as 'linear' })).toThrow('valid schedules are cosine, linear, constant');
+  });
+});
