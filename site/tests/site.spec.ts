@@ -137,9 +137,13 @@ test.describe('charts', () => {
     }
     await page.goto('analysis.html');
     await chartsDrawn(page);
-    const heatmaps = page.locator('[data-chart="heatmap"]');
-    expect(await heatmaps.count()).toBe(7);
-    await expect(heatmaps.first().locator('svg .mark-rect.role-mark path')).toHaveCount(64);
+    // r=8 vs r=64 similarity grid from the lora-complement run: one cell per (i, j)
+    const grid = records.map((r) => (r as { analysis?: Record<string, { is?: number[]; js?: number[] }> | null }).analysis?.subspace_similarity_r8_r64).find(Boolean)!;
+    await expect(page.locator('[data-chart="heatmap"]')).toHaveCount(1);
+    await expect(page.locator('[data-chart="heatmap"] svg .mark-rect.role-mark path')).toHaveCount(grid.is!.length * grid.js!.length);
+    // overlap with W: one matrix per analysed lora run (r=8 and r=64), a row per module
+    await expect(page.locator('[data-chart="heatmap-w"]')).toHaveCount(2);
+    expect(await page.locator('[data-chart="heatmap-w"]').first().locator('svg .mark-rect.role-mark path').count()).toBeGreaterThanOrEqual(3);
     await expect(page.locator('[data-chart="histogram"]').first().locator('svg .mark-rect.role-mark path')).toHaveCount(12);
     await expect(page.locator('[data-chart="ln-nli"] svg .mark-symbol.role-mark path')).toHaveCount(8);
     await expect(page.locator('[data-chart="amplification"] svg .mark-rect.role-mark path')).toHaveCount(6);

@@ -140,11 +140,13 @@ export function rankCurve(
 
 /** A similarity matrix as a heatmap (0..1). */
 export function heatmap(matrix: number[][], rowLabels: string[], colLabels: string[], rowTitle: string, colTitle: string): Spec {
-  const values = matrix.flatMap((row, i) => row.map((v, j) => ({ row: rowLabels[i], col: colLabels[j], value: v })));
+  // Missing cells (NaN, null in JSON) are left blank.
+  const values = matrix.flatMap((row, i) => row.map((v, j) => ({ row: rowLabels[i], col: colLabels[j], value: v })))
+    .filter((c) => typeof c.value === 'number' && Number.isFinite(c.value));
   return {
     ...base,
-    width: 260,
-    height: 240,
+    width: Math.max(160, Math.min(300, colLabels.length * 40)),
+    height: Math.max(90, Math.min(240, rowLabels.length * 30)),
     data: { values },
     mark: { type: 'rect' },
     encoding: {
