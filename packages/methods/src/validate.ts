@@ -66,7 +66,8 @@ export function parseConfig<S extends z.ZodObject>(methodId: string, schema: S, 
     const field = issue.path.map(String).join('.');
     const top = String(issue.path[0] ?? '');
     const value = valueAt(input, issue.path);
-    return `${field}=${JSON.stringify(value)} is invalid (${issue.message}); allowed: ${describeAllowed(fields[top])}`;
+    const shown = value === undefined ? ` (default ${JSON.stringify(fields[top]?.default)})` : `=${JSON.stringify(value)}`;
+    return `${field}${shown} is invalid (${issue.message}); allowed: ${describeAllowed(fields[top])}`;
   });
   throw new Error(`method '${methodId}': ${lines.join('; ')}`);
 }

@@ -66,7 +66,11 @@ describe.each(methods.map((m) => [m.id, m] as const))('%s', (_id, method) => {
       if (bad === null) continue;
       expect(() => method.parse({ [name]: bad }), name).toThrow(new RegExp(`method '${method.id}'.*${name}`));
     }
-    if (method.rankParam) expect(withRank(method, 4)[method.rankParam]).toBe(4);
+    if (method.rankParam) {
+      const rank = fields[method.rankParam]!.default as number;
+      expect(withRank(method, rank)[method.rankParam]).toBe(rank);
+      expect(() => withRank(method, 0)).toThrow(new RegExp(`${method.rankParam}`));
+    }
     else expect(() => withRank(method, 4)).toThrow(/takes no rank/);
   });
 
