@@ -177,7 +177,8 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
       fail(source, `tensor '${name}' spans ${offs[1]! - offs[0]!} bytes, but ${dtype} [${shape}] needs ${count * BYTES[dtype]}`);
     }
     // Copy into an aligned buffer: the file's data need not be aligned for typed-array views.
-    const raw = bytes.slice(dataStart + offs[0]!, dataStart + offs[1]!);
+    // (Uint8Array's slice copies; a Node Buffer's slice would be a view into the whole file.)
+    const raw = Uint8Array.prototype.slice.call(bytes, dataStart + offs[0]!, dataStart + offs[1]!);
     let data: Float32Array | Int32Array | BigInt64Array;
     if (dtype === 'F32') data = new Float32Array(raw.buffer, 0, count);
     else if (dtype === 'I32') data = new Int32Array(raw.buffer, 0, count);
