@@ -13,6 +13,7 @@
 // Provided by OpenBLAS (not in every cblas.h).
 extern void openblas_set_num_threads(int num_threads);
 extern int openblas_get_num_threads(void);
+extern char *openblas_get_corename(void);
 
 static int g_threads = 1;
 
@@ -639,6 +640,13 @@ static napi_value GetThreads(napi_env env, napi_callback_info info) {
   return make_num(env, openblas_get_num_threads());
 }
 
+static napi_value CoreName(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value r;
+  napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &r);
+  return r;
+}
+
 #define EXPORT(name, fn)                                          \
   do {                                                            \
     napi_value f;                                                 \
@@ -649,6 +657,7 @@ static napi_value GetThreads(napi_env env, napi_callback_info info) {
 static napi_value Init(napi_env env, napi_value exports) {
   EXPORT("setThreads", SetThreads);
   EXPORT("getThreads", GetThreads);
+  EXPORT("coreName", CoreName);
   EXPORT("gemm", Gemm);
   EXPORT("gatherRows", GatherRows);
   EXPORT("segmentSum", SegmentSum);

@@ -109,7 +109,7 @@ async function selectWasmBlas(threads: number): Promise<BackendInfo> {
   setOps('fused-native', fusedOps);
   return {
     name: 'wasm-blas', threads: actual, native: true, fusedOps: opsName(),
-    note: `wasm + OpenBLAS sgemm and fused C kernels (native addon), ${actual} thread${actual === 1 ? '' : 's'}`,
+    note: `wasm + OpenBLAS sgemm (${addon.coreName()} kernels) and fused C kernels (native addon), ${actual} thread${actual === 1 ? '' : 's'}`,
   };
 }
 
