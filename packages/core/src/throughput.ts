@@ -4,6 +4,7 @@
 // LoRA here is a minimal inline version through Linear.hook (A [in, r] ~ N(0, 1/in), B [r, out] = 0,
 // scale 16/r), enough to measure speed; the real methods live in packages/methods.
 import * as tf from '@tensorflow/tfjs-core';
+import { BACKEND_CHOICES, initBackend, type BackendChoice } from './backend/index.ts';
 import { createModel } from './model/model.ts';
 import type { Linear } from './model/modules.ts';
 import { normalArray, streamSeed, uniformStream } from './model/rng.ts';
@@ -11,8 +12,8 @@ import { checkStepFits, WASM_HEAP_BYTES } from './train/memory.ts';
 import { train } from './train/trainer.ts';
 import { resolveModelConfig } from './model/config.ts';
 
-export const THROUGHPUT_BACKENDS = ['auto', 'tensorflow', 'wasm-blas', 'wasm', 'cpu'] as const;
-export type ThroughputBackend = (typeof THROUGHPUT_BACKENDS)[number];
+export const THROUGHPUT_BACKENDS = BACKEND_CHOICES;
+export type ThroughputBackend = BackendChoice;
 export const LORA_TARGETS = ['q', 'k', 'v', 'o', 'up', 'down'] as const;
 
 export interface ThroughputOptions {
@@ -36,6 +37,8 @@ export interface ThroughputOptions {
 export interface ThroughputResult {
   tokens_per_s: number;
   backend: string;
+  /** What the backend layer reports (kernels, fused ops). */
+  backend_note: string;
   threads: number;
   step_s: number;
   steps: number;
@@ -67,34 +70,10 @@ export function validateThroughputOptions(o: ThroughputOptions): void {
   if (o.backend !== 'cpu' && o.backend !== 'tensorflow') checkStepFits(config, o.B, o.T, WASM_HEAP_BYTES * 0.9);
 }
 
-interface BackendInfoLike {
-  name: string;
-  threads: number;
-}
-
-/** The backend layer (packages/core/src/backend) when present; plain TF.js backends otherwise. */
-async function selectBackend(backend: ThroughputBackend, threads: number): Promise<BackendInfoLike> {
-  const modulePath = './backend/index.ts';
-  type InitBackend = (o: { backend?: string; threads?: number }) => Promise<BackendInfoLike>;
-  let init: InitBackend | null = null;
-  try {
-    init = ((await import(modulePath)) as { initBackend: InitBackend }).initBackend ?? null;
-  } catch {
-    init = null;
-  }
-  if (init) return init({ backend, threads });
-  const name = backend === 'auto' || backend === 'wasm-blas' ? 'wasm' : backend;
-  if (name === 'tensorflow') throw new Error("--backend=tensorflow needs the backend layer and @tensorflow/tfjs-node(-gpu)");
-  if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-  else await import('@tensorflow/tfjs-backend-cpu');
-  if (!(await tf.setBackend(name))) throw new Error(`backend '${name}' failed to initialise`);
-  return { name, threads: 1 };
-}
-
 export async function measureThroughput(partial: Partial<ThroughputOptions>): Promise<ThroughputResult> {
   const o: ThroughputOptions = { ...THROUGHPUT_DEFAULTS, ...partial };
   validateThroughputOptions(o);
-  const info = await selectBackend(o.backend, o.threads);
+  const info = await initBackend({ backend: o.backend, threads: o.threads });
   const model = createModel({ family: 'gpt2', vocabSize: o.V, d: o.d, nLayer: o.L, nHead: o.H, maxSeq: o.T }, 0);
   const lora: tf.Variable[] = [];
   try {
@@ -107,8 +86,8 @@ export async function measureThroughput(partial: Partial<ThroughputOptions>): Pr
       for (const lin of model.linears()) {
         const short = lin.name.split('.').pop()!;
         if (!wanted.has(short)) continue;
-        const a = tf.variable(tf.tensor2d(normalArray(lin.inFeatures * o.r, 1 / Math.sqrt(lin.inFeatures), streamSeed(1, `${lin.name}.A`)), [lin.inFeatures, o.r]));
-        const b = tf.variable(tf.zeros([o.r, lin.outFeatures]));
+        const a = tf.tidy(() => tf.variable(tf.tensor2d(normalArray(lin.inFeatures * o.r, 1 / Math.sqrt(lin.inFeatures), streamSeed(1, `${lin.name}.A`)), [lin.inFeatures, o.r])));
+        const b = tf.tidy(() => tf.variable(tf.zeros([o.r, lin.outFeatures])));
         lora.push(a, b);
         trainable.set(`${lin.name}.lora_A`, a).set(`${lin.name}.lora_B`, b);
         (lin as Linear).hook = (x, base) => base(x).add(x.matMul(a).matMul(b).mul(scale));
@@ -145,6 +124,7 @@ export async function measureThroughput(partial: Partial<ThroughputOptions>): Pr
     return {
       tokens_per_s: Math.round((o.B * o.T) / stepS),
       backend: info.name,
+      backend_note: info.note,
       threads: info.threads,
       step_s: Number(stepS.toFixed(4)),
       steps,
