@@ -134,10 +134,10 @@ export const jsMath: KernelMath = {
   gelu(heap, x, y, n) {
     const { f } = views(heap);
     const x0 = x >> 2, y0 = y >> 2;
+    // 0.5·v·(1 + tanh(u)) = v - v / (exp(2u) + 1): Math.exp is about twice as fast as Math.tanh
     for (let i = 0; i < n; i++) {
       const v = f[x0 + i]!;
-      const t = Math.tanh(GELU_C * (v + GELU_K * v * v * v));
-      f[y0 + i] = 0.5 * v * (1 + t);
+      f[y0 + i] = v - v / (Math.exp(2 * GELU_C * (v + GELU_K * v * v * v)) + 1);
     }
   },
   geluGrad(heap, x, dy, dx, n) {
@@ -145,9 +145,10 @@ export const jsMath: KernelMath = {
     const x0 = x >> 2, dy0 = dy >> 2, dx0 = dx >> 2;
     for (let i = 0; i < n; i++) {
       const v = f[x0 + i]!;
-      const t = Math.tanh(GELU_C * (v + GELU_K * v * v * v));
+      // s = 1 / (exp(2u) + 1): tanh(u) = 1 - 2s and 1 - tanh(u)^2 = 4s(1 - s), finite for any u
+      const s = 1 / (Math.exp(2 * GELU_C * (v + GELU_K * v * v * v)) + 1);
       const dinner = GELU_C * (1 + 3 * GELU_K * v * v);
-      f[dx0 + i] = f[dy0 + i]! * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * dinner);
+      f[dx0 + i] = f[dy0 + i]! * (1 - s + 2 * v * s * (1 - s) * dinner);
     }
   },
   swiglu(heap, a, b, y, n) {
