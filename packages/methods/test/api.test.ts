@@ -1,0 +1,268 @@
+// The plug-in API around the methods: registry, listing, --rank/--set, validation messages,
+// target matching, the HF PEFT file layout (byte by byte), SVD slices and complements.
+import { describe, it, expect, afterAll } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadRegistry, getMethod, listMethods, withRank } from '../src/registry.ts';
+import { resolveLinears } from '../src/targets.ts';
+import { svdSlice, readLoraDeltas, attachmentDeltas } from '../src/lowrank-io.ts';
+import { writeExampleLoraAdapter } from '../src/examples.ts';
+import { matrixFrom, svd } from '@peft-bench/core/analysis/svd';
+import { subspaceSimilarity } from '@peft-bench/core/analysis/lowrank';
+import { tinyModel, useCpu } from './fixtures.ts';
+
+await useCpu();
+const tmp = mkdtempSync(join(tmpdir(), 'peft-api-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const CATALOGUE = [
+  'bitfit', 'dora', 'full', 'houlsby', 'ia3', 'ln', 'ln-outlier', 'ln-random', 'loha', 'lokr', 'lora', 'lora-complement',
+  'lora-grow', 'none', 'prompt', 'svd-slice', 'vera',
+];
+
+describe('registry', () => {
+  it('is built from the method folders', async () => {
+    const ids = (await loadRegistry()).ids();
+    for (const id of CATALOGUE) expect(ids).toContain(id);
+  });
+
+  it('an unknown id lists the valid ones', async () => {
+    await expect(getMethod('lorra')).rejects.toThrow(/unknown method 'lorra'; valid methods are .*\blora\b.*\bvera\b/);
+  });
+
+  it('listMethods gives everything --list --json needs, derived from the schemas', async () => {
+    const list = await listMethods();
+    const lora = list.find((m) => m.id === 'lora')!;
+    expect(lora).toMatchObject({ title: 'LoRA', family: 'low-rank', rankParam: 'r', modelFamilies: ['gpt2', 'llama'] });
+    expect(lora.paper.url).toMatch(/arxiv/);
+    const r = lora.hyperparameters.find((h) => h.name === 'r')!;
+    expect(r).toMatchObject({ type: 'integer', default: 8, minimum: 1, maximum: 1024, allowed: 'integer in 1..1024' });
+    expect(lora.hyperparameters.find((h) => h.name === 'init_lora_weights')!.enum).toEqual(['default', 'gaussian', 'pissa', 'milora', 'pool']);
+    expect(list.find((m) => m.id === 'bitfit')!.modelFamilies).toEqual(['gpt2']);
+    expect(JSON.parse(JSON.stringify(list))).toEqual(list);
+  });
+});
+
+describe('withRank and --set', () => {
+  it('coerces strings by the field type and fills defaults', async () => {
+    const lora = await getMethod('lora');
+    const c = withRank(lora, 16, { lora_alpha: '32', use_rslora: 'true', target_modules: 'q,k,v', init_lora_weights: 'pissa' });
+    expect(c).toEqual({ r: 16, lora_alpha: 32, lora_dropout: 0, target_modules: ['q', 'k', 'v'], init_lora_weights: 'pissa', use_rslora: true });
+    expect(withRank(lora, null, { target_modules: '["blocks\\\\.0\\\\.attn\\\\.q"]' }).target_modules).toEqual(['blocks\\.0\\.attn\\.q']);
+  });
+
+  it('bad values name the method, field, value and what is allowed', async () => {
+    const lora = await getMethod('lora');
+    expect(() => withRank(lora, 0)).toThrow("method 'lora': r=0 is invalid");
+    expect(() => withRank(lora, 0)).toThrow(/allowed: integer in 1\.\.1024/);
+    expect(() => withRank(lora, 8, { lora_alpha: 'abc' })).toThrow(/--set lora_alpha=abc: not a number; allowed: number/);
+    expect(() => withRank(lora, 8, { use_rslora: 'yes' })).toThrow(/expected true or false/);
+    expect(() => withRank(lora, 8, { init_lora_weights: 'svd' })).toThrow(/init_lora_weights="svd" is invalid.*one of "default", "gaussian", "pissa", "milora", "pool"/);
+    expect(() => withRank(lora, 8, { alpha: '4' })).toThrow(/unknown hyperparameter 'alpha' in --set; valid fields are r, lora_alpha/);
+    expect(() => withRank(lora, 8, { r: '4' })).toThrow(/--rank sets 'r', which --set also sets/);
+    expect(() => lora.parse({ r: 4, extra: 1 })).toThrow(/unknown hyperparameter 'extra'/);
+    expect(() => lora.parse('r=4')).toThrow(/must be an object/);
+  });
+
+  it('a rank for a method without one is refused', async () => {
+    await expect(getMethod('full').then((m) => withRank(m, 8))).rejects.toThrow(/method 'full' takes no rank: drop --rank/);
+    const grow = await getMethod('lora-grow');
+    expect(() => withRank(grow, 4)).toThrow(/r_start \(default 8\) is invalid \(r_start must be <= r\)/);
+  });
+});
+
+describe('target_modules', () => {
+  const model = tinyModel('llama');
+  it('matches by suffix, HF synonym, regex and all-linear', () => {
+    expect(resolveLinears('t', model, ['q']).map((l) => l.name)).toEqual(['blocks.0.attn.q', 'blocks.1.attn.q']);
+    expect(resolveLinears('t', model, ['v_proj', 'gate']).map((l) => l.name)).toEqual(['blocks.0.attn.v', 'blocks.0.mlp.gate', 'blocks.1.attn.v', 'blocks.1.mlp.gate']);
+    expect(resolveLinears('t', model, ['blocks\\.1\\.mlp\\.(up|down)']).map((l) => l.name)).toEqual(['blocks.1.mlp.up', 'blocks.1.mlp.down']);
+    expect(resolveLinears('t', model, ['all-linear'])).toHaveLength(14);
+  });
+  it('a pattern matching nothing lists the modules', () => {
+    expect(() => resolveLinears('lora', model, ['c_attn'])).toThrow(/method 'lora': target_modules entry 'c_attn' matches no linear module; linear modules are q, k, v, o, gate, up, down/);
+    expect(() => resolveLinears('lora', model, [])).toThrow(/target_modules is empty/);
+    expect(() => resolveLinears('lora', model, ['(q'])).toThrow(/not a valid regular expression/);
+  });
+});
+
+/** safetensors bytes as HF writes them: u64 header length, JSON header (sorted, padded to 8), F32 data. */
+function hfSafetensors(tensors: [string, number[], Float32Array][]): Uint8Array {
+  const sorted = [...tensors].sort(([a], [b]) => (a < b ? -1 : 1));
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let offset = 0;
+  for (const [name, shape, data] of sorted) {
+    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + data.length * 4] };
+    offset += data.length * 4;
+  }
+  let json = JSON.stringify(header);
+  while (json.length % 8) json += ' ';
+  const out = new Uint8Array(8 + json.length + offset);
+  const dv = new DataView(out.buffer);
+  dv.setBigUint64(0, BigInt(json.length), true);
+  for (let i = 0; i < json.length; i++) out[8 + i] = json.charCodeAt(i);
+  let p = 8 + json.length;
+  for (const [, , data] of sorted) for (const x of data) (dv.setFloat32(p, x, true), (p += 4));
+  return out;
+}
+
+const seq = (n: number, scale: number, shift = 0) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + shift) * scale);
+
+describe('HF PEFT adapter files', () => {
+  it('llama LoRA: loads a file written byte by byte in the HF layout and writes the same bytes back', async () => {
+    const model = tinyModel('llama');
+    const r = 2, d = 32, alpha = 4;
+    const tensors: [string, number[], Float32Array][] = [];
+    for (const i of [0, 1]) {
+      for (const p of ['q', 'v']) {
+        tensors.push([`base_model.model.model.layers.${i}.self_attn.${p}_proj.lora_A.weight`, [r, d], seq(r * d, 0.1, i)]);
+        tensors.push([`base_model.model.model.layers.${i}.self_attn.${p}_proj.lora_B.weight`, [d, r], seq(d * r, 0.2, i + 1)]);
+      }
+    }
+    const dir = join(tmp, 'hf-llama');
+    mkdirSync(dir, { recursive: true });
+    const bytes = hfSafetensors(tensors);
+    writeFileSync(join(dir, 'adapter_model.safetensors'), bytes);
+    writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r, lora_alpha: alpha, target_modules: ['q_proj', 'v_proj'] }));
+    const lora = await getMethod('lora');
+    const att = await lora.attach(model, { r, lora_alpha: alpha }, { seed: 1 });
+    await att.load(dir);
+    // ΔW in our layout [in, out] = (s·B·A)ᵀ with HF's A [r, in], B [out, r].
+    const A = tf.tensor2d(tensors[0]![2], [r, d]);
+    const B = tf.tensor2d(tensors[1]![2], [d, r]);
+    const expected = tf.matMul(B, A).mul(alpha / r).transpose().dataSync();
+    const got = att.deltas!().get('blocks.0.attn.q')!.dataSync();
+    for (let i = 0; i < expected.length; i++) expect(got[i]).toBeCloseTo(expected[i]!, 6);
+
+    const out = join(tmp, 'hf-llama-out');
+    await att.save(out);
+    expect(new Uint8Array(readFileSync(join(out, 'adapter_model.safetensors')))).toEqual(bytes);
+    const text = readFileSync(join(out, 'adapter_config.json'), 'utf8');
+    const config = JSON.parse(text);
+    expect(Object.keys(config)).toEqual([...Object.keys(config)].sort());
+    expect(text).toContain('\n  "peft_type": "LORA",\n');
+    expect(config).toMatchObject({
+      peft_type: 'LORA', task_type: 'CAUSAL_LM', inference_mode: true, base_model_name_or_path: 'peft-bench/llama', r, lora_alpha: alpha,
+      target_modules: ['q_proj', 'v_proj'], use_rslora: false, use_dora: false, init_lora_weights: true, bias: 'none', fan_in_fan_out: false,
+      rank_pattern: {}, alpha_pattern: {},
+    });
+    att.detach();
+    model.dispose();
+  });
+
+  it('gpt2 fused c_attn: q and v pack exactly into one block-diagonal LoRA with rank and alpha patterns', async () => {
+    const model = tinyModel('gpt2');
+    const d = 32, r = 2, alpha = 4;
+    const src = join(tmp, 'gpt2-src');
+    await writeExampleLoraAdapter(model, src, r, 5, ['q', 'v']);
+    const lora = await getMethod('lora');
+    const att = await lora.attach(model, { r, lora_alpha: alpha, target_modules: ['q', 'v'] }, { seed: 3 });
+    await att.load(src); // our own packing round-trips
+    const dir = join(tmp, 'gpt2-out');
+    await att.save(dir);
+    const config = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8'));
+    expect(config).toMatchObject({ target_modules: ['c_attn'], r: 2 * r, lora_alpha: 2 * alpha, fan_in_fan_out: true, rank_pattern: {}, alpha_pattern: {} });
+    const bytes = readFileSync(join(dir, 'adapter_model.safetensors'));
+    const n = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
+    expect(header['base_model.model.transformer.h.0.attn.c_attn.lora_A.weight']).toMatchObject({ dtype: 'F32', shape: [2 * r, d] });
+    expect(header['base_model.model.transformer.h.0.attn.c_attn.lora_B.weight']).toMatchObject({ dtype: 'F32', shape: [3 * d, 2 * r] });
+    // HF semantics: ΔW_c_attn = (alpha'/r')·B·A [3d, in]; rows 0..d are ΔW_q, d..2d zero (k untouched), 2d..3d ΔW_v.
+    const read = (key: string) => {
+      const e = header[key];
+      const start = 8 + n + e.data_offsets[0];
+      return new Float32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + (e.data_offsets[1] - e.data_offsets[0])));
+    };
+    const A = tf.tensor2d(read('base_model.model.transformer.h.0.attn.c_attn.lora_A.weight'), [2 * r, d]);
+    const B = tf.tensor2d(read('base_model.model.transformer.h.0.attn.c_attn.lora_B.weight'), [3 * d, 2 * r]);
+    const fused = tf.matMul(B, A).mul(config.lora_alpha / config.r); // [3d, in]
+    const deltas = att.deltas!();
+    const q = deltas.get('blocks.0.attn.q')!.transpose(); // [out, in]
+    const v = deltas.get('blocks.0.attn.v')!.transpose();
+    expect(tf.max(tf.abs(fused.slice([0, 0], [d, d]).sub(q))).dataSync()[0]).toBeLessThan(1e-6);
+    expect(tf.max(tf.abs(fused.slice([d, 0], [d, d]))).dataSync()[0]).toBe(0);
+    expect(tf.max(tf.abs(fused.slice([2 * d, 0], [d, d]).sub(v))).dataSync()[0]).toBeLessThan(1e-6);
+    // readLoraDeltas (used by complement and slices) splits the fused module back.
+    const back = await readLoraDeltas(model, dir);
+    expect([...back.keys()].sort()).toEqual(['blocks.0.attn.q', 'blocks.0.attn.v', 'blocks.1.attn.q', 'blocks.1.attn.v']);
+    const qBack = back.get('blocks.0.attn.q')!.data;
+    const qOurs = deltas.get('blocks.0.attn.q')!.dataSync();
+    for (let i = 0; i < qBack.length; i += 97) expect(qBack[i]).toBeCloseTo(qOurs[i]!, 6);
+    att.detach();
+    model.dispose();
+  });
+
+  it('load refuses another method’s adapter and a missing folder', async () => {
+    const model = tinyModel('llama');
+    const ia3 = await (await getMethod('ia3')).attach(model, {}, { seed: 1 });
+    await expect(ia3.load(join(tmp, 'hf-llama'))).rejects.toThrow(/peft_type "LORA", expected "IA3"/);
+    await expect(ia3.load(join(tmp, 'nowhere'))).rejects.toThrow(/has no adapter_config\.json/);
+    ia3.detach();
+    model.dispose();
+  });
+});
+
+describe('post-hoc tools', () => {
+  it('svdSlice: slices 1..2 and 3..4 of a rank-4 update add up to it', async () => {
+    const model = tinyModel('llama');
+    const dir = await writeExampleLoraAdapter(model, join(tmp, 'slice-src'), 4, 9);
+    const full = await readLoraDeltas(model, dir);
+    const a = await svdSlice(model, dir, 1, 2);
+    const b = await svdSlice(model, dir, 3, 4);
+    const name = 'blocks.1.attn.v';
+    const sum = tf.tidy(() => {
+      const fa = a.get(name)!, fb = b.get(name)!;
+      const nOut = full.get(name)!.outFeatures;
+      return tf.matMul(tf.tensor2d(fa.A, [32, 2]), tf.tensor2d(fa.B, [2, nOut])).add(tf.matMul(tf.tensor2d(fb.A, [32, 2]), tf.tensor2d(fb.B, [2, nOut]))).dataSync();
+    });
+    const want = full.get(name)!.data;
+    let err = 0;
+    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(sum[i]! - want[i]!));
+    expect(err).toBeLessThan(1e-5);
+    // The slice's singular values are components 3..4 of the update.
+    const s = svd(matrixFrom(want, 32, full.get(name)!.outFeatures)).S;
+    const fb = b.get(name)!;
+    const sliceS = svd(matrixFrom(tf.matMul(tf.tensor2d(fb.A, [32, 2]), tf.tensor2d(fb.B, [2, full.get(name)!.outFeatures])).dataSync(), 32, full.get(name)!.outFeatures)).S;
+    expect(sliceS[0]).toBeCloseTo(s[2]!, 4);
+    expect(sliceS[1]).toBeCloseTo(s[3]!, 4);
+    await expect(svdSlice(model, dir, 40, 41)).rejects.toThrow(/component 40 does not exist/);
+    model.dispose();
+  });
+
+  it('lora-complement: the post-hoc update is orthogonal to the small update’s subspaces', async () => {
+    const model = tinyModel('llama');
+    const small = await writeExampleLoraAdapter(model, join(tmp, 'c-small'), 2, 1);
+    const large = await writeExampleLoraAdapter(model, join(tmp, 'c-large'), 6, 2);
+    const method = await getMethod('lora-complement');
+    const att = await method.attach(model, { small_adapter: small, large_adapter: large }, { seed: 1 });
+    const comp = attachmentDeltas(att).get('blocks.0.attn.q')!;
+    const sm = (await readLoraDeltas(model, small)).get('blocks.0.attn.q')!;
+    const dc = svd(matrixFrom(comp.data, 32, 32));
+    const ds = svd(matrixFrom(sm.data, 32, 32));
+    expect(subspaceSimilarity(dc.U, ds.U, 4, 2)).toBeLessThan(1e-6); // input spaces
+    expect(subspaceSimilarity(dc.V, ds.V, 4, 2)).toBeLessThan(1e-6); // output spaces
+    expect(dc.S[3]!).toBeGreaterThan(1e-3); // something is left: rank 6 minus a rank-2 subspace on each side
+    att.detach();
+    await expect(method.attach(model, { small_adapter: small }, { seed: 1 })).rejects.toThrow(/mode 'posthoc' needs large_adapter/);
+    await expect(method.attach(model, {}, { seed: 1 })).rejects.toThrow(/small_adapter is required/);
+    model.dispose();
+  });
+
+  it('pissa: the adapter holds W’s top-r singular values and the residual holds the rest', async () => {
+    const model = tinyModel('llama');
+    const lin = model.module('blocks.0.attn.q') as { weight: tf.Variable };
+    const W = Float32Array.from(lin.weight.dataSync());
+    const sW = svd(matrixFrom(W, 32, 32)).S;
+    const att = await (await getMethod('lora')).attach(model, { r: 4, init_lora_weights: 'pissa' }, { seed: 1 });
+    const dq = attachmentDeltas(att).get('blocks.0.attn.q')!;
+    const sD = svd(matrixFrom(dq.data, 32, 32)).S;
+    for (let i = 0; i < 4; i++) expect(sD[i]).toBeCloseTo(sW[i]!, 4);
+    const sR = svd(matrixFrom(lin.weight.dataSync(), 32, 32)).S;
+    expect(sR[0]).toBeCloseTo(sW[4]!, 4);
+    att.detach();
+    expect(Array.from(lin.weight.dataSync())).toEqual(Array.from(W));
+    model.dispose();
+  });
+});
