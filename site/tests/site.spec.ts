@@ -207,3 +207,16 @@ test.describe('links and data', () => {
     expect(errors).toEqual([]);
   });
 });
+
+test('the built site also works opened from disk (file://): charts draw, links are relative', async ({ page }) => {
+  const errors = watchErrors(page);
+  const { pathToFileURL } = await import('node:url');
+  const { resolve } = await import('node:path');
+  await page.goto(pathToFileURL(resolve('dist-test/cost.html')).href);
+  await chartsDrawn(page);
+  await expect(page.locator('[data-chart="pareto-nli"] svg .mark-symbol.role-mark path').first()).toBeVisible();
+  await page.locator('a', { hasText: 'Leaderboard' }).first().click();
+  await expect(page.locator('#leaderboard')).toBeVisible();
+  expect(page.url()).toMatch(/^file:.*\/dist-test\/index\.html$/);
+  expect(errors).toEqual([]);
+});

@@ -1,5 +1,8 @@
 // Astro writes bundled assets as root-absolute URLs (/_astro/...). After the build, rewrite them in every
 // HTML file to paths relative to that file, so the site works under any base path without configuration.
+// Browsers refuse module scripts on file:// pages, so a bundled script that imports and exports nothing
+// (the chart bundle is one self-contained chunk) is loaded as a deferred classic script in strict mode:
+// same behaviour over http, and the charts also draw when dist/ is opened straight from disk.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,17 +24,31 @@ export default function relativeUrls() {
       'astro:build:done': async ({ dir, logger }) => {
         const root = fileURLToPath(dir);
         let rewritten = 0;
+        const classic = new Set();
+        const assets = join(root, '_astro');
+        for (const name of await readdir(assets).catch(() => [])) {
+          if (!name.endsWith('.js')) continue;
+          const path = join(assets, name);
+          const code = await readFile(path, 'utf8');
+          const selfContained = !/(^|[;})\n])\s*(import|export)\b|\bimport\s*\(|import\.meta/.test(code);
+          if (selfContained) {
+            await writeFile(path, `"use strict";${code}`);
+            classic.add(name);
+          }
+        }
         for (const file of await htmlFiles(root)) {
           const up = relative(dirname(file), root).split(sep).filter(Boolean).map(() => '..').join('/');
           const prefix = up ? `${up}/` : './';
           const html = await readFile(file, 'utf8');
-          const next = html.replace(/(src|href)="\/_astro\//g, `$1="${prefix}_astro/`);
+          const next = html
+            .replace(/<script type="module" src="\/_astro\/([^"]+)"/g, (tag, name) => (classic.has(name) ? `<script defer src="/_astro/${name}"` : tag))
+            .replace(/(src|href)="\/_astro\//g, `$1="${prefix}_astro/`);
           if (next !== html) {
             await writeFile(file, next);
             rewritten += 1;
           }
         }
-        logger.info(`relative asset URLs in ${rewritten} pages`);
+        logger.info(`relative asset URLs in ${rewritten} pages; classic scripts: ${[...classic].join(', ') || 'none'}`);
       },
     },
   };
