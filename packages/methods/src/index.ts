@@ -6,7 +6,7 @@ export { loadRegistry, getMethod, listMethods, withRank, methodInfo, methodFolde
 export type { MethodInfo, HyperparameterInfo } from './registry.ts';
 export { parseConfig, describeAllowed, fieldSchemas } from './validate.ts';
 export { resolveLinears, resolveNorms } from './targets.ts';
-export { svdSlice, readLoraDeltas, attachmentDeltas, factorComponents, type DenseDelta, type SliceFactors } from './lowrank-io.ts';
+export { svdSlice, readLoraDeltas, attachmentDeltas, factorComponents, compareLowRank, type DenseDelta, type SliceFactors } from './lowrank-io.ts';
 export { lowRankAnalysis, normAnalysis } from './analysis.ts';
 export { deltaAttachment, type DeltaModule } from './delta.ts';
 export {

@@ -2,7 +2,7 @@
 // and post-hoc SVD slices of them (keep singular components i..j of each ΔW).
 import * as tf from '@tensorflow/tfjs-core';
 import { matrixFrom, svd } from '@peft-bench/core/analysis/svd';
-import { numericalRank } from '@peft-bench/core/analysis/lowrank';
+import { compareUpdates, numericalRank } from '@peft-bench/core/analysis/lowrank';
 import { hfModuleMap } from '@peft-bench/core/checkpoint/hf';
 import type { Attachment, Model } from './types.ts';
 import { PREFIX, readAdapter } from './hf/adapter.ts';
@@ -141,4 +141,31 @@ export function identity(n: number): Float32Array {
   const I = new Float32Array(n * n);
   for (let i = 0; i < n; i++) I[i * n + i] = 1;
   return I;
+}
+
+/**
+ * Subspace similarity between two trained updates of the same modules (e.g. r=8 and r=64 runs):
+ * per module, φ(i, j) over a grid of i, j for the output (left) singular vectors, as in the LoRA
+ * paper's Fig. 3. Sources are attachments or LoRA adapter folders. JSON-friendly.
+ */
+export async function compareLowRank(
+  model: Model,
+  a: Attachment | string,
+  b: Attachment | string,
+): Promise<Record<string, { is: number[]; js: number[]; phi: number[][] }>> {
+  const da = typeof a === 'string' ? await readLoraDeltas(model, a) : attachmentDeltas(a);
+  const db = typeof b === 'string' ? await readLoraDeltas(model, b) : attachmentDeltas(b);
+  const out: Record<string, { is: number[]; js: number[]; phi: number[][] }> = {};
+  for (const [name, x] of da) {
+    const y = db.get(name);
+    if (!y) continue;
+    // HF orientation [out, in], so left singular vectors span the output space.
+    const mx = matrixFrom(transpose(x.data, x.inFeatures, x.outFeatures), x.outFeatures, x.inFeatures);
+    const my = matrixFrom(transpose(y.data, y.inFeatures, y.outFeatures), y.outFeatures, y.inFeatures);
+    const rx = numericalRank(svd(mx).S, 1e-5);
+    const ry = numericalRank(svd(my).S, 1e-5);
+    out[name] = compareUpdates(mx, my, Math.max(1, rx), Math.max(1, ry));
+  }
+  if (Object.keys(out).length === 0) throw new Error('compareLowRank: the two updates share no module');
+  return out;
 }

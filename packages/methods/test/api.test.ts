@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadRegistry, getMethod, listMethods, withRank } from '../src/registry.ts';
 import { resolveLinears } from '../src/targets.ts';
-import { svdSlice, readLoraDeltas, attachmentDeltas } from '../src/lowrank-io.ts';
+import { svdSlice, readLoraDeltas, attachmentDeltas, compareLowRank } from '../src/lowrank-io.ts';
 import { writeExampleLoraAdapter } from '../src/examples.ts';
 import { matrixFrom, svd } from '@peft-bench/core/analysis/svd';
 import { subspaceSimilarity } from '@peft-bench/core/analysis/lowrank';
@@ -228,6 +228,19 @@ describe('post-hoc tools', () => {
     expect(sliceS[0]).toBeCloseTo(s[2]!, 4);
     expect(sliceS[1]).toBeCloseTo(s[3]!, 4);
     await expect(svdSlice(model, dir, 40, 41)).rejects.toThrow(/component 40 does not exist/);
+    // An update compared with itself: φ = 1 on the diagonal of the grid; with its own slice 3..4 vs 1..2: 0.
+    const self = await compareLowRank(model, dir, dir);
+    expect(self[name]!.is).toEqual([1, 2, 4]);
+    expect(self[name]!.phi[2]![2]).toBeCloseTo(1, 5);
+    const slice12 = join(tmp, 'slice-12');
+    const m = await getMethod('svd-slice');
+    const s12 = await m.attach(model, { adapter: dir, from: 1, to: 2 }, { seed: 1 });
+    await s12.save(slice12);
+    s12.detach();
+    const s34 = await m.attach(model, { adapter: dir, from: 3, to: 4 }, { seed: 1 });
+    const cross = await compareLowRank(model, slice12, s34);
+    expect(cross[name]!.phi[1]![1]).toBeLessThan(1e-6);
+    s34.detach();
     model.dispose();
   });
 
