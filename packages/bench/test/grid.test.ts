@@ -92,3 +92,12 @@ describe('shards and estimates', () => {
     expect(formatDuration(3 * 3600 + 125)).toBe('3h 2m');
   });
 });
+
+describe('grid blocks with methods still to come', () => {
+  it('skip unregistered methods with a warning when the block allows it', () => {
+    const warnings: string[] = [];
+    const requests = expandGrid(grid([{ name: 'e', methods: ['lora', 'lora-grow'], ranks: [8], skip_unregistered: true }]), methods, warnings);
+    expect(new Set(requests.map((r) => r.method))).toEqual(new Set(['lora']));
+    expect(warnings).toEqual(['experiment e: skipping unregistered method(s) lora-grow']);
+  });
+});

@@ -102,11 +102,13 @@ async function main(options: MainOptions): Promise<number> {
     }
     const methods = catalog.methods().map((method) => ({ id: method.id, takesRank: method.rankField !== null }));
     let requests;
+    const warnings: string[] = [];
     try {
-      requests = expandGrid(grid, methods);
+      requests = expandGrid(grid, methods, warnings);
     } catch (error) {
       throw new InputError((error as Error).message);
     }
+    for (const warning of warnings) process.stderr.write(`warning: grid ${grid.name}, ${warning}\n`);
     const runs = await resolveRequests(requests, catalog, { codeVersion: version, defaultModel: options.model });
     const workers = options.workers !== undefined ? parsePositiveInt('--workers', options.workers) : defaultWorkers();
     if (options.plan && options.shards === undefined) throw new InputError('--plan needs --shards <n> (the number of CI shards).');

@@ -59,6 +59,8 @@ const experiment = blockSettings
     /** Method ids, or 'all' for every registered method. */
     methods: z.union([z.literal('all'), z.array(z.string()).nonempty()]),
     exclude_methods: z.array(z.string()).optional(),
+    /** Skip (with a warning) methods of this block that are not registered, instead of failing. */
+    skip_unregistered: z.boolean().optional(),
     /** Per-method settings that replace the block's (e.g. a lower learning rate for `full`). */
     overrides: z.record(z.string(), blockSettings).optional(),
   })
@@ -150,11 +152,16 @@ function seedList(value: number | number[]): number[] {
  * are an error naming the valid ones. Requests are returned in block order; duplicates across
  * blocks are kept here (they resolve to the same run id and run once).
  */
-export function expandGrid(grid: GridFile, methods: MethodInfo[]): RunRequest[] {
+export function expandGrid(grid: GridFile, methods: MethodInfo[], warnings: string[] = []): RunRequest[] {
   const byId = new Map(methods.map((method) => [method.id, method]));
   const requests: RunRequest[] = [];
   for (const block of grid.experiments) {
-    const requested = block.methods === 'all' ? methods.map((method) => method.id) : block.methods;
+    let requested = block.methods === 'all' ? methods.map((method) => method.id) : block.methods;
+    if (block.skip_unregistered) {
+      const missing = requested.filter((id) => !byId.has(id));
+      if (missing.length > 0) warnings.push(`experiment ${block.name}: skipping unregistered method(s) ${missing.join(', ')}`);
+      requested = requested.filter((id) => byId.has(id));
+    }
     const excluded = new Set(block.exclude_methods ?? []);
     // Exclusions may name methods not registered (yet); only requested methods must exist.
     for (const id of requested) {

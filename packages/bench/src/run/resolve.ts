@@ -84,7 +84,7 @@ export async function resolveRequests(
     }
     return model;
   };
-  const seen = new Set<string>();
+  const seen = new Map<string, ResolvedRun>();
   const runs: ResolvedRun[] = [];
   for (const request of requests) {
     const method = findMethod(catalog, request.method);
@@ -128,9 +128,13 @@ export async function resolveRequests(
       code_version: options.codeVersion,
     };
     const runId = runIdOf(spec);
-    if (seen.has(runId)) continue;
-    seen.add(runId);
-    runs.push({
+    const earlier = seen.get(runId);
+    if (earlier) {
+      // The same run asked for twice (e.g. a rank sweep and a block that keeps adapters): run once, keep if either asks.
+      earlier.keepAdapters ||= request.keepAdapters;
+      continue;
+    }
+    const run: ResolvedRun = {
       runId,
       spec,
       meta: {
@@ -142,7 +146,9 @@ export async function resolveRequests(
       experiment: request.experiment,
       keepAdapters: request.keepAdapters,
       modelSource: model.source,
-    });
+    };
+    seen.set(runId, run);
+    runs.push(run);
   }
   return runs;
 }
