@@ -6,6 +6,7 @@
 // runs as batched matMuls on [B*H, T, hd]. All hot elementwise work goes through ops().
 import * as tf from '@tensorflow/tfjs-core';
 import './tfjs-complete.ts';
+import { linear } from '../backend/linear.ts';
 import { ops } from '../ops.ts';
 import { resolveModelConfig, type ModelConfig, type ModelConfigInput } from './config.ts';
 import { KVCache } from './kvcache.ts';
@@ -56,11 +57,11 @@ class LinearModule implements Linear {
     public bias: tf.Variable | null,
   ) {}
 
-  /** x·W + b with the current weights; x is [N, in]. */
-  readonly base = (x: tf.Tensor): tf.Tensor =>
-    this.bias
-      ? tf.fused.matMul({ a: x as tf.Tensor2D, b: this.weight as tf.Tensor2D, bias: this.bias })
-      : tf.matMul(x as tf.Tensor2D, this.weight as tf.Tensor2D);
+  /**
+   * x·W + b with the current weights; x is [N, in]. The backend's linear fuses the bias and skips
+   * dW when W is frozen (LoRA and other adapters train around frozen linears).
+   */
+  readonly base = (x: tf.Tensor): tf.Tensor => linear(x, this.weight, this.bias);
 
   apply(x: tf.Tensor): tf.Tensor {
     return this.hook ? this.hook(x, this.base) : this.base(x);
