@@ -26,7 +26,8 @@ function decades(values: number[]): number[] {
   const pos = values.filter((v) => v > 0);
   if (pos.length === 0) return [1];
   const out: number[] = [];
-  for (let k = Math.floor(Math.log10(Math.min(...pos))); k <= Math.ceil(Math.log10(Math.max(...pos))); k++) out.push(10 ** k);
+  // Number(`1e${k}`), not 10 ** k: 10 ** -4 is 0.00009999999999999999, just outside a domain starting at 1e-4.
+  for (let k = Math.floor(Math.log10(Math.min(...pos))); k <= Math.ceil(Math.log10(Math.max(...pos))); k++) out.push(Number(`1e${k}`));
   return out;
 }
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
