@@ -129,3 +129,19 @@ describe('norm-weight distributions', () => {
     expect(rep.maxZ).toBeGreaterThan(1.5);
   });
 });
+
+describe('truncated SVD', () => {
+  it('matches the exact leading components of a matrix with a decaying spectrum', async () => {
+    const { truncatedSvd } = await import('../src/analysis/svd.ts');
+    // M = U diag(s) Vᵀ with s_i = 2^-i, from orthonormal factors of random matrices.
+    const n = 60;
+    const u = svd(random(n, n, 21)).U;
+    const v = svd(random(n, n, 22)).U;
+    const s = Array.from({ length: n }, (_, i) => 2 ** -i);
+    const m = u.mmul(Matrix.diag(s)).mmul(v.transpose());
+    const t = truncatedSvd(m, 5, { seed: 3 });
+    for (let i = 0; i < 5; i++) expect(t.S[i]).toBeCloseTo(s[i]!, 8);
+    expect(subspaceSimilarity(t.U, u, 5, 5)).toBeCloseTo(1, 8);
+    expect(() => truncatedSvd(m, 0)).toThrow(/k=0/);
+  });
+});

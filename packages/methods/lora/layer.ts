@@ -4,7 +4,7 @@
 // Scaling s = lora_alpha / r, or lora_alpha / sqrt(r) with rsLoRA.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Linear } from '@peft-bench/core/model/modules';
-import { matrixFrom, svd } from '@peft-bench/core/analysis/svd';
+import { matrixFrom, svd, truncatedSvd } from '@peft-bench/core/analysis/svd';
 import type { Attachment, AttachContext, Model } from '../src/types.ts';
 import { Hooks, assignFrom, hostCopy, kaimingUniform, normalArray, streamSeed, transpose, variableOf, zeros } from '../src/tensors.ts';
 import {
@@ -15,6 +15,9 @@ import { lowRankAnalysis } from '../src/analysis.ts';
 
 export const LORA_INITS = ['default', 'gaussian', 'pissa', 'milora', 'pool'] as const;
 export type LoraInit = (typeof LORA_INITS)[number];
+
+/** Above this size PiSSA uses a randomized top-r SVD. */
+export const EXACT_SVD_MAX = 256;
 
 export function loraScaling(alpha: number, r: number, rslora: boolean): number {
   return rslora ? alpha / Math.sqrt(r) : alpha / r;
@@ -108,7 +111,10 @@ export function initialFactors(
   if (init === 'pissa' || init === 'milora') {
     const k = Math.min(nIn, nOut);
     if (r > k) throw new Error(`init_lora_weights='${init}' needs r <= min(in, out) = ${k} for ${lin.name}, got r=${r}`);
-    const d = svd(matrixFrom(W, nIn, nOut)); // W = U S Vᵀ, U [in, k], V [out, k]
+    // W = U S Vᵀ, U [in, k], V [out, k]. PiSSA on large matrices needs only the top r: randomized SVD
+    // (as PEFT's pissa_niter_*); MiLoRA needs the smallest components, so the full SVD.
+    const M = matrixFrom(W, nIn, nOut);
+    const d = init === 'pissa' && k > EXACT_SVD_MAX && r < k / 4 ? truncatedSvd(M, r, { seed: s }) : svd(M);
     // PiSSA: the top-r components; MiLoRA: the r smallest. Each factor carries sqrt(S/s).
     const comps = Array.from({ length: r }, (_, c) => (init === 'pissa' ? c : k - r + c));
     comps.forEach((comp, c) => {

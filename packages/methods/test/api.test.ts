@@ -279,3 +279,41 @@ describe('post-hoc tools', () => {
     model.dispose();
   });
 });
+
+describe('initialisations on larger matrices and analysis outputs', () => {
+  it('pissa on a 384-wide model uses the randomized SVD and still starts as the same function', async () => {
+    const { createModel } = await import('@peft-bench/core/model/model');
+    const model = createModel({ family: 'llama', vocabSize: 32, d: 384, nLayer: 1, nHead: 6, maxSeq: 8, mlpHidden: 64 }, 3);
+    const tokens = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
+    const before = model.forward(tokens).dataSync();
+    const att = await (await getMethod('lora')).attach(model, { r: 4, init_lora_weights: 'pissa', target_modules: ['q'] }, { seed: 2 });
+    const after = model.forward(tokens).dataSync();
+    let err = 0;
+    for (let i = 0; i < before.length; i++) err = Math.max(err, Math.abs(before[i]! - after[i]!));
+    expect(err).toBeLessThan(1e-4);
+    att.detach();
+    model.dispose();
+  }, 60_000);
+
+  it('ln-outlier reports the planted outlier among its tuned indices, with histograms', async () => {
+    const model = tinyModel('gpt2');
+    const att = await (await getMethod('ln-outlier')).attach(model, { n: 4 }, { seed: 1 });
+    const a = att.analysis!() as { kind: string; layers: Record<string, { tunedIndices: number[]; histogram: { counts: number[] }; bimodality: number | null }> };
+    expect(a.kind).toBe('norm');
+    expect(a.layers['blocks.0.ln1']!.tunedIndices).toContain(3);
+    expect(a.layers['ln_f']!.histogram.counts.reduce((x, y) => x + y, 0)).toBe(32);
+    att.detach();
+    model.dispose();
+  });
+
+  it('an untrained LoRA’s analysis is JSON-safe (zero update, no amplification)', async () => {
+    const model = tinyModel('llama');
+    const att = await (await getMethod('lora')).attach(model, { r: 2 }, { seed: 1 });
+    const a = att.analysis!() as { modules: Record<string, { rank: number; amplification: { factor: number | null } }> };
+    expect(JSON.parse(JSON.stringify(a))).toEqual(a);
+    expect(a.modules['blocks.0.attn.q']!.rank).toBe(0);
+    expect(a.modules['blocks.0.attn.q']!.amplification.factor).toBeNull();
+    att.detach();
+    model.dispose();
+  });
+});

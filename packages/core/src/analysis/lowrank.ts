@@ -69,7 +69,7 @@ export interface DeltaReport {
   /** Share of ||ΔW||_F^2 in the top 1, 4, r components. */
   energy: Record<string, number>;
   /** Present when W was given. */
-  amplification?: { r: number; factor: number; projectedWNorm: number; deltaNorm: number };
+  amplification?: { r: number; factor: number | null; projectedWNorm: number; deltaNorm: number };
   /** φ between ΔW's top-r left (output) singular vectors and W's top-k, for a few k. */
   overlapWithW?: { left: Record<string, number>; right: Record<string, number> };
 }
@@ -90,7 +90,9 @@ export function deltaReport(delta: Matrix, w?: Matrix, r?: number): DeltaReport 
   };
   if (w) {
     const a = amplification(delta, w, k, d);
-    report.amplification = { r: a.r, factor: round(a.amplification), projectedWNorm: round(a.projectedWNorm), deltaNorm: round(a.deltaNorm) };
+    // A zero update (e.g. before training) has no amplification: null keeps the report JSON-safe.
+    const factor = Number.isFinite(a.amplification) && a.deltaNorm > 0 ? round(a.amplification) : null;
+    report.amplification = { r: a.r, factor, projectedWNorm: round(a.projectedWNorm), deltaNorm: round(a.deltaNorm) };
     const ws = svd(w);
     const ks = [...new Set([k, 4 * k, 16 * k].map((x) => Math.min(x, ws.S.length)))];
     report.overlapWithW = {

@@ -1,7 +1,7 @@
 // Thin SVD of dense matrices (ml-matrix, float64 on the host). Matrices here are in the maths
 // orientation used by the LoRA paper and HF ([out, in]); callers holding TF.js [in, out] kernels
 // transpose before calling.
-import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
 
 export { Matrix };
 
@@ -75,4 +75,29 @@ export function frobenius(m: Matrix): number {
 export function leadingColumns(m: Matrix, k: number): Matrix {
   const n = Math.min(Math.max(k, 1), m.columns);
   return m.subMatrix(0, m.rows - 1, 0, n - 1);
+}
+
+/**
+ * The top-k singular triplets by a randomized range finder (Halko, Martinsson & Tropp 2011):
+ * Y = (M·Mᵀ)^q·M·Ω with Gaussian Ω [cols, k + oversample], Q = orth(Y), then the exact SVD of the
+ * small Qᵀ·M. Much faster than a full SVD for large matrices and small k; with a few power
+ * iterations the leading components match the exact ones closely. Seeded, so deterministic.
+ */
+export function truncatedSvd(m: Matrix, k: number, opts: { oversample?: number; powerIters?: number; seed?: number } = {}): Svd {
+  const n = Math.min(m.rows, m.columns);
+  if (!(Number.isInteger(k) && k >= 1 && k <= n)) throw new Error(`truncatedSvd: k=${k} must be an integer in 1..${n}`);
+  const l = Math.min(n, k + (opts.oversample ?? 8));
+  let state = (opts.seed ?? 1) >>> 0 || 1;
+  const uniform = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
+  const omega = new Matrix(m.columns, l);
+  for (let i = 0; i < m.columns; i++) {
+    for (let j = 0; j < l; j++) omega.set(i, j, Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()));
+  }
+  const orth = (y: Matrix) => new QrDecomposition(y).orthogonalMatrix.subMatrix(0, y.rows - 1, 0, l - 1);
+  let q = orth(m.mmul(omega));
+  const mt = m.transpose();
+  for (let it = 0; it < (opts.powerIters ?? 4); it++) q = orth(m.mmul(orth(mt.mmul(q))));
+  const small = svd(q.transpose().mmul(m)); // [l, cols] = Ub S Vᵀ
+  const U = q.mmul(small.U);
+  return { U: leadingColumns(U, k), S: small.S.slice(0, k), V: leadingColumns(small.V, k) };
 }
