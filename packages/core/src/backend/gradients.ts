@@ -19,6 +19,17 @@ function foldedRightGrad(a: tf.Tensor, dy: tf.Tensor, tA: boolean, tB: boolean, 
 }
 
 export function registerMatMulGradient(): void {
+  // Replacing a registered gradient logs a warning in every process; this replacement is deliberate.
+  const prod = tf.env().getBool('PROD');
+  tf.env().set('PROD', true);
+  try {
+    registerIt();
+  } finally {
+    tf.env().set('PROD', prod);
+  }
+}
+
+function registerIt(): void {
   tf.registerGradient({
     kernelName: 'BatchMatMul',
     inputsToSave: ['a', 'b'],
