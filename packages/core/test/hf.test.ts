@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { hfModuleMap, loadHfModel, loadModel, saveModel, type Model } from '../src/index.ts';
+import { hfModuleMap, loadHfModel, loadModel, modelConfigFromHf, ropeInverseFrequencies, saveModel, type Model } from '../src/index.ts';
 
 type Dtype = 'F32' | 'F16' | 'BF16';
 interface Raw {
@@ -45,7 +45,7 @@ function encodeValues(t: Raw): Buffer {
   });
   return out;
 }
-async function writeHfCheckpoint(path: string, config: object, tensors: Record<string, Raw>): Promise<void> {
+async function writeHfCheckpoint(path: string, config: object, tensors: Record<string, Raw>, file = 'model.safetensors'): Promise<void> {
   await import('node:fs/promises').then((fs) => fs.mkdir(path, { recursive: true }));
   const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
   const chunks: Buffer[] = [];
@@ -59,7 +59,7 @@ async function writeHfCheckpoint(path: string, config: object, tensors: Record<s
   const json = Buffer.from(JSON.stringify(header));
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
-  await writeFile(join(path, 'model.safetensors'), Buffer.concat([len, json, ...chunks]));
+  await writeFile(join(path, file), Buffer.concat([len, json, ...chunks]));
   await writeFile(join(path, 'config.json'), JSON.stringify(config));
 }
 
@@ -262,6 +262,22 @@ describe('loadHfModel', () => {
     expect(up.shape).toEqual([8, 12]);
     expect(up.dataSync()[3 * 12 + 7]).toBe(w['model.layers.1.mlp.up_proj.weight']!.values[7 * 8 + 3]);
     model.dispose();
+
+    // the same tensors as two shards with an index (model.safetensors.index.json)
+    const sharded = join(dir, 'llama-sharded');
+    const names = Object.keys(w);
+    const half = Math.ceil(names.length / 2);
+    const shards = [names.slice(0, half), names.slice(half)];
+    const weightMap: Record<string, string> = {};
+    for (const [i, part] of shards.entries()) {
+      const file = `model-0000${i + 1}-of-00002.safetensors`;
+      await writeHfCheckpoint(sharded, cfg, Object.fromEntries(part.map((n) => [n, w[n]!])), file);
+      for (const n of part) weightMap[n] = file;
+    }
+    await writeFile(join(sharded, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    const fromShards = await loadHfModel(sharded);
+    expect(await expectLogits(fromShards, tokens, llamaReference(w, cfg, tokens))).toBeLessThan(1e-4);
+    fromShards.dispose();
   });
 
   it('maps our module names to HF module paths', () => {
@@ -273,6 +289,31 @@ describe('loadHfModel', () => {
     const gpt2 = hfModuleMap({ family: 'gpt2', vocabSize: 8, d: 8, nLayer: 1, nHead: 2, nKvHead: 2, maxSeq: 8, mlpHidden: 32, normEps: 1e-5, ropeTheta: 1e4, ropeScaling: null, tieEmbeddings: true });
     expect(gpt2.get('blocks.0.attn.v')).toEqual({ path: 'transformer.h.0.attn.c_attn', fused: { index: 2, parts: 3 }, hfWeightIsOutIn: false });
     expect(gpt2.get('blocks.0.mlp.down')!.path).toBe('transformer.h.0.mlp.c_proj');
+  });
+
+  it("applies HF's llama3 RoPE frequency scaling", () => {
+    const hf = { factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 };
+    const cfg = modelConfigFromHf({
+      model_type: 'llama', vocab_size: 8, hidden_size: 64, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2,
+      max_position_embeddings: 128, rope_theta: 10000, rope_scaling: { rope_type: 'llama3', ...hf },
+    });
+    const got = ropeInverseFrequencies(cfg);
+    // transformers' _compute_llama3_parameters, written out
+    const hd = 32;
+    const lowWavelen = hf.original_max_position_embeddings / hf.low_freq_factor;
+    const highWavelen = hf.original_max_position_embeddings / hf.high_freq_factor;
+    const kinds = new Set<string>();
+    for (let i = 0; i < hd / 2; i++) {
+      const inv = 1 / 10000 ** ((2 * i) / hd);
+      const wavelen = (2 * Math.PI) / inv;
+      let expected = wavelen > lowWavelen ? inv / hf.factor : inv;
+      const smooth = (hf.original_max_position_embeddings / wavelen - hf.low_freq_factor) / (hf.high_freq_factor - hf.low_freq_factor);
+      const medium = !(wavelen < highWavelen) && !(wavelen > lowWavelen);
+      if (medium) expected = ((1 - smooth) * expected) / hf.factor + smooth * expected;
+      kinds.add(wavelen < highWavelen ? 'high' : medium ? 'medium' : 'low');
+      expect(got[i]).toBeCloseTo(expected, 12);
+    }
+    expect(kinds.size).toBe(3); // every branch of the formula is exercised
   });
 
   it('reports unsupported or broken checkpoints clearly', async () => {
