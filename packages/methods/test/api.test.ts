@@ -317,3 +317,26 @@ describe('initialisations on larger matrices and analysis outputs', () => {
     model.dispose();
   });
 });
+
+describe('with core’s trainer', () => {
+  it('trains a LoRA attachment’s trainable map and leaves the base untouched', async () => {
+    const { train } = await import('@peft-bench/core/train/trainer');
+    const model = tinyModel('llama');
+    const att = await (await getMethod('lora')).attach(model, { r: 4, target_modules: ['all-linear'] }, { seed: 1 });
+    const base = new Map([...model.params()].map(([k, v]) => [k, Float32Array.from(v.dataSync())]));
+    const T = 16;
+    const ids = Int32Array.from({ length: 2 * (T + 1) }, (_, i) => (i * 5 + 1) % 48);
+    const batch = {
+      B: 2, T,
+      tokens: Int32Array.from({ length: 2 * T }, (_, i) => ids[Math.floor(i / T) * (T + 1) + (i % T)]!),
+      targets: Int32Array.from({ length: 2 * T }, (_, i) => ids[Math.floor(i / T) * (T + 1) + (i % T) + 1]!),
+      weights: new Float32Array(2 * T).fill(1),
+    };
+    const result = await train({ model, trainable: att.trainable, data: () => batch, steps: 15, lr: 3e-2, warmupSteps: 0, weightDecay: 0 });
+    expect(result.status).toBe('ok');
+    expect(result.losses.at(-1)!).toBeLessThan(result.losses[0]! - 0.01);
+    for (const [k, v] of model.params()) expect(Array.from(v.dataSync()), k).toEqual(Array.from(base.get(k)!));
+    att.detach();
+    model.dispose();
+  }, 60_000);
+});
