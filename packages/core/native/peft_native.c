@@ -242,6 +242,48 @@ static napi_value Gemm(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Row-parallel loops for the elementwise kernels when more than one thread is configured. Small
+// inputs stay on the calling thread (starting a thread costs tens of microseconds).
+
+typedef void (*RangeFn)(void *ctx, int64_t lo, int64_t hi);
+typedef struct {
+  RangeFn fn;
+  void *ctx;
+  int64_t lo, hi;
+} RangeJob;
+
+static void *range_thread(void *p) {
+  RangeJob *j = (RangeJob *)p;
+  j->fn(j->ctx, j->lo, j->hi);
+  return NULL;
+}
+
+// `cost` ~ elements touched; below 1<<17 the work is not worth a thread.
+static void parallel_for(int64_t n, double cost, RangeFn fn, void *ctx) {
+  int workers = g_threads;
+  if (workers > 16) workers = 16;
+  if (workers <= 1 || n < workers || cost < (double)(1 << 17)) {
+    fn(ctx, 0, n);
+    return;
+  }
+  pthread_t tids[16];
+  RangeJob jobs[16];
+  int started[16] = {0};
+  for (int t = 0; t < workers; t++) {
+    jobs[t].fn = fn;
+    jobs[t].ctx = ctx;
+    jobs[t].lo = n * t / workers;
+    jobs[t].hi = n * (t + 1) / workers;
+  }
+  for (int t = 1; t < workers; t++) started[t] = pthread_create(&tids[t], NULL, range_thread, &jobs[t]) == 0;
+  fn(ctx, jobs[0].lo, jobs[0].hi);
+  for (int t = 1; t < workers; t++) {
+    if (started[t]) pthread_join(tids[t], NULL);
+    else fn(ctx, jobs[t].lo, jobs[t].hi);  // the thread did not start: do its share here
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Gather rows / scatter-add rows / sum over leading axes.
 
 // gatherRows(heap, xOff, idxOff, outOff, nIdx, rowLen, nRows) -> index of the first bad index or -1
@@ -299,25 +341,36 @@ static napi_value SumLeading(napi_env env, napi_callback_info info) {
 // LayerNorm / RMSNorm over the last axis.
 
 // layerNorm(heap, xOff, gOff, bOff, yOff, rows, dim, eps)
-static napi_value LayerNorm(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!load_args(env, info, &a, 8, 1)) return NULL;
-  const float *x = fptr(&a, 1), *g = fptr(&a, 2), *bias = fptr(&a, 3);
-  float *y = fptr(&a, 4);
-  int64_t rows = inum(&a, 5), d = inum(&a, 6);
-  float eps = (float)num(&a, 7);
-  for (int64_t r = 0; r < rows; r++) {
-    const float *xr = x + r * d;
-    float *yr = y + r * d;
+typedef struct {
+  const float *x, *g, *b;
+  float *y;
+  int64_t d;
+  float eps;
+} LnCtx;
+
+static void layer_norm_rows(void *p, int64_t lo, int64_t hi) {
+  const LnCtx *c = (const LnCtx *)p;
+  const int64_t d = c->d;
+  for (int64_t r = lo; r < hi; r++) {
+    const float *xr = c->x + r * d;
+    float *yr = c->y + r * d;
     float s = 0;
 #pragma omp simd reduction(+ : s)
     for (int64_t i = 0; i < d; i++) s += xr[i];
     float mean = s / (float)d, v = 0;
 #pragma omp simd reduction(+ : v)
     for (int64_t i = 0; i < d; i++) v += (xr[i] - mean) * (xr[i] - mean);
-    float rstd = 1.0f / sqrtf(v / (float)d + eps);
-    for (int64_t i = 0; i < d; i++) yr[i] = (xr[i] - mean) * rstd * g[i] + bias[i];
+    float rstd = 1.0f / sqrtf(v / (float)d + c->eps);
+    for (int64_t i = 0; i < d; i++) yr[i] = (xr[i] - mean) * rstd * c->g[i] + c->b[i];
   }
+}
+
+static napi_value LayerNorm(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!load_args(env, info, &a, 8, 1)) return NULL;
+  LnCtx c = {fptr(&a, 1), fptr(&a, 2), fptr(&a, 3), fptr(&a, 4), inum(&a, 6), (float)num(&a, 7)};
+  int64_t rows = inum(&a, 5);
+  parallel_for(rows, (double)rows * c.d, layer_norm_rows, &c);
   return undefined(env);
 }
 
@@ -411,19 +464,43 @@ static napi_value RmsNormGrad(napi_env env, napi_callback_info info) {
 // ---------------------------------------------------------------------------------------------
 // GELU (tanh) and SwiGLU.
 
-// gelu(heap, xOff, yOff, n)
-static napi_value Gelu(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!load_args(env, info, &a, 4, 1)) return NULL;
-  const float *x = fptr(&a, 1);
-  float *y = fptr(&a, 2);
-  int64_t n = inum(&a, 3);
+typedef struct {
+  const float *x, *dy;
+  float *out;
+} EwCtx;
+
+static void gelu_range(void *p, int64_t lo, int64_t hi) {
+  const EwCtx *c = (const EwCtx *)p;
+  const float *x = c->x;
+  float *y = c->out;
 #pragma omp simd
-  for (int64_t i = 0; i < n; i++) {
+  for (int64_t i = lo; i < hi; i++) {
     float v = x[i];
     float t = tanh_f(GELU_C * (v + GELU_K * v * v * v));
     y[i] = 0.5f * v * (1.0f + t);
   }
+}
+
+static void gelu_grad_range(void *p, int64_t lo, int64_t hi) {
+  const EwCtx *c = (const EwCtx *)p;
+  const float *x = c->x, *dy = c->dy;
+  float *dx = c->out;
+#pragma omp simd
+  for (int64_t i = lo; i < hi; i++) {
+    float v = x[i];
+    float t = tanh_f(GELU_C * (v + GELU_K * v * v * v));
+    float dinner = GELU_C * (1.0f + 3.0f * GELU_K * v * v);
+    dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * dinner);
+  }
+}
+
+// gelu(heap, xOff, yOff, n)
+static napi_value Gelu(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!load_args(env, info, &a, 4, 1)) return NULL;
+  EwCtx c = {fptr(&a, 1), NULL, fptr(&a, 2)};
+  int64_t n = inum(&a, 3);
+  parallel_for(n, (double)n, gelu_range, &c);
   return undefined(env);
 }
 
@@ -431,16 +508,9 @@ static napi_value Gelu(napi_env env, napi_callback_info info) {
 static napi_value GeluGrad(napi_env env, napi_callback_info info) {
   Args a;
   if (!load_args(env, info, &a, 5, 1)) return NULL;
-  const float *x = fptr(&a, 1), *dy = fptr(&a, 2);
-  float *dx = fptr(&a, 3);
+  EwCtx c = {fptr(&a, 1), fptr(&a, 2), fptr(&a, 3)};
   int64_t n = inum(&a, 4);
-#pragma omp simd
-  for (int64_t i = 0; i < n; i++) {
-    float v = x[i];
-    float t = tanh_f(GELU_C * (v + GELU_K * v * v * v));
-    float dinner = GELU_C * (1.0f + 3.0f * GELU_K * v * v);
-    dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * dinner);
-  }
+  parallel_for(n, (double)n, gelu_grad_range, &c);
   return undefined(env);
 }
 
@@ -479,59 +549,75 @@ static napi_value SwigluGrad(napi_env env, napi_callback_info info) {
 // ---------------------------------------------------------------------------------------------
 // Causal softmax over the last axis of [batch, T, S]; query t sees keys s <= t + (S - T).
 
-// causalSoftmax(heap, xOff, yOff, batch, T, S, scale)
-static napi_value CausalSoftmax(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!load_args(env, info, &a, 7, 1)) return NULL;
-  const float *x = fptr(&a, 1);
-  float *y = fptr(&a, 2);
-  int64_t batch = inum(&a, 3), T = inum(&a, 4), S = inum(&a, 5);
-  float scale = (float)num(&a, 6);
-  for (int64_t b = 0; b < batch; b++) {
-    for (int64_t t = 0; t < T; t++) {
-      const float *xr = x + (b * T + t) * S;
-      float *yr = y + (b * T + t) * S;
-      int64_t visible = t + (S - T) + 1;
-      if (visible > S) visible = S;
-      if (visible <= 0) {
-        // Every key masked: the reference's softmax of equal -1e9 logits is uniform.
-        for (int64_t s = 0; s < S; s++) yr[s] = 1.0f / (float)S;
-        continue;
-      }
-      float mx = -INFINITY;
-      for (int64_t s = 0; s < visible; s++) mx = fmaxf(mx, xr[s] * scale);
-      float sum = 0;
-#pragma omp simd reduction(+ : sum)
-      for (int64_t s = 0; s < visible; s++) {
-        float e = exp_f(xr[s] * scale - mx);
-        yr[s] = e;
-        sum += e;
-      }
-      float inv = 1.0f / sum;
-      for (int64_t s = 0; s < visible; s++) yr[s] *= inv;
-      for (int64_t s = visible; s < S; s++) yr[s] = 0.0f;
+typedef struct {
+  const float *x, *dy;
+  float *out;
+  int64_t T, S;
+  float scale;
+} SmCtx;
+
+static void causal_softmax_rows(void *p, int64_t lo, int64_t hi) {
+  const SmCtx *c = (const SmCtx *)p;
+  const int64_t T = c->T, S = c->S;
+  const float scale = c->scale;
+  for (int64_t r = lo; r < hi; r++) {
+    const int64_t t = r % T;
+    const float *xr = c->x + r * S;
+    float *yr = c->out + r * S;
+    int64_t visible = t + (S - T) + 1;
+    if (visible > S) visible = S;
+    if (visible <= 0) {
+      // Every key masked: the reference's softmax of equal -1e9 logits is uniform.
+      for (int64_t s = 0; s < S; s++) yr[s] = 1.0f / (float)S;
+      continue;
     }
+    float mx = -INFINITY;
+    for (int64_t s = 0; s < visible; s++) mx = fmaxf(mx, xr[s] * scale);
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t s = 0; s < visible; s++) {
+      float e = exp_f(xr[s] * scale - mx);
+      yr[s] = e;
+      sum += e;
+    }
+    float inv = 1.0f / sum;
+    for (int64_t s = 0; s < visible; s++) yr[s] *= inv;
+    for (int64_t s = visible; s < S; s++) yr[s] = 0.0f;
   }
-  return undefined(env);
 }
 
-// causalSoftmaxGrad(heap, yOff, dyOff, dxOff, batch, T, S, scale): dx = scale * y * (dy - <dy, y>)
-static napi_value CausalSoftmaxGrad(napi_env env, napi_callback_info info) {
-  Args a;
-  if (!load_args(env, info, &a, 8, 1)) return NULL;
-  const float *y = fptr(&a, 1), *dy = fptr(&a, 2);
-  float *dx = fptr(&a, 3);
-  int64_t rows = inum(&a, 4) * inum(&a, 5), S = inum(&a, 6);
-  float scale = (float)num(&a, 7);
-  for (int64_t r = 0; r < rows; r++) {
-    const float *yr = y + r * S, *dyr = dy + r * S;
-    float *dxr = dx + r * S;
+// dx = scale * y * (dy - <dy, y>) per row
+static void causal_softmax_grad_rows(void *p, int64_t lo, int64_t hi) {
+  const SmCtx *c = (const SmCtx *)p;
+  const int64_t S = c->S;
+  for (int64_t r = lo; r < hi; r++) {
+    const float *yr = c->x + r * S, *dyr = c->dy + r * S;
+    float *dxr = c->out + r * S;
     float dot = 0;
 #pragma omp simd reduction(+ : dot)
     for (int64_t s = 0; s < S; s++) dot += dyr[s] * yr[s];
 #pragma omp simd
-    for (int64_t s = 0; s < S; s++) dxr[s] = scale * yr[s] * (dyr[s] - dot);
+    for (int64_t s = 0; s < S; s++) dxr[s] = c->scale * yr[s] * (dyr[s] - dot);
   }
+}
+
+// causalSoftmax(heap, xOff, yOff, batch, T, S, scale): query t sees keys s <= t + (S - T)
+static napi_value CausalSoftmax(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!load_args(env, info, &a, 7, 1)) return NULL;
+  SmCtx c = {fptr(&a, 1), NULL, fptr(&a, 2), inum(&a, 4), inum(&a, 5), (float)num(&a, 6)};
+  int64_t rows = inum(&a, 3) * c.T;
+  parallel_for(rows, (double)rows * c.S, causal_softmax_rows, &c);
+  return undefined(env);
+}
+
+// causalSoftmaxGrad(heap, yOff, dyOff, dxOff, batch, T, S, scale)
+static napi_value CausalSoftmaxGrad(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!load_args(env, info, &a, 8, 1)) return NULL;
+  SmCtx c = {fptr(&a, 1), fptr(&a, 2), fptr(&a, 3), inum(&a, 5), inum(&a, 6), (float)num(&a, 7)};
+  int64_t rows = inum(&a, 4) * c.T;
+  parallel_for(rows, (double)rows * c.S, causal_softmax_grad_rows, &c);
   return undefined(env);
 }
 
@@ -598,28 +684,50 @@ static napi_value CrossEntropyGrad(napi_env env, napi_callback_info info) {
 // ---------------------------------------------------------------------------------------------
 // AdamW, written to fresh outputs (the inputs may be shared with tensors kept for backprop).
 
+typedef struct {
+  const float *p, *g, *m, *v;
+  float *po, *mo, *vo;
+  float lr, b1, b2, omb1, omb2, eps, wd, decay, bc1, bc2;
+} AdamCtx;
+
+static void adamw_range(void *ctx, int64_t lo, int64_t hi) {
+  const AdamCtx *c = (const AdamCtx *)ctx;
+#pragma omp simd
+  for (int64_t i = lo; i < hi; i++) {
+    float m1 = c->m[i] * c->b1 + c->g[i] * c->omb1;
+    float v1 = c->v[i] * c->b2 + c->g[i] * c->g[i] * c->omb2;
+    float upd = (m1 / c->bc1) / (sqrtf(v1 / c->bc2) + c->eps);
+    c->mo[i] = m1;
+    c->vo[i] = v1;
+    c->po[i] = (c->wd != 0.0f ? c->p[i] * c->decay : c->p[i]) - upd * c->lr;
+  }
+}
+
 // adamw(heap, pOff, gOff, mOff, vOff, pOutOff, mOutOff, vOutOff, n, lr, b1, b2, eps, wd, bc1, bc2)
 static napi_value AdamW(napi_env env, napi_callback_info info) {
   Args a;
   if (!load_args(env, info, &a, 16, 1)) return NULL;
-  const float *p = fptr(&a, 1), *g = fptr(&a, 2), *m = fptr(&a, 3), *v = fptr(&a, 4);
-  float *po = fptr(&a, 5), *mo = fptr(&a, 6), *vo = fptr(&a, 7);
+  AdamCtx c;
+  c.p = fptr(&a, 1);
+  c.g = fptr(&a, 2);
+  c.m = fptr(&a, 3);
+  c.v = fptr(&a, 4);
+  c.po = fptr(&a, 5);
+  c.mo = fptr(&a, 6);
+  c.vo = fptr(&a, 7);
   int64_t n = inum(&a, 8);
-  float lr = (float)num(&a, 9), b1 = (float)num(&a, 10), b2 = (float)num(&a, 11);
-  float eps = (float)num(&a, 12), wd = (float)num(&a, 13);
-  float bc1 = (float)num(&a, 14), bc2 = (float)num(&a, 15);
+  c.lr = (float)num(&a, 9);
+  c.b1 = (float)num(&a, 10);
+  c.b2 = (float)num(&a, 11);
   // 1 - beta in double: in float, 1 - 0.999f loses five digits
-  float omb1 = (float)(1.0 - num(&a, 10)), omb2 = (float)(1.0 - num(&a, 11));
-  float decay = (float)(1.0 - num(&a, 9) * num(&a, 13));
-#pragma omp simd
-  for (int64_t i = 0; i < n; i++) {
-    float m1 = m[i] * b1 + g[i] * omb1;
-    float v1 = v[i] * b2 + g[i] * g[i] * omb2;
-    float upd = (m1 / bc1) / (sqrtf(v1 / bc2) + eps);
-    mo[i] = m1;
-    vo[i] = v1;
-    po[i] = (wd != 0.0f ? p[i] * decay : p[i]) - upd * lr;
-  }
+  c.omb1 = (float)(1.0 - num(&a, 10));
+  c.omb2 = (float)(1.0 - num(&a, 11));
+  c.eps = (float)num(&a, 12);
+  c.wd = (float)num(&a, 13);
+  c.decay = (float)(1.0 - num(&a, 9) * num(&a, 13));
+  c.bc1 = (float)num(&a, 14);
+  c.bc2 = (float)num(&a, 15);
+  parallel_for(n, (double)n * 4, adamw_range, &c);
   return undefined(env);
 }
 

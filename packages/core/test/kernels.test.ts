@@ -217,3 +217,38 @@ describe.each(modes)('wasm kernels: $name', (mode) => {
     tf.dispose([...params, ...m, ...v, ids, tg, wts]);
   });
 });
+
+describe.skipIf(!hasNative)('native kernels on two threads (parallel paths)', () => {
+  beforeAll(async () => {
+    expect((await initBackend({ backend: 'wasm-blas', threads: 2 })).threads).toBe(2);
+  });
+
+  it('large fused ops, AdamW and batched small matMuls match the cpu backend', async () => {
+    const big: Array<[string, Arrays, (f: typeof referenceOps) => (...xs: tf.Tensor[]) => tf.Tensor, number[]]> = [
+      ['layerNorm', [input([600, 256], 3), input([256]), input([256])], (o) => (x, g, b) => o.layerNorm(x!, g!, b!, 1e-5), [0, 1, 2]],
+      ['gelu', [input([300, 512], 4)], (o) => (x) => o.gelu(x!), [0]],
+      ['causalSoftmax', [input([3, 4, 128, 128], 3)], (o) => (s) => o.causalSoftmax(s!, 0.125), [0]],
+    ];
+    const { runOn, relErr } = await import('./kernels_helpers.ts');
+    for (const [name, inputs, make, gradArgs] of big) {
+      const got = await runOn('wasm', inputs, withGrads(make(ops()), gradArgs));
+      const want = await runOn('cpu', inputs, withGrads(make(referenceOps), gradArgs));
+      await tf.setBackend('wasm');
+      expect(Math.max(...got.map((g, i) => relErr(g, want[i]!))), name).toBeLessThanOrEqual(TOL);
+    }
+    const err = await compareWithCpu('wasm', [input([64, 32, 16]), input([64, 24, 16])], withGrads((a, b) => tf.matMul(a!, b!, false, true), [0, 1]));
+    expect(err, 'batched matMul split over threads').toBeLessThanOrEqual(TOL);
+    const shape = [300, 512];
+    const [p0, g0] = [input(shape), input(shape)];
+    const step = async (backend: string, o: typeof referenceOps) => {
+      await tf.setBackend(backend);
+      const p = tf.variable(tf.tensor(p0.data, shape)), m = tf.variable(tf.zeros(shape)), v = tf.variable(tf.zeros(shape));
+      tf.tidy(() => o.adamw([p], [tf.tensor(g0.data, shape)], [m], [v], { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step: 1 }));
+      const out = Float32Array.from(p.dataSync());
+      tf.dispose([p, m, v]);
+      return out;
+    };
+    expect(relErr(await step('wasm', ops()), await step('cpu', referenceOps)), 'adamw').toBeLessThanOrEqual(TOL);
+    await tf.setBackend('wasm');
+  }, 60_000);
+});
