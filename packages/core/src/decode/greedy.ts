@@ -114,6 +114,8 @@ export function greedyDecode(model: Model, prompts: number[][], opts: GreedyOpti
     });
     record(next);
     while (finish.some((f) => !f)) {
+      // The limit counts cache slots (padding included): a short row in a padded batch may stop
+      // a few tokens earlier than it would alone, never later than the model allows.
       if (cache.length + 1 > maxSeq) {
         for (let b = 0; b < B; b++) finish[b] ??= 'max_seq';
         break;
