@@ -40,7 +40,7 @@ async function resolveOne(overrides: Partial<RunRequest>): Promise<ResolvedRun> 
   return run!;
 }
 
-const env = (outDir: string, adapterDir: string | null = null) => ({ outDir, backend: undefined, threads: 1, dataDir: undefined, adapterDir });
+const env = (outDir: string, adapterRoot: string | null = null) => ({ outDir, backend: undefined, threads: 1, dataDir: undefined, adapterRoot: adapterRoot ?? os.tmpdir(), keepAdapter: adapterRoot !== null });
 
 describe('runner', { timeout: 120_000 }, () => {
   it('trains, scores and writes a valid record with the spec, costs, curves and provenance', async () => {

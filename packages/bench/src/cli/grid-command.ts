@@ -1,7 +1,9 @@
 // `pnpm bench --grid <name|file>`: expand, skip finished runs, run the rest on a worker pool.
 // Interrupted grids (Ctrl-C, kill -9) resume with the same command: finished records are valid
 // files named by run id, anything else is redone.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { readRecords } from '../record/read.ts';
 import { hasFinished, removeStaleTempFiles } from '../record/store.ts';
 import { runPool, type JobResult, type PoolJob } from '../grid/pool.ts';
@@ -17,7 +19,7 @@ export interface GridCommandOptions {
   threads: number;
   backend: string | undefined;
   dataDir: string | undefined;
-  adapterDir: string | null;
+  adapterRoot: string;
   json: boolean;
   dryRun: boolean;
   retryFailed: boolean;
@@ -39,9 +41,9 @@ export function parseShard(text: string): { index: number; count: number } {
   return { index, count };
 }
 
-/** Stable shard of a run: from its id, so the plan and every shard job agree without talking. */
-export function shardOf(runId: string, count: number): number {
-  return (parseInt(runId.slice(0, 8), 16) % count) + 1;
+/** Stable shard of a run (from its id or group hash), so the plan and every shard job agree without talking. */
+export function shardOf(key: string, count: number): number {
+  return (parseInt(key.slice(0, 8), 16) % count) + 1;
 }
 
 export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptions): Promise<number> {
@@ -52,17 +54,29 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     if (options.json) process.stdout.write(`${JSON.stringify(value)}\n`);
   };
   removeStaleTempFiles(options.outDir);
-  const finished = runs.filter((run) => hasFinished(options.outDir, run.runId, { retryFailed: options.retryFailed }));
+  // A run whose kept adapter another unfinished run needs is only finished if the adapter is there too.
+  const needed = new Set(runs.flatMap((run) => run.dependsOn));
+  const finished = runs.filter(
+    (run) =>
+      hasFinished(options.outDir, run.runId, { retryFailed: options.retryFailed }) &&
+      !(needed.has(run.runId) && !existsSync(path.join(options.adapterRoot, run.runId))),
+  );
   const finishedIds = new Set(finished.map((run) => run.runId));
   let todo = runs.filter((run) => !finishedIds.has(run.runId));
 
+  // Runs linked by adapter references share a task, seed and model: keep each such group in one
+  // shard so a run never waits for an adapter made on another machine.
+  const shardKey = (run: ResolvedRun) =>
+    run.dependsOn.length > 0 || needed.has(run.runId)
+      ? createHash('sha256').update(`${run.spec.task.id}|${run.spec.seed}|${run.spec.model.hash}`).digest('hex')
+      : run.runId;
   if (options.plan) {
-    const shards = new Set(todo.map((run) => shardOf(run.runId, options.plan!.shards)));
+    const shards = new Set(todo.map((run) => shardOf(shardKey(run), options.plan!.shards)));
     const include = [...shards].sort((a, b) => a - b).map((i) => ({ shard: `${i}/${options.plan!.shards}` }));
     process.stdout.write(`${JSON.stringify({ include })}\n`);
     return 0;
   }
-  if (options.shard) todo = todo.filter((run) => shardOf(run.runId, options.shard!.count) === options.shard!.index);
+  if (options.shard) todo = todo.filter((run) => shardOf(shardKey(run), options.shard!.count) === options.shard!.index);
 
   const measured = existsSync(options.outDir)
     ? (await readRecords(options.outDir)).records.map(timingOf).filter((t): t is Timing => t !== null)
@@ -118,6 +132,7 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     label: run.label,
     modelSource: run.modelSource,
     keepAdapter: run.keepAdapters,
+    dependsOn: run.dependsOn,
   }));
   const summary = await runPool(jobs, {
     workers: options.workers,
@@ -126,7 +141,8 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
       backend: options.backend,
       threads: options.threads,
       dataDir: options.dataDir,
-      adapterDir: options.adapterDir,
+      adapterRoot: options.adapterRoot,
+      keepAdapter: false,
     },
     signal: controller.signal,
     events: {

@@ -81,7 +81,8 @@ async function main(options: MainOptions): Promise<number> {
   }
   const dataDir = options.dataDir ?? process.env.PEFT_BENCH_DATA_DIR;
   const outDir = path.resolve(options.out);
-  const adapterDir = options.keepAdapters ? path.resolve(options.keepAdapters) : null;
+  // Kept adapters (and `run:<id>` references) live beside the results directory unless --keep-adapters says where.
+  const adapterRoot = options.keepAdapters ? path.resolve(options.keepAdapters) : path.join(path.dirname(outDir), '.adapters');
   const version = codeVersion();
 
   if (options.grid !== undefined) {
@@ -119,7 +120,7 @@ async function main(options: MainOptions): Promise<number> {
       threads: threads ?? 1,
       backend: options.backend,
       dataDir,
-      adapterDir: adapterDir ?? path.join(path.dirname(outDir), '.adapters'),
+      adapterRoot,
       json: options.json === true,
       dryRun: options.dryRun === true,
       retryFailed: options.retryFailed === true,
@@ -152,7 +153,7 @@ async function main(options: MainOptions): Promise<number> {
     training: { ...(options.smoke ? SMOKE_OVERRIDES : {}), ...trainingOverrides(options) },
     taskConfig: { ...(options.smoke ? SMOKE_TASK_KNOBS : {}), ...numericKnobs(knobs) },
     model: options.model,
-    keepAdapters: adapterDir !== null,
+    keepAdapters: options.keepAdapters !== undefined,
   });
   const runs = await resolveRequests(requests, catalog, { codeVersion: version, defaultModel: options.model });
   return runCommand(runs, {
@@ -160,7 +161,7 @@ async function main(options: MainOptions): Promise<number> {
     backend: options.backend,
     threads: threads ?? defaultWorkers(),
     dataDir,
-    adapterDir,
+    adapterRoot,
     json: options.json === true,
     force: options.force === true,
   });

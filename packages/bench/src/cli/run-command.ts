@@ -14,7 +14,7 @@ export interface RunCommandOptions {
   backend: string | undefined;
   threads: number;
   dataDir: string | undefined;
-  adapterDir: string | null;
+  adapterRoot: string;
   json: boolean;
   force: boolean;
 }
@@ -71,7 +71,7 @@ export async function runCommand(runs: ResolvedRun[], options: RunCommandOptions
     try {
       const outcome = await executeRun(
         { runId: run.runId, spec: run.spec, meta: run.meta, modelSource: run.modelSource },
-        { ...options, adapterDir: run.keepAdapters ? options.adapterDir : null },
+        { ...options, keepAdapter: run.keepAdapters },
         {
           onBackend: (backend) => {
             if (!options.json) process.stderr.write(`  backend: ${backend}\n`);

@@ -8,8 +8,10 @@ export interface WorkerOptions {
   backend: string | undefined;
   threads: number;
   dataDir: string | undefined;
-  /** Where to keep trained adapters (`<dir>/<run_id>/`), or null to discard them. */
-  adapterDir: string | null;
+  /** Where kept adapters live (`<adapterRoot>/<run_id>/`). */
+  adapterRoot: string;
+  /** Keep this run's adapter (set per job by the pool). */
+  keepAdapter: boolean;
 }
 
 export type ToWorker =

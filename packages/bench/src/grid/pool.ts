@@ -18,8 +18,10 @@ export interface PoolJob {
   meta: RunMeta;
   label: string;
   modelSource: string;
-  /** Save the trained adapter under the worker's adapterDir. */
+  /** Save the trained adapter under the worker's adapterRoot. */
   keepAdapter: boolean;
+  /** Runs whose adapters this one reads: it starts only after they end (and fails if one failed). */
+  dependsOn: string[];
 }
 
 export interface JobResult {
@@ -67,6 +69,10 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
   const results: JobResult[] = [];
   const crashes = new Map<string, number>();
   const slots = new Set<Slot>();
+  const idle = new Set<Slot>();
+  /** Status of every run of this pool that has ended. */
+  const ended = new Map<string, JobResult['status']>();
+  const inPool = new Set(jobs.map((job) => job.runId));
   const crashRetries = options.crashRetries ?? 1;
   const events = options.events ?? {};
   let stopping = false;
@@ -75,30 +81,66 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
     const finishIfDone = () => {
       if ([...slots].some((slot) => !slot.exited)) return;
       options.signal?.removeEventListener('abort', stop);
-      const inFlight = new Set(results.map((r) => r.job.runId));
-      resolve({
-        results,
-        unfinished: stopping ? jobs.filter((job) => !inFlight.has(job.runId)) : [],
-        interrupted: stopping,
-      });
+      const endedIds = new Set(results.map((r) => r.job.runId));
+      resolve({ results, unfinished: jobs.filter((job) => !endedIds.has(job.runId)), interrupted: stopping });
     };
 
-    const dispatch = (slot: Slot) => {
-      const job = stopping ? undefined : queue.shift();
-      if (!job) {
-        slot.job = null;
-        send(slot, { type: 'exit' });
-        return;
+    /** Records a run that cannot run (a worker kept dying, or a run it depends on failed). */
+    const failWithoutRunning = (job: PoolJob, reason: string) => {
+      let path = '';
+      try {
+        path = writeFailedRecord(options.worker.outDir, job.runId, job.spec, job.meta, reason, options.worker);
+      } catch (error) {
+        process.stderr.write(`could not record the failure of ${job.label}: ${(error as Error).message}\n`);
       }
-      slot.job = job;
-      send(slot, {
-        type: 'run',
-        runId: job.runId,
-        spec: job.spec,
-        meta: job.meta,
-        modelSource: job.modelSource,
-        options: { ...options.worker, adapterDir: job.keepAdapter ? options.worker.adapterDir : null },
-      });
+      const result: JobResult = { job, status: 'failed', reason, path, primary: null, seconds: 0 };
+      results.push(result);
+      ended.set(job.runId, 'failed');
+      events.onFinish?.(result);
+    };
+
+    // A dependency outside this pool was finished before (the grid checked); inside, it must have ended without failing.
+    const ready = (job: PoolJob) => job.dependsOn.every((id) => !inPool.has(id) || (ended.has(id) && ended.get(id) !== 'failed'));
+    const inFlight = () => [...slots].some((slot) => slot.job !== null);
+
+    const pump = () => {
+      if (!stopping) {
+        // Runs whose dependency failed fail too, with the reason (repeated: failures cascade).
+        for (let changed = true; changed; ) {
+          changed = false;
+          for (const job of [...queue]) {
+            const failed = job.dependsOn.find((id) => ended.get(id) === 'failed');
+            if (failed === undefined) continue;
+            queue.splice(queue.indexOf(job), 1);
+            failWithoutRunning(job, `it uses the adapter of run ${failed}, which failed`);
+            changed = true;
+          }
+        }
+        for (const slot of [...idle]) {
+          const index = queue.findIndex(ready);
+          if (index < 0) break;
+          const job = queue.splice(index, 1)[0]!;
+          idle.delete(slot);
+          slot.job = job;
+          send(slot, {
+            type: 'run',
+            runId: job.runId,
+            spec: job.spec,
+            meta: job.meta,
+            modelSource: job.modelSource,
+            options: { ...options.worker, keepAdapter: job.keepAdapter },
+          });
+        }
+        if (queue.length > 0 && !inFlight() && !queue.some(ready)) {
+          for (const job of queue.splice(0)) failWithoutRunning(job, `its dependencies ${job.dependsOn.join(', ')} never finished`);
+        }
+      }
+      if (stopping || queue.length === 0) {
+        for (const slot of [...idle]) {
+          idle.delete(slot);
+          send(slot, { type: 'exit' });
+        }
+      }
     };
 
     const spawn = () => {
@@ -119,7 +161,8 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
       child.on('message', (message: FromWorker) => {
         switch (message.type) {
           case 'ready':
-            dispatch(slot);
+            idle.add(slot);
+            pump();
             break;
           case 'started':
             if (slot.job) events.onStart?.(slot.job, child.pid ?? -1);
@@ -136,14 +179,18 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
                 ? { job, status: message.status, reason: message.reason, path: message.path, primary: message.primary, seconds: message.seconds }
                 : { job, status: 'failed', reason: message.message, path: '', primary: null, seconds: 0 };
             results.push(result);
+            ended.set(job.runId, result.status);
             events.onFinish?.(result);
-            dispatch(slot);
+            slot.job = null;
+            idle.add(slot);
+            pump();
             break;
           }
         }
       });
       child.on('exit', (code, signal) => {
         slot.exited = true;
+        idle.delete(slot);
         const job = slot.job;
         slot.job = null;
         if (job && !stopping) {
@@ -152,21 +199,10 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
           const description = `worker process ${child.pid} died during the run (${signal ? `signal ${signal}` : `exit code ${code}`})`;
           const retrying = count <= crashRetries;
           events.onCrash?.(job, description, retrying);
-          if (retrying) {
-            queue.unshift(job);
-          } else {
-            const reason = `${description}; it died ${count} times, so it is recorded as failed`;
-            let path = '';
-            try {
-              path = writeFailedRecord(options.worker.outDir, job.runId, job.spec, job.meta, reason, options.worker);
-            } catch (error) {
-              process.stderr.write(`could not record the failure of ${job.label}: ${(error as Error).message}\n`);
-            }
-            const result: JobResult = { job, status: 'failed', reason, path, primary: null, seconds: 0 };
-            results.push(result);
-            events.onFinish?.(result);
-          }
+          if (retrying) queue.unshift(job);
+          else failWithoutRunning(job, `${description}; it died ${count} times, so it is recorded as failed`);
           if (queue.length > 0) spawn();
+          pump();
         }
         finishIfDone();
       });
@@ -177,17 +213,12 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
       stopping = true;
       for (const slot of slots) if (!slot.exited) slot.child.kill('SIGTERM');
     };
-    if (options.signal?.aborted) {
-      resolve({ results, unfinished: jobs, interrupted: true });
+    if (options.signal?.aborted || queue.length === 0) {
+      resolve({ results, unfinished: options.signal?.aborted ? jobs : [], interrupted: options.signal?.aborted === true });
       return;
     }
     options.signal?.addEventListener('abort', stop);
-
     const count = Math.max(1, Math.min(options.workers, queue.length));
-    if (queue.length === 0) {
-      resolve({ results, unfinished: [], interrupted: false });
-      return;
-    }
     for (let i = 0; i < count; i++) spawn();
   });
 }

@@ -21,6 +21,30 @@ export interface ResolvedRun {
   keepAdapters: boolean;
   /** Registered model id or checkpoint directory to load. */
   modelSource: string;
+  /** Runs whose kept adapters this run reads (`run:<id>` in its config); they run first. */
+  dependsOn: string[];
+}
+
+/**
+ * A `set` value that names another run's adapter, e.g. in a grid:
+ *   small_adapter: { adapter_of: { method: lora, rank: 8 } }
+ * = the kept adapter of that method's run on the same task, seed, model and task knobs.
+ */
+interface AdapterOf {
+  method: string;
+  rank?: number | null;
+  lr_factor?: number;
+  set?: Record<string, unknown>;
+  training?: RunRequest['training'];
+}
+
+function adapterOf(value: unknown): AdapterOf | null {
+  if (value === null || typeof value !== 'object' || !('adapter_of' in value)) return null;
+  const ref = (value as { adapter_of: unknown }).adapter_of;
+  if (ref === null || typeof ref !== 'object' || typeof (ref as AdapterOf).method !== 'string') {
+    throw new InputError(`Invalid adapter reference ${JSON.stringify(value)}: expected { adapter_of: { method: <id>, rank: <n> } }.`);
+  }
+  return ref as AdapterOf;
 }
 
 export function findMethod(catalog: Catalog, id: string): MethodEntry {
@@ -86,7 +110,29 @@ export async function resolveRequests(
   };
   const seen = new Map<string, ResolvedRun>();
   const runs: ResolvedRun[] = [];
-  for (const request of requests) {
+  const resolveOne = async (request: RunRequest): Promise<ResolvedRun> => {
+    // Adapter references first: the referenced runs are resolved (and listed) before this one.
+    const dependsOn: string[] = [];
+    const set: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(request.set)) {
+      const ref = adapterOf(value);
+      if (!ref) {
+        set[key] = value;
+        continue;
+      }
+      const dependency = await resolveOne({
+        ...request,
+        method: ref.method,
+        rank: ref.rank ?? null,
+        lr: null,
+        lrFactor: ref.lr_factor ?? null,
+        set: ref.set ?? {},
+        training: ref.training ?? {},
+        keepAdapters: true,
+      });
+      set[key] = `run:${dependency.runId}`;
+      dependsOn.push(dependency.runId);
+    }
     const method = findMethod(catalog, request.method);
     const task = findTask(catalog, request.task);
     if (request.rank !== null && method.rankField === null) {
@@ -100,7 +146,7 @@ export async function resolveRequests(
     }
     let config: Record<string, unknown>;
     try {
-      config = method.resolveConfig(request.rank, request.set);
+      config = method.resolveConfig(request.rank, set);
     } catch (error) {
       throw new InputError(`Invalid configuration for method "${method.id}": ${(error as Error).message}`);
     }
@@ -132,7 +178,7 @@ export async function resolveRequests(
     if (earlier) {
       // The same run asked for twice (e.g. a rank sweep and a block that keeps adapters): run once, keep if either asks.
       earlier.keepAdapters ||= request.keepAdapters;
-      continue;
+      return earlier;
     }
     const run: ResolvedRun = {
       runId,
@@ -146,9 +192,12 @@ export async function resolveRequests(
       experiment: request.experiment,
       keepAdapters: request.keepAdapters,
       modelSource: model.source,
+      dependsOn,
     };
     seen.set(runId, run);
     runs.push(run);
-  }
+    return run;
+  };
+  for (const request of requests) await resolveOne(request);
   return runs;
 }

@@ -38,8 +38,29 @@ export interface RunEnv {
   backend: string | undefined;
   threads: number;
   dataDir: string | undefined;
-  /** Keep the trained adapter in `<adapterDir>/<run_id>/`; null = measure its size in a temp dir and delete it. */
-  adapterDir: string | null;
+  /** Where kept adapters live (`<adapterRoot>/<run_id>/`) and where `run:<run_id>` references in a config point. */
+  adapterRoot: string;
+  /** Keep this run's trained adapter under adapterRoot; otherwise it is saved to a temp dir, measured and deleted. */
+  keepAdapter: boolean;
+}
+
+/** Config values `run:<run_id>` name the kept adapter of another run (machine-independent in the run id). */
+export const RUN_REFERENCE = /^run:([0-9a-f]{16,64})$/;
+
+/** The method config with `run:<id>` references replaced by the adapter folders they name. */
+export function resolveAdapterReferences(config: Record<string, unknown>, adapterRoot: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const match = typeof value === 'string' ? RUN_REFERENCE.exec(value) : null;
+    if (match) {
+      const dir = path.join(adapterRoot, match[1]!);
+      if (!fs.existsSync(dir)) throw new Error(`${key}=${value}: no kept adapter at ${dir}; run ${match[1]} with its adapter kept first (a grid does this itself)`);
+      out[key] = dir;
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
 }
 
 export interface RunCallbacks {
@@ -297,7 +318,7 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
     memory.sample();
 
     const method = await getMethod(spec.method.id);
-    attachment = await method.attach(model, spec.method.config, { seed: spec.seed, baseModel: spec.model.id });
+    attachment = await method.attach(model, resolveAdapterReferences(spec.method.config, env.adapterRoot), { seed: spec.seed, baseModel: spec.model.id });
     const maxSeq = usablePositions(model, spec.training.max_seq_len);
     const trainSet = encodeExamples(tokenizer, splits.train, { maxSeq });
     const validSet = encodeExamples(tokenizer, splits.valid.slice(0, VALID_LOSS_ROWS), { maxSeq });
@@ -355,7 +376,7 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
     const analysis = attachment.analysis?.() ?? null;
 
     // Adapter bytes on disk: where it is kept, or a temp dir that is removed.
-    const adapterDir = env.adapterDir ? path.join(env.adapterDir, runId) : (tempAdapterDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peft-adapter-')));
+    const adapterDir = env.keepAdapter ? path.join(env.adapterRoot, runId) : (tempAdapterDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peft-adapter-')));
     fs.rmSync(adapterDir, { recursive: true, force: true });
     await attachment.save(adapterDir);
     const adapterBytes = directorySize(adapterDir);
