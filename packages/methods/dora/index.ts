@@ -30,6 +30,7 @@ export default defineMethod({
       init: config.init_lora_weights,
       dora: true,
       trainable: true,
+      bias: config.bias,
     });
   },
 });

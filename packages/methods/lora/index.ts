@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineMethod } from '../src/define.ts';
 import { resolveLinears } from '../src/targets.ts';
-import { LORA_INITS, LoraAttachment } from './layer.ts';
+import { LORA_BIAS, LORA_INITS, LoraAttachment } from './layer.ts';
 
 export const loraHyperparameters = z.object({
   r: z.number().int().min(1).max(1024).default(8).describe('Rank of the update ΔW = B·A.'),
@@ -19,6 +19,10 @@ export const loraHyperparameters = z.object({
         "'milora': the r smallest components; 'pool': W averaged over r groups of output units (see README). All start as the same function.",
     ),
   use_rslora: z.boolean().default(false).describe('Rank-stabilised scaling lora_alpha / sqrt(r).'),
+  bias: z
+    .enum(LORA_BIAS)
+    .default('none')
+    .describe("Also train biases: 'all' linears' biases, or only the targeted ('lora_only'); needs a model with biases (GPT-2 style)."),
 });
 
 export default defineMethod({
@@ -34,8 +38,9 @@ export default defineMethod({
   hyperparameters: loraHyperparameters,
   rankParam: 'r',
   identityAtInit: true,
-  conformance: async () => [
+  conformance: async ({ model }) => [
     {},
+    ...(model.config.family === 'gpt2' ? [{ bias: 'all', r: 2 }, { bias: 'lora_only', r: 2, target_modules: ['k', 'up'] }] : []),
     { init_lora_weights: 'pissa', r: 4 },
     { init_lora_weights: 'milora', r: 4, target_modules: ['all-linear'] },
     { init_lora_weights: 'pool', r: 4, use_rslora: true, lora_alpha: 16, target_modules: ['k', 'down'] },
@@ -54,6 +59,7 @@ export default defineMethod({
       init: config.init_lora_weights,
       dora: false,
       trainable: true,
+      bias: config.bias,
     });
   },
 });

@@ -8,12 +8,14 @@ import { matrixFrom, svd, truncatedSvd } from '@peft-bench/core/analysis/svd';
 import type { Attachment, AttachContext, Model } from '../src/types.ts';
 import { Hooks, assignFrom, hostCopy, kaimingUniform, normalArray, streamSeed, transpose, variableOf, zeros } from '../src/tensors.ts';
 import {
-  allHfLinearPaths, baseAdapterConfig, packLowRank, readAdapter, unpackLowRank, writeAdapter, type LowRankFactors,
+  allHfLinearPaths, baseAdapterConfig, packLowRank, packVectors, readAdapter, unpackLowRank, unpackVectors, writeAdapter, type LowRankFactors,
 } from '../src/hf/adapter.ts';
 import { hfLinear, hfTargetModules } from '../src/hf/names.ts';
 import { lowRankAnalysis } from '../src/analysis.ts';
 
 export const LORA_INITS = ['default', 'gaussian', 'pissa', 'milora', 'pool'] as const;
+export const LORA_BIAS = ['none', 'all', 'lora_only'] as const;
+export type LoraBias = (typeof LORA_BIAS)[number];
 export type LoraInit = (typeof LORA_INITS)[number];
 
 /** Above this size PiSSA uses a randomized top-r SVD. */
@@ -173,6 +175,8 @@ export interface LoraSettings {
   scalingRank?: number;
   /** Projectors per module (ours: P_in [in, in], P_out [out, out]): the update is P_in·A·B·P_out. */
   projectors?: Map<string, { pin: Float32Array; pout: Float32Array }>;
+  /** HF PEFT's bias: also train the biases of all linears ('all') or of the targeted ones ('lora_only'). */
+  bias?: LoraBias;
   /** Extra fields for adapter_config.json (method-specific settings). */
   extraConfig?: Record<string, unknown>;
   /** Value written as init_lora_weights. */
@@ -185,7 +189,10 @@ export class LoraAttachment implements Attachment {
   readonly modules: LowRankModule[] = [];
   protected readonly hooks = new Hooks();
   private training = false;
+  /** Trainable bias deltas (bias 'all' / 'lora_only'), added to the module's output. */
+  private readonly biasDeltas = new Map<Linear, tf.Variable>();
   private mergedSnapshot: Map<LowRankModule, Float32Array> | null = null;
+  private mergedBias: Map<Linear, Float32Array> | null = null;
   private savedHooks: ReturnType<Hooks['removeAll']> | null = null;
 
   constructor(readonly settings: LoraSettings) {
@@ -222,9 +229,27 @@ export class LoraAttachment implements Attachment {
         }
         this.hooks.linear(lin, (x, base) => this.forward(mod, x, base));
       }
+      this.attachBiases();
     } catch (e) {
       this.detach();
       throw e;
+    }
+  }
+
+  private attachBiases(): void {
+    const mode = this.settings.bias ?? 'none';
+    if (mode === 'none') return;
+    const { targets, model, methodId } = this.settings;
+    const targeted = new Set(targets.map((t) => t.name));
+    const withBias = (mode === 'all' ? model.linears() : targets).filter((l) => l.bias);
+    if (withBias.length === 0) {
+      throw new Error(`method '${methodId}': bias='${mode}' trains bias terms, but the ${mode === 'all' ? `${model.config.family} model's linears have` : 'targeted linears have'} none; use bias='none'`);
+    }
+    for (const lin of withBias) {
+      const d = variableOf(zeros([lin.outFeatures]), [lin.outFeatures]);
+      this.biasDeltas.set(lin, d);
+      if (this.settings.trainable) this.trainable.set(`${lin.name}.bias_delta`, d);
+      if (!targeted.has(lin.name)) this.hooks.linear(lin, (x, base) => base(x).add(d));
     }
   }
 
@@ -244,13 +269,17 @@ export class LoraAttachment implements Attachment {
     return tf.tidy(() => {
       const xd = this.training && this.settings.dropout > 0 ? tf.dropout(x, this.settings.dropout) : x;
       const lora = tf.matMul(tf.matMul(xd as tf.Tensor2D, mod.effectiveA()), mod.effectiveB()).mul(mod.scaling);
-      if (!mod.magnitude) return base(x).add(lora);
-      // DoRA: (x·W + s·x·A·B) · m/||W + s·A·B||_col + b
-      const scale = mod.doraScale(mod.loraDelta());
-      const bias = mod.linear.bias;
-      const noBias = bias ? base(x).sub(bias) : base(x);
-      const y = noBias.add(lora).mul(scale);
-      return bias ? y.add(bias) : y;
+      const biasDelta = this.biasDeltas.get(mod.linear);
+      let y: tf.Tensor;
+      if (!mod.magnitude) y = base(x).add(lora);
+      else {
+        // DoRA: (x·W + s·x·A·B) · m/||W + s·A·B||_col + b
+        const scale = mod.doraScale(mod.loraDelta());
+        const bias = mod.linear.bias;
+        y = (bias ? base(x).sub(bias) : base(x)).add(lora).mul(scale);
+        if (bias) y = y.add(bias);
+      }
+      return biasDelta ? y.add(biasDelta) : y;
     });
   }
 
@@ -273,12 +302,19 @@ export class LoraAttachment implements Attachment {
       assignFrom(mod.linear.weight, merged);
     }
     this.mergedSnapshot = snap;
+    this.mergedBias = new Map();
+    for (const [lin, d] of this.biasDeltas) {
+      this.mergedBias.set(lin, hostCopy(lin.bias!));
+      assignFrom(lin.bias!, tf.tidy(() => lin.bias!.add(d)));
+    }
     this.savedHooks = this.hooks.removeAll();
   }
 
   unmerge(): void {
     if (!this.mergedSnapshot) throw new Error(`${this.settings.methodId}: not merged`);
     for (const [mod, w] of this.mergedSnapshot) assignFrom(mod.linear.weight, w);
+    for (const [lin, b] of this.mergedBias ?? []) assignFrom(lin.bias!, b);
+    this.mergedBias = null;
     this.hooks.restore(this.savedHooks!);
     this.mergedSnapshot = null;
     this.savedHooks = null;
@@ -319,6 +355,14 @@ export class LoraAttachment implements Attachment {
       return tf.tidy(() => Float32Array.from(w.square().sum(0).sqrt().dataSync() as Float32Array)).slice(0, size);
     };
     const packed = packLowRank(model, factors, fill);
+    // Trained biases, saved whole as HF PEFT does (GPT-2's c_attn.bias is [3d]: untouched parts keep the base bias).
+    const trainedBias = (lin: Linear) => tf.tidy(() => hostCopy(this.biasDeltas.has(lin) ? lin.bias!.add(this.biasDeltas.get(lin)!) : lin.bias!));
+    if (this.biasDeltas.size > 0) {
+      const biases = packVectors(model, new Map([...this.biasDeltas.keys()].map((l) => [l.name, trainedBias(l)])), 'bias', (n) => [n], (name) =>
+        trainedBias(model.module(name) as Linear),
+      );
+      for (const [k, t] of biases.tensors) packed.tensors.set(k, t);
+    }
     // The written r / lora_alpha reproduce each module's scaling: alpha_path = s·R (or s·sqrt(R) with rsLoRA).
     const rankCount = new Map<number, number>();
     for (const R of packed.ranks.values()) rankCount.set(R, (rankCount.get(R) ?? 0) + 1);
@@ -338,7 +382,7 @@ export class LoraAttachment implements Attachment {
     const config = {
       ...baseAdapterConfig('LORA', model, ctx),
       alpha_pattern: alphaPattern,
-      bias: 'none',
+      bias: this.settings.bias ?? 'none',
       fan_in_fan_out: model.config.family === 'gpt2',
       init_lora_weights: this.settings.initLabel ?? (this.settings.init === 'default' ? true : this.settings.init),
       layers_pattern: null,
@@ -384,6 +428,14 @@ export class LoraAttachment implements Attachment {
       }
       if (mod.magnitude) assignFrom(mod.magnitude, f.vectors!.lora_magnitude_vector!);
     }
+    if (this.biasDeltas.size > 0) {
+      const lins = [...this.biasDeltas.keys()];
+      const saved = unpackVectors(this.settings.model, tensors, lins.map((l) => l.name), 'bias', (n) => [n]);
+      for (const lin of lins) {
+        const base = hostCopy(lin.bias!);
+        assignFrom(this.biasDeltas.get(lin)!, saved.get(lin.name)!.map((v, i) => v - base[i]!));
+      }
+    }
   }
 
   detach(): void {
@@ -393,6 +445,8 @@ export class LoraAttachment implements Attachment {
       if (mod.original) assignFrom(mod.linear.weight, mod.original);
       mod.dispose();
     }
+    for (const d of this.biasDeltas.values()) d.dispose();
+    this.biasDeltas.clear();
     this.modules.length = 0;
     this.trainable.clear();
   }

@@ -49,7 +49,7 @@ describe('withRank and --set', () => {
   it('coerces strings by the field type and fills defaults', async () => {
     const lora = await getMethod('lora');
     const c = withRank(lora, 16, { lora_alpha: '32', use_rslora: 'true', target_modules: 'q,k,v', init_lora_weights: 'pissa' });
-    expect(c).toEqual({ r: 16, lora_alpha: 32, lora_dropout: 0, target_modules: ['q', 'k', 'v'], init_lora_weights: 'pissa', use_rslora: true });
+    expect(c).toEqual({ r: 16, lora_alpha: 32, lora_dropout: 0, target_modules: ['q', 'k', 'v'], init_lora_weights: 'pissa', use_rslora: true, bias: 'none' });
     expect(withRank(lora, null, { target_modules: '["blocks\\\\.0\\\\.attn\\\\.q"]' }).target_modules).toEqual(['blocks\\.0\\.attn\\.q']);
   });
 
@@ -191,6 +191,13 @@ describe('HF PEFT adapter files', () => {
     const qOurs = deltas.get('blocks.0.attn.q')!.dataSync();
     for (let i = 0; i < qBack.length; i += 97) expect(qBack[i]).toBeCloseTo(qOurs[i]!, 6);
     att.detach();
+    model.dispose();
+  });
+
+  it('LoRA bias training needs biases: refused on Llama with a clear message', async () => {
+    const model = tinyModel('llama');
+    await expect((await getMethod('lora')).attach(model, { bias: 'all' }, { seed: 1 })).rejects.toThrow(/bias='all' trains bias terms, but the llama model's linears have none/);
+    expect(model.linears().every((l) => l.hook === null)).toBe(true); // a failed attach leaves no hooks behind
     model.dispose();
   });
 

@@ -192,11 +192,15 @@ export function packVectors(
   vectors: Map<string, Float32Array>,
   key: string,
   shapeOf: (total: number) => number[],
-  fillValue: number,
+  fill: number | ((moduleName: string, size: number) => Float32Array),
 ): { tensors: Map<string, HostTensor>; paths: string[] } {
   const tensors = new Map<string, HostTensor>();
   for (const g of groupsOf(model, [...vectors.keys()])) {
-    const data = new Float32Array(g.total).fill(fillValue);
+    const data = new Float32Array(g.total).fill(typeof fill === 'number' ? fill : 0);
+    if (typeof fill === 'function' && g.members.length * g.members[0]!.size < g.total) {
+      const size = g.members[0]!.size;
+      for (let off = 0; off < g.total; off += size) data.set(fill(fusedSibling(g.path, off, size), size), off);
+    }
     for (const m of g.members) data.set(vectors.get(m.name)!, m.offset);
     tensors.set(`${PREFIX}${g.path}.${key}`, { shape: shapeOf(g.total), data });
   }
