@@ -106,17 +106,19 @@ export function buildProgram(): Command {
 
   program
     .command('slice')
-    .description('score singular components i..j of a trained low-rank adapter (post hoc)')
-    .requiredOption('--adapter <dir>', 'an adapter saved with --keep-adapters (<dir>/<run_id>/)')
-    .requiredOption('--from <i>', 'first singular component (1-based)')
-    .requiredOption('--to <j>', 'last singular component (inclusive)')
-    .option('--complement-of <dir>', 'instead of i..j: the part orthogonal to this (smaller-rank) adapter\'s subspace')
-    .option('--results <dir>', 'results directory holding the adapter\'s run record', 'results')
-    .option('--out <dir>', 'where to write the slice\'s record', 'results')
+    .description('score singular components i..j of a trained low-rank update, or its part outside a smaller run\'s subspaces (post hoc)')
+    .requiredOption('--run <run_id>', 'the trained run (its adapter kept with --keep-adapters or by a grid)')
+    .option('--from <i>', 'first singular component (1-based)')
+    .option('--to <j>', 'last singular component (inclusive)')
+    .option('--complement-of <run_id>', 'instead of i..j: the part outside this (smaller-rank) run\'s subspaces')
+    .option('--results <dir>', 'results directory holding the run\'s record', 'results')
+    .option('--adapters <dir>', 'where the adapters were kept (default: .adapters beside --results)')
+    .option('--out <dir>', 'where to write the record', 'results')
     .option('--backend <name>', 'compute backend')
     .option('--threads <n>', 'BLAS threads')
     .option('--data-dir <dir>', 'data directory for real-tier tasks')
     .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  pnpm bench slice --run 3f2a... --from 9 --to 64\n  pnpm bench slice --run 3f2a... --complement-of 91bc...')
     .action(async (options) => {
       const { sliceCommand } = await import('./cli/slice.ts');
       process.exitCode = await sliceCommand(options);
