@@ -271,15 +271,18 @@ function lossCurve(losses: number[]): { step: number; value: number }[] {
 
 /**
  * Divergence by the trainer's own check (NaN/inf), or a loss that ends above where it started:
- * the mean of the last tenth of the steps against the first step's loss.
+ * the mean loss of the last tenth of the steps against the mean of the first tenth (windows, so
+ * one noisy batch does not decide).
  */
 export function divergence(result: Pick<TrainResult, 'status' | 'reason' | 'losses'>): string | null {
   if (result.status === 'diverged') return result.reason ?? 'non-finite loss or gradient';
   const losses = result.losses;
   if (losses.length < 2) return null;
-  const tail = losses.slice(-Math.max(1, Math.floor(losses.length / 10)));
-  const final = tail.reduce((a, b) => a + b, 0) / tail.length;
-  if (final > losses[0]!) return `final training loss ${final.toFixed(4)} is above the initial ${losses[0]!.toFixed(4)}`;
+  const window = Math.max(1, Math.floor(losses.length / 10));
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const initial = mean(losses.slice(0, window));
+  const final = mean(losses.slice(-window));
+  if (final > initial) return `final training loss ${final.toFixed(4)} is above the initial ${initial.toFixed(4)} (means of the first and last ${window} step${window === 1 ? '' : 's'})`;
   return null;
 }
 
