@@ -154,6 +154,70 @@ describe('train', () => {
     model.dispose();
   });
 
+  it('adds AdamW state for variables a beforeStep hook adds, keeping the existing moments', async () => {
+    const k = 3;
+    const steps = 6;
+    const lr = 1e-2;
+    // `extra` is in the loss from the start but trainable only from step k. Without clipping its
+    // term does not touch ln_f's gradient, so ln_f must follow exactly the path of a run without it.
+    const run = async (grow: boolean) => {
+      const model = createModel(TINY, 4);
+      const extra = tf.variable(tf.zeros([5]), true, 'test.extra');
+      const trainable = new Map([...model.params()].filter(([n]) => n.startsWith('ln_f')));
+      const calls: number[] = [];
+      const extraAt: number[][] = [];
+      const start = tf.memory().numTensors;
+      const result = await train({
+        model, trainable, data: copyTask(3, 2, 3, 8, false), steps, lr, gradClip: null, warmupSteps: 0, schedule: 'constant',
+        lossFn: (a, b, c) => tf.tidy(() => model.loss(a, b, c).add(extra.sub(1).square().sum())),
+        beforeStep: (step) => {
+          calls.push(step);
+          extraAt.push(Array.from(extra.dataSync()));
+          if (grow && step === k) {
+            trainable.set('extra', extra);
+            return { trainableChanged: true };
+          }
+        },
+      });
+      const tensorsLeft = tf.memory().numTensors - start;
+      const lnf = Array.from(model.params().get('ln_f.weight')!.dataSync());
+      const extraEnd = Array.from(extra.dataSync());
+      extra.dispose();
+      model.dispose();
+      return { result, calls, extraAt, extraEnd, lnf, tensorsLeft };
+    };
+    const plain = await run(false);
+    const grown = await run(true);
+    expect(grown.calls).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(grown.result.status).toBe('ok');
+    // untouched until it joins at step k
+    for (let s = 0; s <= k; s++) expect(grown.extraAt[s]).toEqual([0, 0, 0, 0, 0]);
+    // its first update is Adam's first step from fresh state: exactly lr against the gradient's sign
+    for (const x of grown.extraAt[k + 1]!) expect(x).toBeCloseTo(lr, 6);
+    expect(grown.extraEnd[0]).toBeGreaterThan(grown.extraAt[k + 1]![0]!);
+    expect(plain.extraEnd).toEqual([0, 0, 0, 0, 0]);
+    expect(grown.lnf).toEqual(plain.lnf);
+    expect(grown.result.losses.slice(0, k + 1)).toEqual(plain.result.losses.slice(0, k + 1));
+    expect(grown.result.optimizerStateBytes).toBe(plain.result.optimizerStateBytes + 8 * 5);
+    expect(grown.tensorsLeft).toBe(0);
+  });
+
+  it('rejects a variable added mid-run that is marked trainable=false', async () => {
+    const model = createModel(TINY, 1);
+    const trainable = new Map([...model.params()].filter(([n]) => n.startsWith('ln_f')));
+    const frozen = tf.variable(tf.zeros([2]), false, 'test.frozen');
+    const start = tf.memory().numTensors;
+    await expect(
+      train({
+        model, trainable, data: copyTask(1, 2, 3, 8, false), steps: 3, lr: 1e-2,
+        beforeStep: (step) => (step === 1 ? (trainable.set('frozen', frozen), { trainableChanged: true }) : undefined),
+      }),
+    ).rejects.toThrow('train: after beforeStep(1): variables marked trainable=false cannot be trained: frozen');
+    expect(tf.memory().numTensors).toBe(start);
+    frozen.dispose();
+    model.dispose();
+  });
+
   it('validates batches and options with clear messages', async () => {
     const model = createModel(TINY, 1);
     const bad = { tokens: new Int32Array([1, 2, 99]), targets: new Int32Array(3), weights: new Float32Array(3), B: 1, T: 3 };

@@ -11,7 +11,7 @@ import { svdSlice, readLoraDeltas, attachmentDeltas, compareLowRank } from '../s
 import { writeExampleLoraAdapter } from '../src/examples.ts';
 import { matrixFrom, svd } from '@peft-bench/core/analysis/svd';
 import { subspaceSimilarity } from '@peft-bench/core/analysis/lowrank';
-import { tinyModel, useCpu } from './fixtures.ts';
+import { fixedBatch, logits, maxAbsDiff, tinyModel, useCpu } from './fixtures.ts';
 
 await useCpu();
 const tmp = mkdtempSync(join(tmpdir(), 'peft-api-'));
@@ -345,5 +345,53 @@ describe('with core’s trainer', () => {
     for (const [k, v] of model.params()) expect(Array.from(v.dataSync()), k).toEqual(Array.from(base.get(k)!));
     att.detach();
     model.dispose();
+  }, 60_000);
+
+  it('grows a lora-grow attachment at its step through beforeStep: same function at the switch, then the new components train', async () => {
+    const { train } = await import('@peft-bench/core/train/trainer');
+    const model = tinyModel('gpt2');
+    const att = await (await getMethod('lora-grow')).attach(model, { r: 6, r_start: 2, grow_step: 4, lora_alpha: 6, target_modules: ['q', 'v'] }, { seed: 1 });
+    const probe = fixedBatch(48, 2, 12);
+    const T = 16;
+    const ids = Int32Array.from({ length: 2 * (T + 1) }, (_, i) => (i * 5 + 1) % 48);
+    const batch = {
+      B: 2, T,
+      tokens: Int32Array.from({ length: 2 * T }, (_, i) => ids[Math.floor(i / T) * (T + 1) + (i % T)]!),
+      targets: Int32Array.from({ length: 2 * T }, (_, i) => ids[Math.floor(i / T) * (T + 1) + (i % T) + 1]!),
+      weights: new Float32Array(2 * T).fill(1),
+    };
+    const sizes: number[] = [];
+    let switchDiff = Number.NaN;
+    const grownAtSwitch = new Map<string, Float32Array>();
+    const initialKeys = new Set(att.trainable.keys());
+    const result = await train({
+      model, trainable: att.trainable, data: () => batch, steps: 10, lr: 3e-2, warmupSteps: 0, weightDecay: 0,
+      beforeStep: (step) => {
+        const before = logits(model, probe);
+        const r = att.onStep?.(step);
+        sizes.push(att.trainable.size);
+        if (r?.trainableChanged) {
+          switchDiff = maxAbsDiff(logits(model, probe), before);
+          for (const [k, v] of att.trainable) if (!initialKeys.has(k)) grownAtSwitch.set(k, Float32Array.from(v.dataSync()));
+        }
+        return r;
+      },
+    });
+    expect(result.status).toBe('ok');
+    // two linears per block (q, v) x 2 blocks, an A and a B each; one more part each after step 4
+    expect(sizes).toEqual([8, 8, 8, 8, 16, 16, 16, 16, 16, 16]);
+    expect(switchDiff).toBeLessThan(1e-5);
+    expect([...grownAtSwitch.keys()].sort()).toEqual(
+      ['blocks.0.attn.q', 'blocks.0.attn.v', 'blocks.1.attn.q', 'blocks.1.attn.v'].flatMap((m) => [`${m}.lora_A.1`, `${m}.lora_B.1`]),
+    );
+    for (const [k, at] of grownAtSwitch) {
+      if (k.includes('lora_B')) expect(at.every((x) => x === 0), `${k} starts at zero`).toBe(true);
+      expect(maxAbsDiff(att.trainable.get(k)!.dataSync(), at), `${k} trained after growing`).toBeGreaterThan(1e-3);
+    }
+    expect(result.optimizerStateBytes).toBe(8 * att.trainableCount());
+    expect(result.losses.at(-1)!).toBeLessThan(result.losses[0]! - 0.01);
+    att.detach();
+    model.dispose();
+    tf.dispose([probe.tokens, probe.targets, probe.weights]);
   }, 60_000);
 });

@@ -1,10 +1,11 @@
 // The training loop: AdamW (ops().adamw) with warm-up then cosine/linear decay, global-norm
 // gradient clipping, gradient accumulation over micro-batches, loss on target tokens only, and
-// divergence detection. It updates exactly the variables in `trainable` and nothing else.
+// divergence detection. It updates exactly the variables in `trainable` and nothing else; a
+// `beforeStep` hook may add variables mid-run (a method that grows), which then get fresh moments.
 import * as tf from '@tensorflow/tfjs-core';
 import '../model/tfjs-complete.ts';
 import type { Model } from '../model/model.ts';
-import { ops } from '../ops.ts';
+import { ops, type AdamWHyper } from '../ops.ts';
 import { checkStepFits, defaultMemoryLimit } from './memory.ts';
 import { learningRateAt, type Schedule } from './schedule.ts';
 
@@ -58,6 +59,13 @@ export interface TrainOptions {
   onStep?: (info: StepInfo) => void;
   /** Checked after each step; true ends the run early with status 'ok' (time budgets, benchmarks). */
   stopWhen?: (info: StepInfo) => boolean;
+  /**
+   * Called before each step (0-based), before its forward pass. Returning { trainableChanged: true }
+   * makes the trainer re-read `trainable` (the same Map): new keys get zero AdamW moments and their
+   * own bias-correction count from this step on; existing keys keep their moments; removed keys
+   * drop theirs.
+   */
+  beforeStep?: (step: number) => void | { trainableChanged?: boolean };
   /** Replaces model.loss (e.g. a method's regulariser); same contract. */
   lossFn?: (tokens: tf.Tensor2D, targets: tf.Tensor2D, weights: tf.Tensor2D) => tf.Scalar;
 }
@@ -80,7 +88,7 @@ export interface TrainResult {
    * tensor in full, views included, so this is an upper bound on the memory actually held.
    */
   peakBytes: number;
-  /** Bytes of the AdamW moments. */
+  /** Bytes of the AdamW moments (the largest set held, when variables were added mid-run). */
   optimizerStateBytes: number;
 }
 
@@ -122,17 +130,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (!Number.isInteger(opts.steps) || opts.steps < 0) throw new Error(`train: steps=${opts.steps} must be a non-negative integer`);
   if (!(opts.lr > 0)) throw new Error(`train: lr=${opts.lr} must be positive`);
   if (gradClip !== null && !(gradClip > 0)) throw new Error(`train: gradClip=${gradClip} must be positive or null`);
-  if (trainable.size === 0) throw new Error('train: no trainable variables were given');
-  const frozenFlag = [...trainable].filter(([, v]) => !v.trainable).map(([n]) => n);
-  if (frozenFlag.length) throw new Error(`train: variables marked trainable=false cannot be trained: ${frozenFlag.join(', ')}`);
-  const params = [...trainable.values()];
+  checkTrainable(trainable, 'train');
   const lossFn = opts.lossFn ?? ((a, b, c) => model.loss(a, b, c));
   const nextBatch = batchGetter(opts.data);
   const vocab = model.config.vocabSize;
 
   const result: TrainResult = {
     status: 'ok', reason: null, losses: [], steps: 0, evals: [], tokensPerS: 0, seconds: 0, evalSeconds: 0, peakBytes: 0,
-    optimizerStateBytes: 8 * params.reduce((a, p) => a + p.size, 0),
+    optimizerStateBytes: 8 * [...trainable.values()].reduce((a, p) => a + p.size, 0),
   };
   if (opts.steps === 0) return result;
 
@@ -143,17 +148,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (!Number.isInteger(micro) || micro <= 0) throw new Error(`train: microBatch=${opts.microBatch} must be a positive integer`);
   checkStepFits(model.config, micro, batch.T, opts.memoryLimitBytes ?? defaultMemoryLimit());
 
-  const zeros = (p: tf.Variable) => {
-    const z = tf.zerosLike(p);
-    const variable = tf.variable(z, false);
-    z.dispose(); // the variable keeps the buffer
-    return variable;
-  };
-  const m = params.map(zeros);
-  const v = params.map(zeros);
+  const moments = new Moments();
   let tokensSeen = 0;
   try {
+    moments.sync(trainable, 0);
     for (let step = 0; step < opts.steps; step++) {
+      if (opts.beforeStep?.(step)?.trainableChanged) {
+        checkTrainable(trainable, `train: after beforeStep(${step})`);
+        moments.sync(trainable, step);
+        result.optimizerStateBytes = Math.max(result.optimizerStateBytes, moments.bytes());
+      }
+      const params = moments.params;
       if (!batch) {
         batch = nextBatch(step);
         checkBatch(batch, step, vocab);
@@ -189,7 +194,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const clipped = clipScale === 1 ? grads : grads.map((g) => tf.tidy(() => g.mul(clipScale)));
       if (clipped !== grads) tf.dispose(grads);
       const lr = learningRateAt(step, { lr: opts.lr, steps: opts.steps, warmupSteps, schedule, minLrRatio: opts.minLrRatio ?? 0 });
-      ops().adamw(params, clipped, m, v, { ...hyper, lr, step: step + 1 });
+      moments.update(clipped, { ...hyper, lr }, step);
       tf.dispose(clipped);
       const dt = (performance.now() - t0) / 1000;
       result.seconds += dt;
@@ -207,10 +212,76 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       if (opts.stopWhen?.(info)) break;
     }
   } finally {
-    tf.dispose([...m, ...v]);
+    moments.dispose();
   }
   result.tokensPerS = result.seconds > 0 ? tokensSeen / result.seconds : 0;
   return result;
+}
+
+function checkTrainable(trainable: Map<string, tf.Variable>, where: string): void {
+  if (trainable.size === 0) throw new Error(`${where}: no trainable variables were given`);
+  const frozenFlag = [...trainable].filter(([, v]) => !v.trainable).map(([n]) => n);
+  if (frozenFlag.length) throw new Error(`${where}: variables marked trainable=false cannot be trained: ${frozenFlag.join(', ')}`);
+}
+
+/**
+ * AdamW moments keyed by the trainable map's names. Each entry remembers the step it joined at, so
+ * that a variable added mid-run gets Adam's bias correction from its own first step (as a fresh
+ * optimizer state would), not the run's.
+ */
+class Moments {
+  private readonly entries = new Map<string, { param: tf.Variable; m: tf.Variable; v: tf.Variable; firstStep: number }>();
+  /** The variables in the trainable map's order; gradients are given in this order. */
+  params: tf.Variable[] = [];
+  private keys: string[] = [];
+
+  /** Matches the entries to `trainable`: new (or replaced) keys get zero moments, removed keys are freed. */
+  sync(trainable: Map<string, tf.Variable>, step: number): void {
+    for (const [key, e] of this.entries) {
+      if (trainable.get(key) !== e.param) {
+        tf.dispose([e.m, e.v]);
+        this.entries.delete(key);
+      }
+    }
+    for (const [key, param] of trainable) {
+      if (!this.entries.has(key)) this.entries.set(key, { param, m: zerosVariable(param), v: zerosVariable(param), firstStep: step });
+    }
+    this.keys = [...trainable.keys()];
+    this.params = [...trainable.values()];
+  }
+
+  bytes(): number {
+    return 8 * this.params.reduce((a, p) => a + p.size, 0);
+  }
+
+  /** One AdamW step (0-based `step`) with `grads` in `params` order, one call per joining step. */
+  update(grads: tf.Tensor[], hyper: Omit<AdamWHyper, 'step'>, step: number): void {
+    const groups = new Map<number, { params: tf.Variable[]; grads: tf.Tensor[]; m: tf.Variable[]; v: tf.Variable[] }>();
+    this.keys.forEach((key, i) => {
+      const e = this.entries.get(key)!;
+      let g = groups.get(e.firstStep);
+      if (!g) groups.set(e.firstStep, (g = { params: [], grads: [], m: [], v: [] }));
+      g.params.push(e.param);
+      g.grads.push(grads[i]!);
+      g.m.push(e.m);
+      g.v.push(e.v);
+    });
+    for (const [firstStep, g] of groups) ops().adamw(g.params, g.grads, g.m, g.v, { ...hyper, step: step - firstStep + 1 });
+  }
+
+  dispose(): void {
+    for (const e of this.entries.values()) tf.dispose([e.m, e.v]);
+    this.entries.clear();
+    this.params = [];
+    this.keys = [];
+  }
+}
+
+function zerosVariable(p: tf.Variable): tf.Variable {
+  const z = tf.zerosLike(p);
+  const variable = tf.variable(z, false);
+  z.dispose(); // the variable keeps the buffer
+  return variable;
 }
 
 /**
