@@ -69,6 +69,29 @@ describe('safetensors', () => {
     expect(f32ToF16Bits(1 + 2 ** -11)).toBe(0x3c00); // tie rounds to even
   });
 
+  it('copies tensor data out of a Buffer that is a view into a larger pool, at any offset', () => {
+    const tensors = new Map<string, SafetensorsInput>(
+      [0, 1, 2, 3].map((i) => [`t${i}`, { dtype: 'F32', shape: [3], data: Float32Array.from([i, i + 0.5, -i]) }]),
+    );
+    tensors.set('h', { dtype: 'F16', shape: [2], data: new Float32Array([1.5, -2]) });
+    const bytes = serializeSafetensors(tensors);
+    // Buffer.from of a small array comes from Node's shared pool (byteOffset > 0); odd offsets leave the data unaligned.
+    for (const shift of [0, 1, 3]) {
+      const pool = Buffer.alloc(bytes.length + 64, 0x7f);
+      const view = pool.subarray(5 + shift, 5 + shift + bytes.length);
+      bytes.copy(view);
+      for (const input of [view, Buffer.from(bytes)]) {
+        const file = parseSafetensors(input, 'pooled.st');
+        input.fill(0); // the parsed tensors must not change with the source bytes
+        for (const [name, t] of tensors) {
+          const got = file.tensors.get(name)!.data as Float32Array;
+          expect(Array.from(got), `${name} at shift ${shift}`).toEqual(Array.from(t.data as Float32Array));
+          expect(got.buffer.byteLength, `${name} owns its buffer`).toBe(got.byteLength);
+        }
+      }
+    }
+  });
+
   it('reports corrupt files with the path and what is wrong', async () => {
     const good = serializeSafetensors(new Map([['w', { dtype: 'F32', shape: [4], data: new Float32Array(4) }]]));
     expect(() => parseSafetensors(good.subarray(0, 5), 'short.st')).toThrow('short.st: not a valid safetensors file: 5 bytes');

@@ -6,7 +6,7 @@ import type { Attachment } from '../src/types.ts';
 import { Hooks, assignFrom, hostCopy, sizeOf, variableOf } from '../src/tensors.ts';
 import { baseAdapterConfig, packVectors, readAdapter, take, unpackVectors, writeAdapter, PREFIX } from '../src/hf/adapter.ts';
 import { hfNorm } from '../src/hf/names.ts';
-import type { HostTensor } from '../src/hf/safetensors.ts';
+import type { HostTensor } from '../src/hf/adapter.ts';
 
 export default defineMethod({
   id: 'bitfit',

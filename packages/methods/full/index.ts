@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { join } from 'node:path';
 import { defineMethod } from '../src/define.ts';
-import { baseAdapterConfig, readAdapterConfig, sortedJson, take } from '../src/hf/adapter.ts';
-import { readSafetensors, writeSafetensors } from '../src/hf/safetensors.ts';
+import { baseAdapterConfig, readAdapterConfig, readHostTensors, sortedJson, take, writeHostTensors } from '../src/hf/adapter.ts';
 import { assignFrom, hostCopy } from '../src/tensors.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 
@@ -28,7 +27,7 @@ export default defineMethod({
       async save(dir: string) {
         await mkdir(dir, { recursive: true });
         await writeFile(join(dir, 'adapter_config.json'), sortedJson({ ...baseAdapterConfig('FULL', model, ctx), weights: 'model.safetensors' }) + '\n');
-        await writeSafetensors(
+        await writeHostTensors(
           join(dir, 'model.safetensors'),
           new Map([...params].map(([k, v]) => [k, { shape: v.shape, data: hostCopy(v) }])),
         );
@@ -36,7 +35,7 @@ export default defineMethod({
       async load(dir: string) {
         const config = await readAdapterConfig(dir);
         if (config.peft_type !== 'FULL') throw new Error(`${dir}: peft_type ${JSON.stringify(config.peft_type)} is not "FULL"`);
-        const tensors = await readSafetensors(join(dir, 'model.safetensors'));
+        const tensors = await readHostTensors(join(dir, 'model.safetensors'));
         for (const [k, v] of params) assignFrom(v, take(tensors, k, v.shape, join(dir, 'model.safetensors')));
       },
       detach() {

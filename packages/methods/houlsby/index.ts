@@ -6,7 +6,7 @@ import { resolveLinears } from '../src/targets.ts';
 import { Hooks, assignFrom, hostCopy, kaimingUniform, sizeOf, streamSeed, transpose, variableOf, zeros } from '../src/tensors.ts';
 import { baseAdapterConfig, readAdapter, take, writeAdapter, PREFIX } from '../src/hf/adapter.ts';
 import { hfLinearUnfused } from '../src/hf/names.ts';
-import type { HostTensor } from '../src/hf/safetensors.ts';
+import type { HostTensor } from '../src/hf/adapter.ts';
 
 const ACTIVATIONS = { gelu: (x: tf.Tensor) => ops().gelu(x), relu: tf.relu, silu: (x: tf.Tensor) => tf.mul(x, tf.sigmoid(x)) } as const;
 

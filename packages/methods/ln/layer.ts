@@ -8,7 +8,7 @@ import { Hooks, assignFrom, hostCopy, sizeOf, variableOf } from '../src/tensors.
 import { baseAdapterConfig, readAdapter, take, writeAdapter, PREFIX } from '../src/hf/adapter.ts';
 import { hfNorm } from '../src/hf/names.ts';
 import { normAnalysis } from '../src/analysis.ts';
-import type { HostTensor } from '../src/hf/safetensors.ts';
+import type { HostTensor } from '../src/hf/adapter.ts';
 
 interface Tuned {
   norm: Norm;

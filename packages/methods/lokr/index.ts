@@ -6,7 +6,7 @@ import { deltaAttachment } from '../src/delta.ts';
 import { assignFrom, hostCopy, kaimingUniform, streamSeed, variableOf, zeros } from '../src/tensors.ts';
 import { baseAdapterConfig, readAdapter, take, writeAdapter, PREFIX } from '../src/hf/adapter.ts';
 import { hfLinearUnfused } from '../src/hf/names.ts';
-import type { HostTensor } from '../src/hf/safetensors.ts';
+import type { HostTensor } from '../src/hf/adapter.ts';
 
 /** HF PEFT's factorization(dim, factor): m <= n with m·n = dim, m as close to sqrt(dim) as allowed by `factor`. */
 export function factorization(dimension: number, factor = -1): [number, number] {

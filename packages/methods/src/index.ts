@@ -10,9 +10,9 @@ export { svdSlice, readLoraDeltas, attachmentDeltas, factorComponents, compareLo
 export { lowRankAnalysis, normAnalysis } from './analysis.ts';
 export { deltaAttachment, type DeltaModule } from './delta.ts';
 export {
-  readAdapter, readAdapterConfig, writeAdapter, sortedJson, packLowRank, unpackLowRank, CONFIG_FILE, WEIGHTS_FILE, PREFIX,
+  readAdapter, readAdapterConfig, writeAdapter, readHostTensors, writeHostTensors, sortedJson, packLowRank, unpackLowRank,
+  CONFIG_FILE, WEIGHTS_FILE, PREFIX, type HostTensor,
 } from './hf/adapter.ts';
 export { hfLinear, hfLinearUnfused, hfNorm, hfTargetModules } from './hf/names.ts';
-export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors, type HostTensor } from './hf/safetensors.ts';
 export { scaffoldMethod } from './scaffold.ts';
 export { writeExampleLoraAdapter } from './examples.ts';

@@ -58,7 +58,7 @@ import { deltaAttachment } from '../src/delta.ts';
 import { assignFrom, hostCopy, kaimingUniform, streamSeed, variableOf, zeros } from '../src/tensors.ts';
 import { baseAdapterConfig, readAdapter, take, writeAdapter, PREFIX } from '../src/hf/adapter.ts';
 import { hfLinearUnfused } from '../src/hf/names.ts';
-import type { HostTensor } from '../src/hf/safetensors.ts';
+import type { HostTensor } from '../src/hf/adapter.ts';
 
 export function attachUpdate(model: Model, targets: Linear[], r: number, ctx: AttachContext): Attachment {
   const trainable = new Map<string, tf.Variable>();

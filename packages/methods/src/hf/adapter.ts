@@ -13,11 +13,31 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Model, AttachContext } from '../types.ts';
 import { hfLinear } from './names.ts';
-import { readSafetensors, writeSafetensors, type HostTensor } from './safetensors.ts';
+import { readSafetensors, toFloat32, writeSafetensors } from '@peft-bench/core/checkpoint/safetensors';
 
 export const CONFIG_FILE = 'adapter_config.json';
 export const WEIGHTS_FILE = 'adapter_model.safetensors';
 export const PREFIX = 'base_model.model.';
+
+/** A tensor on the host, in the orientation it is stored in. */
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** HF PEFT writes this metadata into adapter_model.safetensors. */
+const SAFETENSORS_METADATA = { format: 'pt' };
+
+/** Writes F32 tensors with core's safetensors writer (atomic), with HF PEFT's metadata. */
+export async function writeHostTensors(path: string, tensors: Map<string, HostTensor>): Promise<void> {
+  await writeSafetensors(path, new Map([...tensors].map(([k, t]) => [k, { dtype: 'F32' as const, ...t }])), SAFETENSORS_METADATA);
+}
+
+/** Reads a safetensors file with core's reader; every dtype comes back as Float32Array (F16/BF16 widened). */
+export async function readHostTensors(path: string): Promise<Map<string, HostTensor>> {
+  const { tensors } = await readSafetensors(path);
+  return new Map([...tensors].map(([k, t]) => [k, { shape: t.shape, data: toFloat32(t) }]));
+}
 
 /** JSON with keys sorted at every level and 2-space indent (json.dumps(indent=2, sort_keys=True)). */
 export function sortedJson(value: unknown): string {
@@ -40,7 +60,7 @@ export function baseAdapterConfig(peftType: string, model: Model, ctx: AttachCon
 export async function writeAdapter(dir: string, config: Record<string, unknown>, tensors: Map<string, HostTensor>): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, CONFIG_FILE), sortedJson(config) + '\n');
-  await writeSafetensors(join(dir, WEIGHTS_FILE), tensors);
+  await writeHostTensors(join(dir, WEIGHTS_FILE), tensors);
 }
 
 export async function readAdapterConfig(dir: string): Promise<Record<string, unknown>> {
@@ -64,7 +84,7 @@ export async function readAdapter(dir: string, peftType: string): Promise<{ conf
   if (config.peft_type !== peftType) {
     throw new Error(`${join(dir, CONFIG_FILE)} has peft_type ${JSON.stringify(config.peft_type)}, expected "${peftType}"`);
   }
-  const tensors = await readSafetensors(join(dir, WEIGHTS_FILE));
+  const tensors = await readHostTensors(join(dir, WEIGHTS_FILE));
   return { config, tensors };
 }
 
