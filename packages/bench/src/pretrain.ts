@@ -12,7 +12,9 @@ import cliProgress from 'cli-progress';
 import { z } from 'zod';
 import {
   createModel,
+  defaultMemoryLimit,
   initBackend,
+  largestFittingMicroBatch,
   pretrainCorpus,
   saveModel,
   saveTokenizer,
@@ -178,6 +180,9 @@ export async function pretrain(opts: { recipe: string; out: string; backend?: st
   let parameters = 0;
   for (const v of params.values()) parameters += v.size;
 
+  // The largest micro-batch the heap takes; accumulation keeps the recipe's batch (same result).
+  const microBatch = largestFittingMicroBatch(model.config, t.batch, t.seqLen, defaultMemoryLimit());
+  if (microBatch < 1) throw new Error(`pretrain: even one row of ${t.seqLen} tokens does not fit in memory on backend ${backend.name}`);
   const rand = mulberry32(recipe.seed);
   const lastStart = stream.length - t.seqLen - 1;
   const data = (): Batch => rowsAt(stream, Array.from({ length: t.batch }, () => Math.floor(rand() * lastStart)), t.seqLen);
@@ -185,7 +190,7 @@ export async function pretrain(opts: { recipe: string; out: string; backend?: st
   const bar = opts.quiet
     ? null
     : new cliProgress.SingleBar(
-        { format: 'pretrain [{bar}] {value}/{total} steps | loss {loss} | {tps} tok/s | ETA {eta_formatted}', hideCursor: true },
+        { format: 'pretrain [{bar}] {value}/{total} steps | loss {loss} | {tps} tok/s | ETA {eta_formatted}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 30_000 },
         cliProgress.Presets.shades_classic,
       );
   bar?.start(t.steps, 0, { loss: '-', tps: '-' });
@@ -200,6 +205,7 @@ export async function pretrain(opts: { recipe: string; out: string; backend?: st
     minLrRatio: t.minLrRatio,
     weightDecay: t.weightDecay,
     gradClip: t.gradClip,
+    microBatch,
     onStep: (s) => bar?.update(s.step, { loss: s.loss.toFixed(3), tps: Math.round(s.tokensPerS) }),
   });
   bar?.stop();
