@@ -87,7 +87,7 @@ export function buildProgram(): Command {
     .command('aggregate')
     .description('aggregate the run records into JSON and CSV tables for the site')
     .option('--results <dir>', 'results directory', 'results')
-    .option('--out <dir>', 'output directory', path.join('results', 'aggregate'))
+    .option('--out <dir>', 'output directory for aggregated.json and the CSV tables', 'aggregate')
     .option('--json', 'print the summary as JSON')
     .action(async (options) => {
       const { aggregateCommand } = await import('./cli/aggregate.ts');

@@ -146,9 +146,10 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     },
     signal: controller.signal,
     events: {
-      onStart(job, pid) {
+      onStart(job, pid, backend) {
         pids.set(job.runId, pid);
-        emit({ event: 'start', run_id: job.runId, label: job.label, worker_pid: pid });
+        say(`  start ${job.label} (run ${job.runId}) on worker ${pid}, backend ${backend}`);
+        emit({ event: 'start', run_id: job.runId, label: job.label, worker_pid: pid, backend });
       },
       onProgress(job, progress) {
         // One line when training begins (not per step): enough to follow a grid from a script.

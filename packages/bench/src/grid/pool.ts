@@ -34,7 +34,8 @@ export interface JobResult {
 }
 
 export interface PoolEvents {
-  onStart?(job: PoolJob, workerPid: number): void;
+  /** A worker started `job`; `backend` describes the compute backend it runs on. */
+  onStart?(job: PoolJob, workerPid: number, backend: string): void;
   onProgress?(job: PoolJob, progress: RunProgress): void;
   onFinish?(result: JobResult): void;
   /** A worker died while running `job`; `retrying` tells whether the run goes back in the queue. */
@@ -165,7 +166,7 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
             pump();
             break;
           case 'started':
-            if (slot.job) events.onStart?.(slot.job, child.pid ?? -1);
+            if (slot.job) events.onStart?.(slot.job, child.pid ?? -1, message.backend);
             break;
           case 'progress':
             if (slot.job) events.onProgress?.(slot.job, message.progress);
