@@ -111,7 +111,7 @@ describe.each(modes)('wasm kernels: $name', (mode) => {
     const err2 = await compareWithCpu('wasm', [input([10, 2, 3]), intInput([1, 2, 3, 4, 5, 6], [2, 3])], withGrads((x, i) => tf.gather(x!, i!), [0]));
     expect(err2).toBeLessThanOrEqual(TOL);
     // segment ids outside [0, numSegments) are dropped, as on the cpu backend
-    const err3 = await compareWithCpu('wasm', [input([5, 3]), intInput([0, 4, -1, 2, 7])], (x, s) => tf.unsortedSegmentSum(x!, s!, 5));
+    const err3 = await compareWithCpu('wasm', [input([5, 3]), intInput([0, 4, -1, 2, 7])], (x, s) => tf.unsortedSegmentSum(x!, s as tf.Tensor1D, 5));
     expect(err3).toBeLessThanOrEqual(TOL);
   });
 
@@ -201,7 +201,7 @@ describe.each(modes)('wasm kernels: $name', (mode) => {
         const h = tf.matMul(o.gelu(tf.fused.matMul({ a: x as tf.Tensor2D, b: w })), w2).reshape([2, 12, d]);
         const att = o.causalSoftmax(tf.matMul(h, h, false, true).reshape([2, 1, 12, 12]), 0.25).reshape([2, 12, 12]);
         const y = tf.matMul(att, h).reshape([N, d]);
-        return o.crossEntropy(tf.matMul(y, emb, false, true) as tf.Tensor2D, tg, wts);
+        return o.crossEntropy(tf.matMul(y, emb, false, true) as tf.Tensor2D, tg, wts as tf.Tensor1D);
       }, params);
       o.adamw(params, params.map((p) => grads[p.name]!), m, v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: s });
       return value.dataSync()[0]!;

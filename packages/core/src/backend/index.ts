@@ -60,8 +60,17 @@ function parseThreads(value: number | string | undefined): number {
   return n;
 }
 
-/** Loads tfjs-node-gpu or tfjs-node if installed (they register the 'tensorflow' backend). */
+let tensorflowProbe: { ok: true; pkg: string } | { ok: false; reason: string } | null = null;
+
+/** Loads tfjs-node-gpu or tfjs-node if installed (they register the 'tensorflow' backend). Probed once. */
 function tryTensorflow(): { ok: true; pkg: string } | { ok: false; reason: string } {
+  tensorflowProbe ??= probeTensorflow();
+  // Loading them also loads the @tensorflow/tfjs bundle, whose gradients replace ours: restore.
+  registerMatMulGradient();
+  return tensorflowProbe;
+}
+
+function probeTensorflow(): { ok: true; pkg: string } | { ok: false; reason: string } {
   const reasons: string[] = [];
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {
@@ -96,6 +105,7 @@ async function selectTensorflow(): Promise<BackendInfo> {
   const ok = await tf.setBackend('tensorflow');
   if (!ok) throw new Error(`backend "tensorflow" failed to initialise. Valid choices: ${validChoices()}.`);
   setOps('reference', {});
+  // threads: 0 = TensorFlow manages its own thread pools.
   return { name: 'tensorflow', threads: 0, native: false, fusedOps: opsName(), note: `TensorFlow C library via ${r.pkg}, reference ops` };
 }
 
