@@ -1,6 +1,6 @@
 import { defineMethod } from '../src/define.ts';
 import { resolveNorms } from '../src/targets.ts';
-import { normTuning } from '../ln/layer.ts';
+import { checkNormCapacity, normTuning, normWeightCount, splitEntries, type NormSelection } from '../ln/layer.ts';
 import { sparseNormHyperparameters } from '../ln-outlier/index.ts';
 import { streamSeed } from '../src/tensors.ts';
 import { uniformStream } from '@peft-bench/core/model/rng';
@@ -22,20 +22,21 @@ export default defineMethod({
   paper: { title: 'Outlier Dimensions that Disrupt Transformers Are Driven by Frequency', url: 'https://arxiv.org/abs/2205.11380', year: 2022 },
   family: 'selective',
   description:
-    'The control for ln-outlier: tunes n LayerNorm gain entries per layer chosen at random (with the run’s seed) ' +
-    'instead of the outliers. Same parameter count, same mechanism; any gap between the two is what the outlier ' +
-    'dimensions add.',
+    'The control for ln-outlier: tunes n weights per norm layer drawn at random (with the run’s seed) from its gain ' +
+    'and bias entries together, instead of the outliers. Same parameter count, same mechanism; any gap between the ' +
+    'two is what the outlier dimensions add.',
   hyperparameters: sparseNormHyperparameters,
   rankParam: 'n',
   identityAtInit: true,
-  conformance: async () => [{ n: 16 }],
+  conformance: async ({ model }) => [{ n: 16 }, { n: normWeightCount(model.norms()[0]!) }],
   attach(model, config, ctx) {
     const norms = resolveNorms('ln-random', model, config.target_modules);
-    const selection = new Map<string, number[]>();
+    const selection = new Map<string, NormSelection>();
     for (const norm of norms) {
-      if (config.n > norm.dim) throw new Error(`method 'ln-random': n=${config.n} exceeds ${norm.name}'s width ${norm.dim}; choose n <= ${norm.dim}`);
-      selection.set(norm.name, randomIndices(norm.dim, config.n, streamSeed(ctx.seed, `ln-random.${norm.name}`)));
+      checkNormCapacity('ln-random', norm, config.n);
+      // Entries 0..d-1 are the gain, d..2d-1 the bias (LayerNorm only).
+      selection.set(norm.name, splitEntries(randomIndices(normWeightCount(norm), config.n, streamSeed(ctx.seed, `ln-random.${norm.name}`)), norm.dim));
     }
-    return normTuning({ methodId: 'ln-random', model, ctx, norms, selection, extraConfig: { selection: { kind: 'random', n: config.n, seed: ctx.seed } } });
+    return normTuning({ methodId: 'ln-random', model, ctx, norms, selection, extraConfig: { selection: { kind: 'random', n: config.n, seed: ctx.seed, pool: 'weight+bias' } } });
   },
 });

@@ -11,7 +11,7 @@ import { svdSlice, readLoraDeltas, attachmentDeltas, compareLowRank } from '../s
 import { writeExampleLoraAdapter } from '../src/examples.ts';
 import { matrixFrom, svd } from '@peft-bench/core/analysis/svd';
 import { subspaceSimilarity } from '@peft-bench/core/analysis/lowrank';
-import { fixedBatch, logits, maxAbsDiff, tinyModel, useCpu } from './fixtures.ts';
+import { Trainer, fixedBatch, logits, maxAbsDiff, tinyModel, useCpu } from './fixtures.ts';
 
 await useCpu();
 const tmp = mkdtempSync(join(tmpdir(), 'peft-api-'));
@@ -302,13 +302,19 @@ describe('initialisations on larger matrices and analysis outputs', () => {
     model.dispose();
   }, 60_000);
 
-  it('ln-outlier reports the planted outlier among its tuned indices, with histograms', async () => {
+  it('ln-outlier reports the planted outlier among its tuned gain and bias indices, with histograms', async () => {
     const model = tinyModel('gpt2');
     const att = await (await getMethod('ln-outlier')).attach(model, { n: 4 }, { seed: 1 });
-    const a = att.analysis!() as { kind: string; layers: Record<string, { tunedIndices: number[]; histogram: { counts: number[] }; bimodality: number | null }> };
+    type Report = { tunedIndices: number[]; histogram: { counts: number[] }; bimodality: number | null };
+    const a = att.analysis!() as { kind: string; layers: Record<string, Report> };
     expect(a.kind).toBe('norm');
-    expect(a.layers['blocks.0.ln1']!.tunedIndices).toContain(3);
-    expect(a.layers['ln_f']!.histogram.counts.reduce((x, y) => x + y, 0)).toBe(32);
+    expect(a.layers['blocks.0.ln1.weight']!.tunedIndices).toContain(3);
+    expect(a.layers['ln_f.weight']!.histogram.counts.reduce((x, y) => x + y, 0)).toBe(32);
+    for (const norm of model.norms()) {
+      const w = a.layers[`${norm.name}.weight`]!.tunedIndices;
+      const b = a.layers[`${norm.name}.bias`]!.tunedIndices;
+      expect(w.length + b.length, norm.name).toBe(4);
+    }
     att.detach();
     model.dispose();
   });
@@ -394,4 +400,80 @@ describe('with core’s trainer', () => {
     model.dispose();
     tf.dispose([probe.tokens, probe.targets, probe.weights]);
   }, 60_000);
+});
+
+describe('sparse norm tuning over gain and bias entries', () => {
+  it('ranks gain and bias entries together, each against the mean of its own vector', async () => {
+    const { outlierEntries } = await import('../ln-outlier/index.ts');
+    // gain deviations from mean 2: [1, 1, 1, 3]; bias deviations from mean 1: [1, 1, 3, 1]
+    expect(outlierEntries([1, 1, 1, 5], [0, 0, 4, 0], 2)).toEqual([3, 6]);
+    expect(outlierEntries([1, 1, 1, 5], [0, 0, 4, 0], 3)).toEqual([3, 6, 0]);
+    expect(outlierEntries([1, 1, 1, 5], null, 1)).toEqual([3]);
+    expect(() => outlierEntries([1, 1, 1, 5], null, 5)).toThrow('n=5 must be an integer in 1..4');
+  });
+
+  it('refuses n above a layer’s gain and bias count, naming the layer and its size', async () => {
+    for (const [family, id, ok, msg] of [
+      ['gpt2', 'ln-outlier', 64, /method 'ln-outlier': n=65 exceeds the 64 weights of blocks\.0\.ln1 \(layernorm: 32 gains \+ 32 biases\); choose n <= 64/],
+      ['llama', 'ln-random', 32, /method 'ln-random': n=33 exceeds the 32 weights of blocks\.0\.ln1 \(rmsnorm: 32 gains, no bias\); choose n <= 32/],
+    ] as const) {
+      const model = tinyModel(family);
+      const method = await getMethod(id);
+      await expect(method.attach(model, { n: ok + 1 }, { seed: 1 })).rejects.toThrow(msg);
+      expect(model.norms().every((n) => n.hook === null)).toBe(true);
+      const att = await method.attach(model, { n: ok }, { seed: 1 });
+      expect(att.trainableCount()).toBe(ok * model.norms().length);
+      att.detach();
+      model.dispose();
+    }
+  });
+
+  it('ln-random draws from both vectors, reproducibly per seed', async () => {
+    const model = tinyModel('gpt2');
+    const method = await getMethod('ln-random');
+    const tunedOf = async (seed: number) => {
+      const att = await method.attach(model, { n: 16 }, { seed });
+      const layers = (att.analysis!() as { layers: Record<string, { tunedIndices: number[] }> }).layers;
+      att.detach();
+      return layers;
+    };
+    const a = await tunedOf(1);
+    expect(await tunedOf(1)).toEqual(a);
+    expect(await tunedOf(2)).not.toEqual(a);
+    let biasEntries = 0;
+    for (const norm of model.norms()) {
+      const w = a[`${norm.name}.weight`]!.tunedIndices;
+      const b = a[`${norm.name}.bias`]!.tunedIndices;
+      expect(w.length + b.length).toBe(16);
+      expect(new Set(b).size).toBe(b.length);
+      biasEntries += b.length;
+    }
+    // 16 of 64 entries in each of 5 layers: with no bias entry at all the draw would ignore half the pool
+    expect(biasEntries).toBeGreaterThan(0);
+    expect(biasEntries).toBeLessThan(16 * model.norms().length);
+    model.dispose();
+  });
+
+  it('ln-outlier with n = 2d on LayerNorms trains exactly what ln trains', async () => {
+    const run = async (id: string, config: Record<string, unknown>) => {
+      const model = tinyModel('gpt2');
+      const att = await (await getMethod(id)).attach(model, config, { seed: 1 });
+      const trainer = new Trainer();
+      const batch = fixedBatch(48, 2, 12);
+      for (let s = 0; s < 4; s++) trainer.train(model, att.trainable, batch);
+      const out = logits(model, batch);
+      const count = att.trainableCount();
+      trainer.dispose();
+      att.detach();
+      model.dispose();
+      tf.dispose([batch.tokens, batch.targets, batch.weights]);
+      return { out, count };
+    };
+    const ln = await run('ln', {});
+    const whole = await run('ln-outlier', { n: 64 });
+    const partial = await run('ln-outlier', { n: 63 });
+    expect(whole.count).toBe(ln.count);
+    expect(maxAbsDiff(whole.out, ln.out)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(partial.out, ln.out)).toBeGreaterThan(1e-4);
+  });
 });
