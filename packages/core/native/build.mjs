@@ -2,7 +2,7 @@
 // Never fails the install: without the addon the pure-wasm path runs with the same numerics.
 // Needs only `cc`, Debian's libopenblas-dev and the node-api-headers npm package (no node-gyp).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,8 +42,16 @@ function build() {
     `-I${include}`, ...blasInclude, source, '-o', tmp, '-lopenblas', '-lpthread', '-lm',
   ];
   if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup');
-  execFileSync(process.env.CC || 'cc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  renameSync(tmp, output); // atomic: a running process never sees a half-written addon
+  try {
+    execFileSync(process.env.CC || 'cc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    renameSync(tmp, output); // atomic: a running process never sees a half-written addon
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    // A stale addon from an older source could disagree with the TS side: remove it, so the
+    // runtime falls back to the pure-wasm kernels.
+    rmSync(output, { force: true });
+    throw err;
+  }
   return `built ${output} (${args.filter((a) => a.startsWith('-m') || a === '-O3').join(' ')})`;
 }
 
