@@ -9,6 +9,9 @@ function send(message: FromWorker): void {
 
 // The parent is gone (killed or exited): stop rather than train for nobody.
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C reaches the whole process group; the parent decides (it stops workers with SIGTERM), so a
+// worker never looks like it crashed and gets its run retried while the grid is stopping.
+process.on('SIGINT', () => {});
 
 process.on('message', async (message: ToWorker) => {
   if (message.type === 'exit') {
