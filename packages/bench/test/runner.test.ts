@@ -81,6 +81,15 @@ describe('runner', { timeout: 120_000 }, () => {
     expect(record.provenance.versions['@tensorflow/tfjs-core']).toBe('4.22.0');
   });
 
+  it('lets a method change its trainable set mid-training (lora-grow reaches its final rank)', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'peft-run-'));
+    const run = await resolveOne({ method: 'lora-grow', rank: 8, set: { r_start: 2, grow_step: 2 }, training: { steps: 4 } });
+    const { record } = await executeRun({ runId: run.runId, spec: run.spec, meta: run.meta, modelSource: run.modelSource }, env(out));
+    expect(record.status).not.toBe('failed');
+    // r=8 on q and v of 2 layers of width 32, after growing from r=2 at step 2.
+    expect(record.params.trainable).toBe(2 * 2 * (32 * 8 + 8 * 32));
+  });
+
   it('records a learning rate that blows up as diverged, with the reason', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'peft-run-'));
     const run = await resolveOne({ method: 'full', rank: null, lr: 1e4, training: { steps: 6, grad_clip: null } });

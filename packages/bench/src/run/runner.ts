@@ -342,6 +342,8 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
         weightDecay: spec.training.weight_decay,
         gradClip: spec.training.grad_clip,
         microBatch: spec.training.micro_batch_size,
+        // Methods that change mid-training (lora-grow adds rank at a step) hook in before each step.
+        beforeStep: attachment.onStep ? (step: number) => attachment!.onStep!(step) ?? undefined : undefined,
         evalEvery: spec.training.eval_every || undefined,
         onEval: (step) => {
           attachment!.setTraining?.(false);
