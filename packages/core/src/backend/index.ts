@@ -87,6 +87,14 @@ function probeTensorflow(): { ok: true; pkg: string } | { ok: false; reason: str
 let wasmPathsSet = false;
 
 async function startWasm(): Promise<void> {
+  try {
+    await startWasmOnce();
+  } catch (err) {
+    throw new Error(`the wasm backend failed to start (${(err as Error).message}). Valid choices: ${validChoices()}.`);
+  }
+}
+
+async function startWasmOnce(): Promise<void> {
   if (!wasmPathsSet) {
     // Node has no fetch for file paths: point the loader at the installed .wasm files. Threads do
     // not work in Node's wasm, so the SIMD build is used.
@@ -96,7 +104,7 @@ async function startWasm(): Promise<void> {
     wasmPathsSet = true;
   }
   const ok = await tf.setBackend('wasm');
-  if (!ok || tf.getBackend() !== 'wasm') throw new Error('the wasm backend failed to initialise');
+  if (!ok || tf.getBackend() !== 'wasm') throw new Error('tf.setBackend("wasm") returned false');
 }
 
 async function selectTensorflow(): Promise<BackendInfo> {
@@ -141,7 +149,8 @@ async function selectCpu(): Promise<BackendInfo> {
 /**
  * Selects and initialises the backend. `auto`: tensorflow if tfjs-node(-gpu) loads, else wasm-blas
  * if the native addon loads, else wasm, else cpu. An explicit choice that cannot be honoured throws.
- * `threads` (default 1, or PEFT_BENCH_THREADS) sets the OpenBLAS threads of wasm-blas.
+ * `threads` (default 1, or PEFT_BENCH_THREADS) sets the OpenBLAS threads of wasm-blas. Without
+ * `backend`, PEFT_BENCH_BACKEND is read, then `auto`.
  */
 export async function initBackend(opts: { backend?: BackendChoice | string; threads?: number } = {}): Promise<BackendInfo> {
   const choice = parseBackendChoice(opts.backend ?? process.env.PEFT_BENCH_BACKEND);
