@@ -337,6 +337,21 @@ static napi_value SumLeading(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// swapMiddle(heap, xOff, outOff, A, B, C, D): [A, B, C, D] -> [A, C, B, D] (attention head split
+// and merge), moving whole rows of D floats.
+static napi_value SwapMiddle(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!load_args(env, info, &a, 7, 1)) return NULL;
+  const float *x = fptr(&a, 1);
+  float *out = fptr(&a, 2);
+  int64_t A = inum(&a, 3), B = inum(&a, 4), C = inum(&a, 5), D = inum(&a, 6);
+  for (int64_t i = 0; i < A; i++)
+    for (int64_t j = 0; j < B; j++)
+      for (int64_t k = 0; k < C; k++)
+        memcpy(out + ((i * C + k) * B + j) * D, x + ((i * B + j) * C + k) * D, sizeof(float) * (size_t)D);
+  return undefined(env);
+}
+
 // ---------------------------------------------------------------------------------------------
 // LayerNorm / RMSNorm over the last axis.
 
@@ -770,6 +785,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   EXPORT("gatherRows", GatherRows);
   EXPORT("segmentSum", SegmentSum);
   EXPORT("sumLeading", SumLeading);
+  EXPORT("swapMiddle", SwapMiddle);
   EXPORT("layerNorm", LayerNorm);
   EXPORT("layerNormGrad", LayerNormGrad);
   EXPORT("rmsNorm", RmsNorm);

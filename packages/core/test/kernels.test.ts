@@ -128,6 +128,13 @@ describe.each(modes)('wasm kernels: $name', (mode) => {
     }
   });
 
+  it.skipIf(mode.skip)('transpose: head split/merge row copies and other perms (delegated)', async () => {
+    for (const [shape, perm] of [[[2, 3, 4, 5], [0, 2, 1, 3]], [[3, 4, 5], [1, 0, 2]], [[2, 2, 3, 4, 5], [0, 1, 3, 2, 4]], [[2, 3, 4, 5], [0, 1, 3, 2]], [[4, 6], [1, 0]]] as const) {
+      const err = await compareWithCpu('wasm', [input([...shape])], withGrads((x) => tf.transpose(x!, [...perm]), [0]));
+      expect(err, `shape [${shape}] perm [${perm}]`).toBeLessThanOrEqual(TOL);
+    }
+  });
+
   it.skipIf(mode.skip)('identity shares the buffer but keeps values (clone, kept tensors)', async () => {
     const x = tf.tensor([1, 2, 3]);
     const y = tf.clone(x);

@@ -58,6 +58,18 @@ export const jsMath: KernelMath = {
       for (let j = 0; j < inner; j++) f[o0 + j] += f[xr + j]!;
     }
   },
+  swapMiddle(heap, x, out, A, B, C, D) {
+    const { f } = views(heap);
+    const x0 = x >> 2, o0 = out >> 2;
+    for (let i = 0; i < A; i++) {
+      for (let j = 0; j < B; j++) {
+        for (let k = 0; k < C; k++) {
+          const src = x0 + ((i * B + j) * C + k) * D;
+          f.copyWithin(o0 + ((i * C + k) * B + j) * D, src, src + D);
+        }
+      }
+    }
+  },
   layerNorm(heap, x, g, b, y, rows, dim, eps) {
     const { f } = views(heap);
     const g0 = g >> 2, b0 = b >> 2;

@@ -298,6 +298,24 @@ function sumKernel(math: KernelMath) {
   };
 }
 
+/** Transpose with perm [.., 0, 2, 1, 3]-style middle swap (attention head split/merge) as row copies. */
+function transposeKernel(math: KernelMath) {
+  return (args: KernelArgs): TensorInfo => {
+    const { inputs: { x }, backend, attrs } = args;
+    const perm = attrs.perm as number[];
+    const r = x!.shape.length;
+    // Swap of axes r-3 and r-2 with everything else in place: [A, B, C, D] -> [A, C, B, D].
+    const middleSwap = r >= 3 && x!.dtype === 'float32' &&
+      perm.every((p, i) => p === (i === r - 3 ? r - 2 : i === r - 2 ? r - 3 : i));
+    if (!middleSwap) return callStock('Transpose', args) as TensorInfo;
+    const [B, C, D] = x!.shape.slice(r - 3) as [number, number, number];
+    const A = sizeOf(x!.shape.slice(0, r - 3));
+    const out = backend.makeOutput(perm.map((p) => x!.shape[p]!), 'float32');
+    math.swapMiddle(heapOf(backend), offsetOf(backend, x!), offsetOf(backend, out), A, B, C, D);
+    return out;
+  };
+}
+
 /** The engine clones every tensor it keeps for backprop; stock wasm Identity copies, this shares. */
 function identity(args: KernelArgs): TensorInfo {
   const { inputs: { x }, backend } = args;
@@ -340,6 +358,7 @@ export function installWasmKernels(mode: KernelMode, native: NativeAddon | null)
   register('GatherV2', gatherV2(math));
   register('UnsortedSegmentSum', unsortedSegmentSum(math));
   register('Sum', sumKernel(math));
+  register('Transpose', transposeKernel(math));
   register('Identity', identity);
 }
 

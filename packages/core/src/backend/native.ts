@@ -10,6 +10,8 @@ export interface KernelMath {
   gatherRows(heap: ArrayBuffer, x: number, idx: number, out: number, nIdx: number, rowLen: number, nRows: number): number;
   segmentSum(heap: ArrayBuffer, data: number, ids: number, out: number, nRows: number, rowLen: number, numSegments: number): void;
   sumLeading(heap: ArrayBuffer, x: number, out: number, outer: number, inner: number): void;
+  /** [A, B, C, D] -> [A, C, B, D]. */
+  swapMiddle(heap: ArrayBuffer, x: number, out: number, A: number, B: number, C: number, D: number): void;
   layerNorm(heap: ArrayBuffer, x: number, g: number, b: number, y: number, rows: number, dim: number, eps: number): void;
   layerNormGrad(heap: ArrayBuffer, x: number, g: number, dy: number, dx: number, dg: number, db: number, rows: number, dim: number, eps: number): void;
   rmsNorm(heap: ArrayBuffer, x: number, g: number, y: number, rows: number, dim: number, eps: number): void;
