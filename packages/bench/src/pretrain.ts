@@ -8,7 +8,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command, InvalidArgumentError } from 'commander';
-import cliProgress from 'cli-progress';
 import { z } from 'zod';
 import {
   createModel,
@@ -24,6 +23,7 @@ import {
   type Model,
   type Tokenizer,
 } from '@peft-bench/core';
+import { RunBar } from './cli/output.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_MODEL_DIR = path.resolve(here, '../../core/models/default');
@@ -187,13 +187,7 @@ export async function pretrain(opts: { recipe: string; out: string; backend?: st
   const lastStart = stream.length - t.seqLen - 1;
   const data = (): Batch => rowsAt(stream, Array.from({ length: t.batch }, () => Math.floor(rand() * lastStart)), t.seqLen);
 
-  const bar = opts.quiet
-    ? null
-    : new cliProgress.SingleBar(
-        { format: 'pretrain [{bar}] {value}/{total} steps | loss {loss} | {tps} tok/s | ETA {eta_formatted}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 30_000 },
-        cliProgress.Presets.shades_classic,
-      );
-  bar?.start(t.steps, 0, { loss: '-', tps: '-' });
+  const bar = new RunBar('pretrain', opts.quiet ?? false);
   const result = await train({
     model,
     trainable: params,
@@ -206,9 +200,9 @@ export async function pretrain(opts: { recipe: string; out: string; backend?: st
     weightDecay: t.weightDecay,
     gradClip: t.gradClip,
     microBatch,
-    onStep: (s) => bar?.update(s.step, { loss: s.loss.toFixed(3), tps: Math.round(s.tokensPerS) }),
+    onStep: (s) => bar.update({ phase: 'train', step: s.step, totalSteps: t.steps, loss: s.loss, tokensPerS: s.tokensPerS }),
   });
-  bar?.stop();
+  bar.stop();
   if (result.status !== 'ok') throw new Error(`pretraining diverged: ${result.reason}; nothing was written`);
 
   const heldOutLoss = streamLoss(model, heldOut, t.seqLen);
