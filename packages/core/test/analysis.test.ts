@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import {
   Matrix, matrixFrom, matrixData, svd, reconstruct, frobenius, singularValues,
-  subspaceSimilarity, amplification, deltaReport, compareUpdates, numericalRank,
+  subspaceSimilarity, amplification, deltaReport, compareUpdates, numericalRank, subspaceTicks, similarityGrid,
 } from '../src/analysis/index.ts';
 import { histogram, bimodalityCoefficient, outlierIndices, normReport } from '../src/analysis/norms.ts';
 
@@ -90,6 +90,48 @@ describe('subspace similarity and amplification', () => {
     expect(rep.overlapWithW!.left.top2).toBeGreaterThanOrEqual(0);
     expect(rep.overlapWithW!.left.top2).toBeLessThanOrEqual(1);
     expect(JSON.parse(JSON.stringify(rep))).toEqual(rep);
+  });
+
+  it('deltaReport sweeps W’s widths 1, 2, 4, ... (and r), leaving out the whole side, where φ is always 1', () => {
+    const w = random(40, 24, 11);
+    const delta = random(40, 3, 12).mmul(random(3, 24, 13));
+    const rep = deltaReport(delta, w, 3);
+    // left = output space (40 rows, W has 24 left singular vectors); right = input space (24 columns).
+    expect(Object.keys(rep.overlapWithW!.left)).toEqual(['top1', 'top2', 'top3', 'top4', 'top8', 'top16', 'top24']);
+    expect(Object.keys(rep.overlapWithW!.right)).toEqual(['top1', 'top2', 'top3', 'top4', 'top8', 'top16']);
+    const ws = svd(w);
+    const d = svd(delta);
+    expect(rep.overlapWithW!.left.top8).toBeCloseTo(subspaceSimilarity(d.U, ws.U, 3, 8), 5);
+    expect(rep.overlapWithW!.right.top16).toBeCloseTo(subspaceSimilarity(d.V, ws.V, 3, 16), 5);
+    for (const v of [...Object.values(rep.overlapWithW!.left), ...Object.values(rep.overlapWithW!.right)]) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThan(1);
+    }
+  });
+
+  it('subspaceTicks: powers of two below n, then n', () => {
+    expect(subspaceTicks(1)).toEqual([1]);
+    expect(subspaceTicks(8)).toEqual([1, 2, 4, 8]);
+    expect(subspaceTicks(6)).toEqual([1, 2, 4, 6]);
+    expect(subspaceTicks(64)).toEqual([1, 2, 4, 8, 16, 32, 64]);
+    expect(() => subspaceTicks(0)).toThrow(/positive integer/);
+  });
+
+  it('similarityGrid equals φ cell by cell, rounded to 4 decimals, and rejects bad widths', () => {
+    const ua = svd(random(20, 20, 21)).U;
+    const ub = svd(random(20, 20, 22)).U;
+    const g = similarityGrid(ua, ub, [1, 2, 4, 8], [1, 2, 4, 8, 16]);
+    expect(g.is).toEqual([1, 2, 4, 8]);
+    expect(g.js).toEqual([1, 2, 4, 8, 16]);
+    g.is.forEach((i, a) => g.js.forEach((j, b) => {
+      expect(Math.abs(g.phi[a]![b]! - subspaceSimilarity(ua, ub, i, j))).toBeLessThanOrEqual(5e-5);
+      expect(Math.round(g.phi[a]![b]! * 1e4) / 1e4).toBe(g.phi[a]![b]!);
+    }));
+    // a basis against itself: φ(i, j) = 1 everywhere (the smaller prefix lies in the larger)
+    expect(similarityGrid(ua, ua, [1, 4], [2, 20]).phi).toEqual([[1, 1], [1, 1]]);
+    expect(() => similarityGrid(ua, ub, [0], [1])).toThrow(/1 <= i <= 20/);
+    expect(() => similarityGrid(ua, ub, [1], [])).toThrow(/non-empty/);
+    expect(() => similarityGrid(ua, svd(random(5, 5, 1)).U, [1], [1])).toThrow(/20 and 5 rows/);
   });
 
   it('compareUpdates: an update contained in another scores 1 at full width', () => {

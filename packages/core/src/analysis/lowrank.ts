@@ -27,6 +27,52 @@ export function subspaceSimilarityGrid(ua: Matrix, ub: Matrix, is: number[], js:
   return is.map((i) => js.map((j) => round(subspaceSimilarity(ua, ub, i, j))));
 }
 
+/** Axis ticks of the LoRA paper's Fig. 3: powers of two below n, then n (n=8: 1, 2, 4, 8; n=6: 1, 2, 4, 6). */
+export function subspaceTicks(n: number): number[] {
+  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`subspaceTicks: n=${n} must be a positive integer`);
+  const ticks: number[] = [];
+  for (let t = 1; t < n; t *= 2) ticks.push(t);
+  ticks.push(n);
+  return ticks;
+}
+
+export interface SimilarityGrid {
+  /** Widths i of the first basis (rows of phi). */
+  is: number[];
+  /** Widths j of the second basis (columns of phi). */
+  js: number[];
+  /** phi[a][b] = φ(is[a], js[b]), in [0, 1]. */
+  phi: number[][];
+}
+
+/**
+ * φ(i, j) for i in `is`, j in `js` between two orthonormal bases of the same height, from one
+ * product M = U_A[:, :max i]ᵀ U_B[:, :max j] and prefix sums of its squares (a cell costs O(1), not
+ * a matrix product). Values are clamped to [0, 1] (rounding can overshoot 1) and rounded to `decimals`.
+ */
+export function similarityGrid(ua: Matrix, ub: Matrix, is: number[], js: number[], decimals = 4): SimilarityGrid {
+  if (ua.rows !== ub.rows) throw new Error(`similarityGrid: bases have ${ua.rows} and ${ub.rows} rows; they must match`);
+  const bad = (xs: number[], max: number) => xs.length === 0 || xs.some((x) => !(Number.isInteger(x) && x >= 1 && x <= max));
+  if (bad(is, ua.columns) || bad(js, ub.columns)) {
+    throw new Error(`similarityGrid: widths must be non-empty lists of integers with 1 <= i <= ${ua.columns} and 1 <= j <= ${ub.columns}; got i=[${is}], j=[${js}]`);
+  }
+  const ni = Math.max(...is);
+  const nj = Math.max(...js);
+  const m = leadingColumns(ua, ni).transpose().mmul(leadingColumns(ub, nj)); // [ni, nj]
+  // prefix[a][b] = sum of m[x][y]^2 over x < a, y < b
+  const prefix = Array.from({ length: ni + 1 }, () => new Float64Array(nj + 1));
+  for (let a = 1; a <= ni; a++) {
+    let row = 0;
+    for (let b = 1; b <= nj; b++) {
+      row += m.get(a - 1, b - 1) ** 2;
+      prefix[a]![b] = prefix[a - 1]![b]! + row;
+    }
+  }
+  const scale = 10 ** decimals;
+  const cell = (i: number, j: number) => Math.round(Math.min(1, Math.max(0, prefix[i]![j]! / Math.min(i, j))) * scale) / scale;
+  return { is: [...is], js: [...js], phi: is.map((i) => js.map((j) => cell(i, j))) };
+}
+
 /** Numerical rank: singular values above max(S) * tol. */
 export function numericalRank(s: number[], tol = 1e-6): number {
   const top = s[0] ?? 0;
@@ -70,7 +116,11 @@ export interface DeltaReport {
   energy: Record<string, number>;
   /** Present when W was given. */
   amplification?: { r: number; factor: number | null; projectedWNorm: number; deltaNorm: number };
-  /** φ between ΔW's top-r left (output) singular vectors and W's top-k, for a few k. */
+  /**
+   * φ(r, k) between ΔW's top-r singular vectors and W's top-k, for k = 1, 2, 4, ... (and r) below
+   * the side's dimension: left = output space, right = input space. Keys `top<k>`. For random
+   * subspaces of dimension n, φ(r, k) ≈ max(r, k) / n.
+   */
   overlapWithW?: { left: Record<string, number>; right: Record<string, number> };
 }
 
@@ -94,10 +144,12 @@ export function deltaReport(delta: Matrix, w?: Matrix, r?: number): DeltaReport 
     const factor = Number.isFinite(a.amplification) && a.deltaNorm > 0 ? round(a.amplification) : null;
     report.amplification = { r: a.r, factor, projectedWNorm: round(a.projectedWNorm), deltaNorm: round(a.deltaNorm) };
     const ws = svd(w);
-    const ks = [...new Set([k, 4 * k, 16 * k].map((x) => Math.min(x, ws.S.length)))];
+    // W's top-kw directions for kw = 1, 2, 4, ... (and k): a sweep over j of the φ(k, j) grid. A width
+    // spanning the whole side (kw = its dimension) always gives φ = 1, so it is left out.
+    const sweep = (dim: number) => [...new Set([...subspaceTicks(ws.S.length), k])].filter((kw) => kw <= ws.S.length && kw < dim).sort((a, b) => a - b);
     report.overlapWithW = {
-      left: Object.fromEntries(ks.map((kw) => [`top${kw}`, round(subspaceSimilarity(d.U, ws.U, k, kw))])),
-      right: Object.fromEntries(ks.map((kw) => [`top${kw}`, round(subspaceSimilarity(d.V, ws.V, k, kw))])),
+      left: Object.fromEntries(sweep(w.rows).map((kw) => [`top${kw}`, round(subspaceSimilarity(d.U, ws.U, k, kw))])),
+      right: Object.fromEntries(sweep(w.columns).map((kw) => [`top${kw}`, round(subspaceSimilarity(d.V, ws.V, k, kw))])),
     };
   }
   return report;
@@ -110,8 +162,7 @@ export function deltaReport(delta: Matrix, w?: Matrix, r?: number): DeltaReport 
 export function compareUpdates(a: Matrix, b: Matrix, ra: number, rb: number): { is: number[]; js: number[]; phi: number[][] } {
   const sa = svd(a);
   const sb = svd(b);
-  const ticks = (n: number) => [...new Set([1, 2, 4, 8, 16, 32, 64, n].filter((x) => x <= n))].sort((x, y) => x - y);
-  const is = ticks(Math.min(ra, sa.S.length));
-  const js = ticks(Math.min(rb, sb.S.length));
+  const is = subspaceTicks(Math.max(1, Math.min(ra, sa.S.length)));
+  const js = subspaceTicks(Math.max(1, Math.min(rb, sb.S.length)));
   return { is, js, phi: subspaceSimilarityGrid(sa.U, sb.U, is, js) };
 }
