@@ -13,7 +13,9 @@ const DEFAULT_MODEL_TRAINING: TrainingSettings = {
   warmup_steps: 10,
   weight_decay: 0,
   grad_clip: 1,
-  max_seq_len: 128,
+  // Rows are cut to the longest in each batch, so the full context costs nothing on short tasks
+  // and keeps long math problems whole.
+  max_seq_len: 256,
   eval_every: 50,
 };
 
