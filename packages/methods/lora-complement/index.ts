@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { join } from 'node:path';
 import type { Linear } from '@peft-bench/core/model/modules';
 import { defineMethod } from '../src/define.ts';
-import { readLoraDeltas, factorComponents, updateSubspaces, complementProjector, identity, type DenseDelta } from '../src/lowrank-io.ts';
+import { readLoraDeltas, attachmentDeltas, factorComponents, updateSubspaces, complementProjector, identity, type DenseDelta } from '../src/lowrank-io.ts';
 import { writeExampleLoraAdapter } from '../src/examples.ts';
-import { LoraAttachment } from '../lora/layer.ts';
+import { subspaceComparison, type ComplementSide } from '../src/analysis.ts';
+import { LoraAttachment, type LoraSettings } from '../lora/layer.ts';
 import { numericalRank } from '@peft-bench/core/analysis/lowrank';
 import { matrixFrom, svd } from '@peft-bench/core/analysis/svd';
 
@@ -23,6 +24,28 @@ function sandwich(P: Float32Array, X: Float32Array, Q: Float32Array, n: number, 
   return out;
 }
 
+/** The two updates the analysis compares; `large` null means the update this attachment trained. */
+interface ComparedUpdates {
+  small: Map<string, DenseDelta>;
+  large: Map<string, DenseDelta> | null;
+  side: ComplementSide;
+  smallLabel: string;
+  largeLabel: string;
+}
+
+/** A LoRA attachment whose analysis adds the small-vs-large subspace similarity (LoRA paper Fig. 3) and the complement's energy share. */
+class ComplementAttachment extends LoraAttachment {
+  constructor(settings: LoraSettings, private readonly compared: ComparedUpdates) {
+    super(settings);
+  }
+
+  override analysis(): Record<string, unknown> {
+    const { small, large, side, smallLabel, largeLabel } = this.compared;
+    const comparison = subspaceComparison(this.settings.model, small, large ?? attachmentDeltas(this), { side, smallLabel, largeLabel });
+    return { ...super.analysis(), ...comparison };
+  }
+}
+
 export default defineMethod({
   id: 'lora-complement',
   title: 'LoRA complement',
@@ -37,7 +60,7 @@ export default defineMethod({
     .object({
       mode: z.enum(['posthoc', 'train']).default('posthoc').describe("'posthoc': score the complement of large_adapter; 'train': train a fresh update inside the complement."),
       small_adapter: z.string().default('').describe('Folder of the trained small-rank LoRA adapter (e.g. r=8) whose subspaces are removed. Required.'),
-      large_adapter: z.string().default('').describe('Folder of the trained large-rank LoRA adapter (e.g. r=64) to project (posthoc mode).'),
+      large_adapter: z.string().default('').describe('Folder of the trained large-rank LoRA adapter (e.g. r=64) to project (posthoc mode; required). In train mode optional: the analysis compares it with small_adapter, else the trained update.'),
       side: z.enum(['both', 'row', 'column']).default('both').describe("Subspaces removed: the update's input (row) space, output (column) space, or both."),
       r: z.number().int().min(1).max(1024).default(64).describe('Rank of the trained update (train mode).'),
       lora_alpha: z.number().positive().default(64).describe('Scaling numerator of the trained update (train mode): lora_alpha / r.'),
@@ -70,10 +93,11 @@ export default defineMethod({
     const common = { model, ctx, alpha: config.lora_alpha, rslora: config.use_rslora, dropout: 0, dora: false as const };
     const extraConfig = { complement: { mode: config.mode, side: config.side, small_adapter: config.small_adapter, large_adapter: config.large_adapter || null } };
     if (config.mode === 'train') {
-      return new LoraAttachment({
+      const large = config.large_adapter ? await readLoraDeltas(model, config.large_adapter) : null;
+      return new ComplementAttachment({
         ...common, methodId: 'lora-complement', targets: [...small.keys()].map((n) => model.module(n) as Linear),
         r: config.r, init: 'default', trainable: true, projectors, extraConfig,
-      });
+      }, { small, large, side: config.side, smallLabel: config.small_adapter, largeLabel: config.large_adapter || 'trained update' });
     }
     if (!config.large_adapter) {
       throw new Error("method 'lora-complement': mode 'posthoc' needs large_adapter: the folder of the trained large-rank LoRA adapter, e.g. --set large_adapter=runs/lora-r64/adapter");
@@ -88,9 +112,9 @@ export default defineMethod({
       const rank = Math.max(1, numericalRank(svd(matrixFrom(proj.data, d.inFeatures, d.outFeatures)).S, 1e-5));
       given.set(name, factorComponents(proj, 1, rank));
     }
-    return new LoraAttachment({
+    return new ComplementAttachment({
       ...common, methodId: 'lora-complement', targets: [...given.keys()].map((n) => model.module(n) as Linear),
       r: Math.max(...[...given.values()].map((g) => g.r)), init: 'default', trainable: false, given, givenScaling: 1, initLabel: true, extraConfig,
-    });
+    }, { small, large, side: config.side, smallLabel: config.small_adapter, largeLabel: config.large_adapter });
   },
 });
