@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { train, type Batch } from '@peft-bench/core/train/trainer';
 import { normalArray } from '@peft-bench/core/model/rng';
-import type { Model } from '@peft-bench/core/model/model';
+import { createModel, type Model } from '@peft-bench/core/model/model';
 import { getMethod } from '../src/registry.ts';
-import { attachmentDeltas, compareLowRank, readLoraDeltas } from '../src/lowrank-io.ts';
+import { attachmentDeltas, compareLowRank, readLoraDeltas, type DenseDelta } from '../src/lowrank-io.ts';
 import { resolveLinears } from '../src/targets.ts';
-import type { SubspaceComparison } from '../src/analysis.ts';
+import { MAX_COMPARED_MODULES, subspaceComparison, type SubspaceComparison } from '../src/analysis.ts';
 import type { Attachment } from '../src/types.ts';
 import { LoraAttachment } from '../lora/layer.ts';
 import { tinyModel, useCpu } from './fixtures.ts';
@@ -198,5 +198,57 @@ describe('lora-complement analysis: r=2 vs r=8 subspace similarity (LoRA paper F
       for (const v of m.phi.flat()) expect(v).toBeLessThan(1e-3);
       expect(m.energyKept).toBeGreaterThan(0.999);
     }
+  });
+});
+
+describe('subspaceComparison limits', () => {
+  /** A seeded rank-r update of a linear, in our layout [in, out]. */
+  function lowRank(nIn: number, nOut: number, r: number, seed: number): DenseDelta {
+    const a = normalArray(nIn * r, 1, seed);
+    const b = normalArray(r * nOut, 1, seed + 1);
+    const data = new Float32Array(nIn * nOut);
+    for (let i = 0; i < nIn; i++) for (let j = 0; j < nOut; j++) {
+      let acc = 0;
+      for (let c = 0; c < r; c++) acc += a[i * r + c]! * b[c * nOut + j]!;
+      data[i * nOut + j] = acc;
+    }
+    return { inFeatures: nIn, outFeatures: nOut, data };
+  }
+
+  it('compares at most MAX_COMPARED_MODULES modules in model order and names what it skipped and why', () => {
+    const model = createModel({ family: 'llama', vocabSize: 48, d: 16, nLayer: 3, nHead: 2, maxSeq: 8, mlpHidden: 16 }, 1);
+    const linears = model.linears();
+    expect(linears.length).toBeGreaterThan(MAX_COMPARED_MODULES + 1);
+    const small = new Map(linears.map((l, k) => [l.name, lowRank(l.inFeatures, l.outFeatures, 2, 10 * k)]));
+    const large = new Map(linears.map((l, k) => [l.name, lowRank(l.inFeatures, l.outFeatures, 4, 10 * k + 5)]));
+    // a zero update has no subspace to compare
+    const first = linears[0]!;
+    large.set(first.name, { inFeatures: first.inFeatures, outFeatures: first.outFeatures, data: new Float32Array(first.inFeatures * first.outFeatures) });
+    small.delete(linears[1]!.name);
+    const out = subspaceComparison(model, small, large, { side: 'both', smallLabel: 'small', largeLabel: 'large' });
+    const compared = Object.keys(out.subspaceSimilarity.modules);
+    expect(compared).toHaveLength(MAX_COMPARED_MODULES);
+    expect(compared).toEqual(linears.map((l) => l.name).filter((n) => n !== first.name && n !== linears[1]!.name).slice(0, MAX_COMPARED_MODULES));
+    const skipped = Object.fromEntries(out.subspaceSimilarity.skipped!.map((s) => [s.reason, s.modules]));
+    expect(skipped['a zero update has no subspace']).toEqual([first.name]);
+    expect(skipped['only in large']).toEqual([linears[1]!.name]);
+    expect(skipped[`more than ${MAX_COMPARED_MODULES} modules`]!.length).toBe(linears.length - 2 - MAX_COMPARED_MODULES);
+    for (const m of Object.values(out.subspaceSimilarity.modules)) {
+      expect(m.is).toEqual([1, 2]);
+      expect(m.js).toEqual([1, 2, 4]);
+    }
+    expect(JSON.parse(JSON.stringify(out))).toEqual(out);
+    model.dispose();
+  });
+
+  it('no shared module: no grid, no summary', () => {
+    const model = createModel({ family: 'llama', vocabSize: 48, d: 16, nLayer: 1, nHead: 2, maxSeq: 8, mlpHidden: 16 }, 1);
+    const [q, v] = [model.module('blocks.0.attn.q'), model.module('blocks.0.attn.v')] as { name: string }[];
+    const out = subspaceComparison(model, new Map([[q!.name, lowRank(16, 16, 2, 1)]]), new Map([[v!.name, lowRank(16, 16, 2, 2)]]), { side: 'both', smallLabel: 's', largeLabel: 'l' });
+    expect(out.subspaceSimilarity.modules).toEqual({});
+    expect(out.subspaceSimilarity.mean).toEqual({ is: [], js: [], phi: [] });
+    expect(out.complement).toBeUndefined();
+    expect(out.subspaceSimilarity.skipped!.map((s) => s.reason)).toEqual(['only in s', 'only in l']);
+    model.dispose();
   });
 });
