@@ -24,7 +24,11 @@ function sandwich(P: Float32Array, X: Float32Array, Q: Float32Array, n: number, 
   return out;
 }
 
-/** The two updates the analysis compares; `large` null means the update this attachment trained. */
+/**
+ * The two updates the analysis compares; `large` null means the update this attachment trained.
+ * Labels name the hyperparameter, not the folder: the record's config already holds the
+ * (machine-independent) reference, and a local path does not belong in a committed record.
+ */
 interface ComparedUpdates {
   small: Map<string, DenseDelta>;
   large: Map<string, DenseDelta> | null;
@@ -97,7 +101,7 @@ export default defineMethod({
       return new ComplementAttachment({
         ...common, methodId: 'lora-complement', targets: [...small.keys()].map((n) => model.module(n) as Linear),
         r: config.r, init: 'default', trainable: true, projectors, extraConfig,
-      }, { small, large, side: config.side, smallLabel: config.small_adapter, largeLabel: config.large_adapter || 'trained update' });
+      }, { small, large, side: config.side, smallLabel: 'small_adapter', largeLabel: large ? 'large_adapter' : 'trained update' });
     }
     if (!config.large_adapter) {
       throw new Error("method 'lora-complement': mode 'posthoc' needs large_adapter: the folder of the trained large-rank LoRA adapter, e.g. --set large_adapter=runs/lora-r64/adapter");
@@ -115,6 +119,6 @@ export default defineMethod({
     return new ComplementAttachment({
       ...common, methodId: 'lora-complement', targets: [...given.keys()].map((n) => model.module(n) as Linear),
       r: Math.max(...[...given.values()].map((g) => g.r)), init: 'default', trainable: false, given, givenScaling: 1, initLabel: true, extraConfig,
-    }, { small, large, side: config.side, smallLabel: config.small_adapter, largeLabel: config.large_adapter });
+    }, { small, large, side: config.side, smallLabel: 'small_adapter', largeLabel: 'large_adapter' });
   },
 });

@@ -70,7 +70,7 @@ export interface ModuleComparison extends SimilarityGrid {
 
 export interface SubspaceComparison {
   subspaceSimilarity: {
-    /** Sources of the two updates (adapter folders, or 'trained update'). */
+    /** Where the two updates come from (e.g. 'small_adapter', 'large_adapter', 'trained update'). */
     small: string;
     large: string;
     /** Which singular vectors φ compares: left = the output (column) space of ΔW in [out, in]. */
