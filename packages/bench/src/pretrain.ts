@@ -19,6 +19,7 @@ import {
   saveTokenizer,
   train,
   trainBpe,
+  uniformStream,
   type Batch,
   type Model,
   type Tokenizer,
@@ -96,18 +97,6 @@ export function streamLoss(model: Model, stream: Int32Array, T: number, maxRows 
   return total / rows;
 }
 
-/** The mulberry32 generator: the row order of pretraining depends only on the recipe's seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function modelCard(recipe: PretrainRecipe, log: PretrainLog): string {
   const a = recipe.architecture;
   const t = recipe.training;
@@ -183,7 +172,7 @@ export async function pretrain(opts: { recipe: string; out: string; backend?: st
   // The largest micro-batch the heap takes; accumulation keeps the recipe's batch (same result).
   const microBatch = largestFittingMicroBatch(model.config, t.batch, t.seqLen, defaultMemoryLimit());
   if (microBatch < 1) throw new Error(`pretrain: even one row of ${t.seqLen} tokens does not fit in memory on backend ${backend.name}`);
-  const rand = mulberry32(recipe.seed);
+  const rand = uniformStream(recipe.seed);
   const lastStart = stream.length - t.seqLen - 1;
   const data = (): Batch => rowsAt(stream, Array.from({ length: t.batch }, () => Math.floor(rand() * lastStart)), t.seqLen);
 

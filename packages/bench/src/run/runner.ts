@@ -12,6 +12,7 @@ import { loadHfModel } from '@peft-bench/core/checkpoint/hf';
 import { encodeExamples, type EncodedBatch } from '@peft-bench/core/data/batch';
 import { greedyDecode } from '@peft-bench/core/decode/greedy';
 import { scoreContinuations } from '@peft-bench/core/decode/score';
+import { uniformStream } from '@peft-bench/core/model/rng';
 import { createModel, type Model } from '@peft-bench/core/model/model';
 import { getTask, pretrainCorpus, type Example, type TaskDef } from '@peft-bench/core/tasks/index';
 import { ByteTokenizer, loadTokenizer, type Tokenizer } from '@peft-bench/core/tokenizer/index';
@@ -143,14 +144,7 @@ function sliceBatch(encoded: EncodedBatch, rows: number[]): Batch {
 
 /** Deterministic shuffled epochs over n rows (mulberry32 from the run seed). */
 function rowSampler(n: number, seed: number): (count: number) => number[] {
-  let state = (seed ^ 0x9e3779b9) >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = uniformStream((seed ^ 0x9e3779b9) >>> 0);
   let order: number[] = [];
   let next = 0;
   const shuffle = () => {
