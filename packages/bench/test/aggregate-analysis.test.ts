@@ -102,6 +102,23 @@ describe('aggregate() on the analysis of real lora and lora-complement attachmen
     expect(a.heatmaps.find((h) => h.path === 'overlapWithW')!.rowLabels).toEqual(MODULES);
   });
 
+  it('lora-complement: one run gives one Fig. 3 group whose grids are the record\'s, with the modules\' output dimension', () => {
+    const agg = aggregate([record('lora-complement', 64, complementAnalysis, 'c0c0c0c0c0c0c0c0')]);
+    const sim = complementAnalysis.subspaceSimilarity as { mean: { is: number[]; js: number[]; phi: number[][] }; modules: Record<string, { phi: number[][]; energyKept: number }> };
+    expect(agg.subspace).toHaveLength(1);
+    const s = agg.subspace[0]!;
+    expect(s.mean).toEqual(sim.mean);
+    // no run references in this record: the ranks are the widest widths compared (r=2 and r=8 adapters)
+    expect([s.smallRank, s.largeRank, s.outDim]).toEqual([2, 8, 32]);
+    expect(s.modules.map((m) => m.module)).toEqual(MODULES);
+    for (const m of s.modules) {
+      expect(m.phi).toEqual(sim.modules[m.module]!.phi);
+      expect(m.energyKept).toBe(sim.modules[m.module]!.energyKept);
+    }
+    const findings = agg.complement[0]!.complement[0]!.findings!;
+    expect(findings.phiFull!.mean).toBe((complementAnalysis.complement as Record<string, number>).phiFull);
+  });
+
   it('lora: overlap with the pretrained W is one heatmap per run, a row per module and a column per side and width of W', () => {
     const a = aggregate([record('lora', 8, loraAnalysis, 'a0a0a0a0a0a0a0a0')]).analysis;
     const overlaps = a.heatmaps.filter((h) => /pretrain|overlap/i.test(h.path));

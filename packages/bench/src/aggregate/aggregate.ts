@@ -7,12 +7,15 @@ import { readRecords, type RecordProblem } from '../record/read.ts';
 import { metricInfo, isBetter, isWithin, type Direction } from './metrics.ts';
 import { mean, sampleStd, paretoFrontier, canonicalJson } from './stats.ts';
 import { collectAnalysis, emptyAnalysis, type AnalysisData } from './analysis.ts';
+import { complementFindings, overlapGroups, subspaceGroups, type ComplementFindings, type OverlapGroup, type SubspaceGroup } from './subspace.ts';
 
 /** The share of a learning-rate grid counted as "good" is the share within this fraction of the best. */
 export const LR_NEAR_BEST_FRACTION = 0.95;
 /** Methods shown as reference rows rather than competitors. */
 export const BASELINE_METHODS: readonly string[] = ['none', 'full'];
 export const AGGREGATE_FORMAT_VERSION = 1;
+/** Heatmap paths that compare an update with the pretrained weight rather than with another update. */
+export const OVERLAP_WITH_W = /pretrain|overlap/i;
 
 export interface SeedStats {
   /** Runs with status ok and a primary metric: the sample the statistics are over. */
@@ -144,7 +147,8 @@ export interface ComplementRow {
   /** Best lora configuration at rank 8 and at rank 64, and the lora-complement runs (all configs). */
   lora8: SeedStats | null;
   lora64: SeedStats | null;
-  complement: { configLabel: string; stats: SeedStats }[];
+  /** Per lora-complement configuration: its score and the means of its runs' `analysis.complement` (null when absent). */
+  complement: { configLabel: string; stats: SeedStats; findings: ComplementFindings | null }[];
 }
 
 export interface RunSummary {
@@ -194,13 +198,35 @@ export interface Aggregated {
   lnCurve: NCurvePoint[];
   complement: ComplementRow[];
   analysis: AnalysisData;
+  /** Fig. 3 grids between two updates (analysis.subspaceSimilarity), averaged over seeds per task and compared pair. */
+  subspace: SubspaceGroup[];
+  /** Overlap of the updates with the pretrained W, averaged per task, method and rank. */
+  overlapW: OverlapGroup[];
   provenance: ProvenanceSummary;
 }
 
-/** Flattens what defines a configuration (everything but the seed) into one level of named fields. */
-function configFields(r: RunRecord): Record<string, unknown> {
+/** Config values naming another run's kept adapter, as the runner writes them (`run:<run_id>`). */
+const RUN_REFERENCE = /^run:([0-9a-f]{16,64})$/;
+
+/** FNV-1a, 32 bits, hex: a short stable tag that tells configurations apart in labels. */
+function shortHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0').slice(0, 6);
+}
+
+/**
+ * Flattens what defines a configuration (everything but the seed) into one level of named fields. A
+ * `run:<id>` value names the adapter of a run on the same task and seed, so it differs per seed; it is
+ * replaced by that run's method, rank and configuration (e.g. "lora r=8 run #1a2b3c"), so the seeds of one
+ * configuration group together. A reference to a run not in the records is kept as it is.
+ */
+function configFields(r: RunRecord, describeRun: (id: string) => string | null): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r.method.config)) fields[k] = v;
+  for (const [k, v] of Object.entries(r.method.config)) {
+    const ref = typeof v === 'string' ? RUN_REFERENCE.exec(v) : null;
+    fields[k] = ref ? (describeRun(ref[1]!) ?? v) : v;
+  }
   // The rank usually already sits in the config under the field it sets (r, n, bottleneck): add it only if not.
   const rank = r.method.rank;
   if (rank !== null && !Object.values(fields).some((v) => v === rank)) fields.rank = rank;
@@ -279,7 +305,17 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
   const directionOf = (task: string): Direction => taskMap.get(task)?.direction ?? 'higher';
 
   // Configuration keys and the fields that vary per method (for short labels).
-  const fieldsByRun = new Map(sorted.map((r) => [r.run_id, configFields(r)]));
+  const byId = new Map(sorted.map((r) => [r.run_id, r]));
+  const described = new Map<string, string | null>();
+  const describeRun = (id: string): string | null => {
+    if (described.has(id)) return described.get(id)!;
+    described.set(id, null); // a reference cycle ends here instead of recursing forever
+    const ref = byId.get(id);
+    const text = ref ? `${ref.method.id}${ref.method.rank !== null ? ` r=${ref.method.rank}` : ''} run #${shortHash(canonicalJson(configFields(ref, describeRun)))}` : null;
+    described.set(id, text);
+    return text;
+  };
+  const fieldsByRun = new Map(sorted.map((r) => [r.run_id, configFields(r, describeRun)]));
   const keyByRun = new Map(sorted.map((r) => [r.run_id, canonicalJson(fieldsByRun.get(r.run_id))]));
   const varyingByMethod = new Map<string, string[]>();
   for (const [methodId, runs] of groupBy(sorted, (r) => r.method.id)) {
@@ -466,12 +502,41 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
     };
     complement.push({
       task: task.id, lora8: bestAt(8), lora64: bestAt(64),
-      complement: comp.map((g) => ({ configLabel: g.configLabel, stats: g.stats })),
+      complement: comp.map((g) => ({
+        configLabel: g.configLabel, stats: g.stats,
+        findings: complementFindings(g.runIds.map((id) => byId.get(id)!).filter((r) => r.status === 'ok')),
+      })),
     });
   }
 
   const analysis = emptyAnalysis();
   for (const r of sorted) collectAnalysis(r, analysis);
+
+  // Seed-averaged figures, from runs that finished ok (like every other statistic here).
+  const okRuns = sorted.filter((r) => r.status === 'ok');
+  const refRank = (r: RunRecord, field: string): number | null => {
+    const v = r.method.config[field];
+    const ref = typeof v === 'string' ? RUN_REFERENCE.exec(v) : null;
+    return ref ? (byId.get(ref[1]!)?.method.rank ?? null) : null;
+  };
+  const subspace = subspaceGroups(okRuns.map((r) => {
+    const fields = fieldsByRun.get(r.run_id)!;
+    // The grid compares the two adapters: runs differing in anything else (side, mode) compare the same pair.
+    // Against the update a run trained itself, the whole configuration decides what is compared.
+    const large = (r.analysis?.subspaceSimilarity as { large?: unknown } | undefined)?.large;
+    const byAdapters = large !== 'trained update' && 'small_adapter' in fields && 'large_adapter' in fields;
+    return {
+      record: r,
+      pairKey: byAdapters ? canonicalJson([fields.small_adapter, fields.large_adapter, fields.model, r.task.config]) : keyByRun.get(r.run_id)!,
+      smallRank: refRank(r, 'small_adapter'),
+      largeRank: refRank(r, 'large_adapter'),
+    };
+  }));
+  const taskOrder = (id: string) => tasks.findIndex((t) => t.id === id);
+  subspace.sort((a, b) => taskOrder(a.task) - taskOrder(b.task) || byString(a.large, b.large) || byString(a.runIds[0]!, b.runIds[0]!));
+  const okIds = new Set(okRuns.map((r) => r.run_id));
+  const overlapW = overlapGroups(analysis.heatmaps.filter((h) => OVERLAP_WITH_W.test(h.path)), (id) => okIds.has(id));
+  overlapW.sort((a, b) => taskOrder(a.task) - taskOrder(b.task) || byString(a.method, b.method) || (a.rank ?? -1) - (b.rank ?? -1));
 
   // Methods: metadata from records (first record carrying each field).
   const methods: MethodInfo[] = [];
@@ -499,7 +564,7 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
     formatVersion: AGGREGATE_FORMAT_VERSION,
     recordCount: sorted.length,
     problems,
-    tasks, methods, runs, groups, methodTask, rankCurves, pareto, lnCurve, complement, analysis,
+    tasks, methods, runs, groups, methodTask, rankCurves, pareto, lnCurve, complement, analysis, subspace, overlapW,
     provenance: summariseProvenance(sorted),
   };
 }

@@ -3,5 +3,6 @@ export * from './aggregate.ts';
 export * from './metrics.ts';
 export * from './stats.ts';
 export * from './analysis.ts';
+export * from './subspace.ts';
 export * from './export.ts';
 export { readRecords, parseRecord, type ReadResult, type RecordProblem } from '../record/read.ts';
