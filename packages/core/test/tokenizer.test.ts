@@ -51,6 +51,8 @@ describe('byte-level BPE training', () => {
     }
     expect(tokenizer.encode(SAMPLES[0]).length).toBeLessThan(SAMPLES[0].length / 2);
     expect(tokenizer.decode([...tokenizer.encode('SELECT'), tokenizer.eosId, tokenizer.padId])).toBe('SELECT');
+    // A generation that stops at once decodes to the empty string.
+    expect(tokenizer.decode([])).toBe('');
   });
 
   it('is deterministic and agrees with applying its merges by rank', () => {

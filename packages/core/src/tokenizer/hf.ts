@@ -67,6 +67,8 @@ export class HfTokenizer implements Tokenizer {
   }
 
   decode(ids: readonly number[]): string {
+    // The library rejects an empty list; an empty generation (EOS first) is the empty string.
+    if (ids.length === 0) return '';
     return this.lib.decode(ids as number[], { skip_special_tokens: true, clean_up_tokenization_spaces: false });
   }
 
