@@ -15,6 +15,7 @@ export interface FixtureRecord {
   training: Record<string, unknown> & { lr: number };
   metrics: { primary: number | null };
   params: { trainable: number };
+  analysis: Record<string, unknown> | null;
 }
 
 /** Every fixture file that is a run record (the corrupt and foreign files are left out). */
@@ -38,12 +39,25 @@ export interface Expected {
   trainable: number;
 }
 
+/**
+ * A run's configuration without its seed. A `run:<id>` value (another run's adapter, on the same task and
+ * seed) stands for that run's own configuration, so the seeds of one configuration share a key.
+ */
+export function configKey(r: FixtureRecord, byId: Map<string, FixtureRecord>): string {
+  const config = Object.fromEntries(Object.entries(r.method.config).map(([k, v]) => {
+    const ref = typeof v === 'string' && v.startsWith('run:') ? byId.get(v.slice(4)) : undefined;
+    return [k, ref ? configKey(ref, byId) : v];
+  }));
+  return JSON.stringify([r.method.id, r.task.id, config, r.training]);
+}
+
 /** Best configuration (highest mean; every fixture metric is higher-is-better) per method and task. */
 export function expectedBest(records: FixtureRecord[], maxTrainable = Infinity): Map<string, Expected> {
+  const byId = new Map(records.map((r) => [r.run_id, r]));
   const groups = new Map<string, { values: number[]; trainable: number }>();
   for (const r of records) {
     if (r.status !== 'ok' || r.metrics.primary === null || r.params.trainable > maxTrainable) continue;
-    const key = JSON.stringify([r.method.id, r.task.id, r.method.config, r.training]);
+    const key = configKey(r, byId);
     const g = groups.get(key) ?? { values: [], trainable: r.params.trainable };
     g.values.push(r.metrics.primary);
     groups.set(key, g);

@@ -1,6 +1,6 @@
 import { test, expect, type Page, type ConsoleMessage } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
-import { fixtureRecords, expectedBest, emptyBase } from './helpers.ts';
+import { fixtureRecords, expectedBest, emptyBase, type FixtureRecord } from './helpers.ts';
 
 const PAGES = ['index', 'stability', 'cost', 'rank', 'analysis', 'methods', 'runs', 'submit', 'data', 'methods/lora', 'methods/ln-outlier'];
 const records = fixtureRecords();
@@ -135,18 +135,6 @@ test.describe('charts', () => {
         .map((r) => `${r.method.id}/${r.method.rank}`));
       await expect(page.locator(`[data-chart="rank-${task}"] svg .mark-symbol.role-mark path`)).toHaveCount(ranks.size);
     }
-    await page.goto('analysis.html');
-    await chartsDrawn(page);
-    // r=8 vs r=64 similarity grid from the lora-complement run: one cell per (i, j)
-    const grid = records.map((r) => (r as { analysis?: Record<string, { is?: number[]; js?: number[] }> | null }).analysis?.subspace_similarity_r8_r64).find(Boolean)!;
-    await expect(page.locator('[data-chart="heatmap"]')).toHaveCount(1);
-    await expect(page.locator('[data-chart="heatmap"] svg .mark-rect.role-mark path')).toHaveCount(grid.is!.length * grid.js!.length);
-    // overlap with W: one matrix per analysed lora run (r=8 and r=64), a row per module
-    await expect(page.locator('[data-chart="heatmap-w"]')).toHaveCount(2);
-    expect(await page.locator('[data-chart="heatmap-w"]').first().locator('svg .mark-rect.role-mark path').count()).toBeGreaterThanOrEqual(3);
-    await expect(page.locator('[data-chart="histogram"]').first().locator('svg .mark-rect.role-mark path')).toHaveCount(12);
-    await expect(page.locator('[data-chart="ln-nli"] svg .mark-symbol.role-mark path')).toHaveCount(8);
-    await expect(page.locator('[data-chart="amplification"] svg .mark-rect.role-mark path')).toHaveCount(6);
     await page.goto('cost.html');
     await chartsDrawn(page);
     const configs = new Set(records.filter((r) => r.task.id === 'nli' && r.status === 'ok' && r.params.trainable > 0)
@@ -158,6 +146,115 @@ test.describe('charts', () => {
     // one bar per (method, task) with a finished run; most have height 0
     const finishedPairs = new Set(records.filter((r) => r.status !== 'failed').map((r) => `${r.method.id}/${r.task.id}`));
     await expect(page.locator('[data-chart="divergence"] svg .mark-rect.role-mark path')).toHaveCount(finishedPairs.size);
+  });
+});
+
+test.describe('analysis page', () => {
+  interface Grid { is: number[]; js: number[]; phi: number[][] }
+  interface Sim { mean: Grid; modules: Record<string, Grid & { energyKept: number }> }
+  const complements = records.filter((r) => r.method.id === 'lora-complement' && r.status === 'ok' && r.analysis?.subspaceSimilarity);
+  const complementTasks = tasks.filter((t) => complements.some((r) => r.task.id === t));
+  const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+  const avg = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  /** Cell-wise mean of the runs' grids (the fixtures' runs of a task share their widths). */
+  const meanGrid = (grids: Grid[]): Grid => {
+    for (const g of grids) expect([g.is, g.js]).toEqual([grids[0].is, grids[0].js]);
+    return { is: grids[0].is, js: grids[0].js, phi: grids[0].phi.map((row, i) => row.map((_, j) => round4(avg(grids.map((g) => g.phi[i][j]))))) };
+  };
+  const label = (r: FixtureRecord) => `${r.method.id}${r.method.rank !== null ? ` r=${r.method.rank}` : ''}`;
+  const modulesOf = (r: FixtureRecord) => r.analysis!.modules as Record<string, { shape: [number, number]; overlapWithW: { left: Record<string, number>; right: Record<string, number> } }>;
+
+  test('r=8 vs r=64: per task one seed-averaged mean grid, small multiples of the module grids, and a reading of the data', async ({ page }) => {
+    await page.goto('analysis.html');
+    await chartsDrawn(page);
+    await expect(page.locator('h2#subspace')).toHaveText('r=8 vs r=64 subspace similarity');
+    await expect(page.locator('section.subspace')).toHaveCount(complementTasks.length);
+    // no per-run flood: one mean chart and one small-multiples chart per task, nothing else between updates
+    await expect(page.locator('[data-chart="subspace-mean"]')).toHaveCount(complementTasks.length);
+    await expect(page.locator('[data-chart="subspace-modules"]')).toHaveCount(complementTasks.length);
+    await expect(page.locator('[data-chart="heatmap"]')).toHaveCount(0);
+    for (const task of complementTasks) {
+      const runs = complements.filter((r) => r.task.id === task);
+      const sims = runs.map((r) => r.analysis!.subspaceSimilarity as Sim);
+      const mean = meanGrid(sims.map((x) => x.mean));
+      const section = page.locator(`section.subspace[data-task="${task}"]`);
+      await expect(section.locator('h3')).toHaveText(`${task}: r=8 vs r=64`);
+      await expect(section.locator('[data-chart="subspace-mean"] svg .mark-rect.role-mark path')).toHaveCount(mean.is.length * mean.js.length);
+      // the cell labels are the seed-averaged values, row by row
+      const labels = await section.locator('[data-chart="subspace-mean"] svg .mark-text.role-mark text').allTextContents();
+      expect(labels).toEqual(mean.phi.flat().map((v) => v.toFixed(2)));
+      const moduleNames = Object.keys(sims[0].modules);
+      const cells = moduleNames.reduce((n, m) => n + sims[0].modules[m].is.length * sims[0].modules[m].js.length, 0);
+      await expect(section.locator('[data-chart="subspace-modules"] svg .mark-rect.role-mark path')).toHaveCount(cells);
+      await expect(section.locator('[data-chart="subspace-mean"] .caption')).toContainText(`mean over ${runs.length} seeds`);
+
+      const i = mean.is.at(-1)!;
+      const j = mean.js.at(-1)!;
+      const phi = mean.phi.at(-1)!.at(-1)!;
+      const outDim = modulesOf(runs[0])[moduleNames[0]].shape[0];
+      const chance = Math.max(i, j) / outDim;
+      const gap = phi - chance;
+      const word = gap > 0.1 ? 'well above' : gap > 0.03 ? 'above' : gap >= -0.03 ? 'about' : 'below';
+      const reading = section.getByTestId('subspace-reading');
+      await expect(reading).toContainText(`φ(${i}, ${j}) = ${phi.toFixed(2)}: ${Math.round(phi * 100)}% of the r=8 update's output subspace lies inside the r=64 update's top ${j} directions`);
+      await expect(reading).toContainText(`, ${word} the ${chance.toFixed(2)} two random subspaces of these sizes share in ${outDim} dimensions.`);
+    }
+    // the fixtures span the range: one task well above chance, one at about chance
+    await expect(page.locator('section.subspace[data-task="sql"] [data-testid="subspace-reading"]')).toContainText('well above');
+    await expect(page.locator('section.subspace[data-task="math"] [data-testid="subspace-reading"]')).toContainText('about the 0.50');
+  });
+
+  test('the complement findings table: one row per task, means over seeds beside the lora r=8 and r=64 scores', async ({ page }) => {
+    await page.goto('analysis.html');
+    const table = page.locator('#complement-findings table');
+    await expect(table.locator('thead th')).toHaveText(['task', 'side', 'energy kept', 'φ(1, 1)', 'φ(8, 8)', 'φ(8, 64)', 'lora r=8', 'lora r=64', 'lora-complement']);
+    await expect(table.locator('tbody tr')).toHaveCount(complementTasks.length);
+    const best = expectedBest(records);
+    const bestAtRank = (task: string, rank: number) => expectedBest(records.filter((r) => r.method.id === 'lora' && r.method.rank === rank)).get(`lora/${task}`)!;
+    for (const task of complementTasks) {
+      const row = table.locator('tbody tr', { has: page.locator('td:first-child', { hasText: new RegExp(`^${task}$`) }) });
+      const findings = complements.filter((r) => r.task.id === task).map((r) => r.analysis!.complement as Record<string, number>);
+      const cell = (key: string) => {
+        const xs = findings.map((f) => f[key]);
+        const m = avg(xs);
+        const sd = Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
+        return `${m.toFixed(3)} ± ${sd.toFixed(3)}`;
+      };
+      const score = (e: { mean: number; std: number; n: number }) => `${e.mean.toFixed(3)} ± ${e.std.toFixed(3)} (n=${e.n})`;
+      await expect(row.locator('td')).toHaveText([task, 'both', cell('energyKept'), cell('phiTop1'), cell('phiSmallRank'), cell('phiFull'),
+        score(bestAtRank(task, 8)), score(bestAtRank(task, 64)), score(best.get(`lora-complement/${task}`)!)]);
+    }
+  });
+
+  test('overlap with W: one chart per task, the mean over runs of the chosen method and rank', async ({ page }) => {
+    await page.goto('analysis.html');
+    await chartsDrawn(page);
+    const withOverlap = records.filter((r) => r.status === 'ok' && r.analysis?.modules && Object.values(modulesOf(r)).some((m) => m.overlapWithW));
+    const overlapTasks = tasks.filter((t) => withOverlap.some((r) => r.task.id === t));
+    await expect(page.locator('[data-chart^="overlap-w-"]')).toHaveCount(overlapTasks.length);
+    for (const task of overlapTasks) {
+      const chart = page.locator(`[data-chart="overlap-w-${task}"]`);
+      const labels = [...new Set(withOverlap.filter((r) => r.task.id === task).map(label))];
+      await expect(chart.locator('select option')).toHaveCount(labels.length);
+      for (const choice of ['lora r=8', 'lora r=64']) {
+        const runs = withOverlap.filter((r) => r.task.id === task && label(r) === choice);
+        const modules = Object.keys(modulesOf(runs[0]));
+        const cols = Object.keys(modulesOf(runs[0])[modules[0]].overlapWithW.left).length + Object.keys(modulesOf(runs[0])[modules[0]].overlapWithW.right).length;
+        await chart.locator('select').selectOption(choice);
+        await expect(chart.locator('svg .mark-rect.role-mark path')).toHaveCount(modules.length * cols);
+        // the data table holds every choice; its first cell for this one is the mean over runs of left top1
+        const first = avg(runs.map((r) => modulesOf(r)[modules[0]].overlapWithW.left.top1));
+        const table = chart.locator(`details [data-choice="${choice}"] table`);
+        await expect(table.locator('tbody tr').first().locator('td').nth(1)).toHaveText(round4(first).toFixed(2));
+        await expect(chart.locator('.caption')).toContainText(`${choice}: ${runs.length} runs`);
+      }
+    }
+    await expect(page.locator('[data-chart="histogram"]').first().locator('svg .mark-rect.role-mark path')).toHaveCount(12);
+    await expect(page.locator('[data-chart="ln-nli"] svg .mark-symbol.role-mark path')).toHaveCount(8);
+    // amplification: per task, one bar per module and method/rank (seeds averaged, not stacked)
+    const amp = withOverlap.filter((r) => r.task.id === 'nli');
+    const bars = new Set(amp.flatMap((r) => Object.keys(modulesOf(r)).map((m) => `${label(r)}/${m}`)));
+    await expect(page.locator('[data-chart="amplification-nli"] svg .mark-rect.role-mark path')).toHaveCount(bars.size);
   });
 });
 

@@ -30,6 +30,11 @@ function decades(values: number[]): number[] {
   for (let k = Math.floor(Math.log10(Math.min(...pos))); k <= Math.ceil(Math.log10(Math.max(...pos))); k++) out.push(Number(`1e${k}`));
   return out;
 }
+/** 1, 2 and 5 times each power of ten from the decade below the smallest value to the one above the largest: log-axis ticks that never crowd. */
+function logTicks(values: number[]): number[] {
+  const d = decades(values);
+  return d.flatMap((x, k) => (k === d.length - 1 ? [x] : [x, Number((2 * x).toPrecision(1)), Number((5 * x).toPrecision(1))]));
+}
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const WIDTH = 380;
 const HEIGHT = 230;
@@ -159,8 +164,113 @@ export function heatmap(matrix: number[][], rowLabels: string[], colLabels: stri
   } as Spec;
 }
 
+/** One cell of a φ grid or overlap matrix; `ri`/`ci` keep the row and column order. */
+interface Cell { row: string; col: string; ri: number; ci: number; value: number }
+
+function cellsOf(matrix: number[][], rowLabels: string[], colLabels: string[]): Cell[] {
+  // Missing cells (NaN, null in JSON) are left blank.
+  return matrix.flatMap((row, ri) => row.map((value, ci) => ({ row: rowLabels[ri], col: colLabels[ci], ri, ci, value })))
+    .filter((c) => typeof c.value === 'number' && Number.isFinite(c.value));
+}
+
+const phiColor = { field: 'value', type: 'quantitative', scale: { scheme: 'viridis', domain: [0, 1] }, title: 'φ' } as const;
+const ordinalAxis = (field: 'row' | 'col', order: 'ri' | 'ci', title: string) =>
+  ({ field, type: 'ordinal', sort: { field: order, op: 'min' }, title, axis: { labelAngle: 0 } });
+
+/** A φ grid as the LoRA paper's Fig. 3: i down, j across, each cell labelled with its value. */
+export function phiGrid(matrix: number[][], rowLabels: string[], colLabels: string[], rowTitle: string, colTitle: string): Spec {
+  const x = ordinalAxis('col', 'ci', colTitle);
+  const y = ordinalAxis('row', 'ri', rowTitle);
+  return {
+    ...base,
+    width: { step: 50 },
+    height: { step: 38 },
+    data: { values: cellsOf(matrix, rowLabels, colLabels) },
+    encoding: { x, y },
+    layer: [
+      {
+        mark: { type: 'rect' },
+        encoding: { color: phiColor, tooltip: [{ field: 'row', title: rowTitle }, { field: 'col', title: colTitle }, { field: 'value', title: 'φ', format: '.3f' }] },
+      },
+      {
+        mark: { type: 'text', fontSize: 11 },
+        encoding: {
+          text: { field: 'value', format: '.2f' },
+          // viridis is dark below ~0.6: white text there, dark text on the light end
+          color: { condition: { test: 'datum.value < 0.6', value: 'white' }, value: '#1d2330' },
+        },
+      },
+    ],
+  } as Spec;
+}
+
+/**
+ * Small multiples of φ grids, one per module: a row per block (the name before its last part, e.g.
+ * "blocks.0.attn") and a column per module in it ("q", "v"), with shared axes and colour scale.
+ */
+export function phiSmallMultiples(grids: { module: string; matrix: number[][]; rowLabels: string[]; colLabels: string[] }[], rowTitle: string, colTitle: string): Spec {
+  const split = (name: string) => {
+    const at = name.lastIndexOf('.');
+    return at < 0 ? { block: '', part: name } : { block: name.slice(0, at), part: name.slice(at + 1) };
+  };
+  const blocks = [...new Set(grids.map((g) => split(g.module).block))];
+  const parts = [...new Set(grids.map((g) => split(g.module).part))];
+  const values = grids.flatMap((g) => cellsOf(g.matrix, g.rowLabels, g.colLabels).map((c) => ({ ...c, module: g.module, ...split(g.module) })));
+  return {
+    $schema: SCHEMA,
+    config: { ...base.config, facet: { spacing: 10 }, header: { labelFontSize: 11 } },
+    data: { values },
+    facet: {
+      row: { field: 'block', type: 'nominal', sort: blocks, title: null, header: { labelAngle: 0, labelAlign: 'left' } },
+      column: { field: 'part', type: 'nominal', sort: parts, title: null },
+    },
+    spec: {
+      width: { step: 13 },
+      height: { step: 13 },
+      mark: { type: 'rect' },
+      encoding: {
+        x: { ...ordinalAxis('col', 'ci', colTitle), axis: { labelAngle: 0, labelFontSize: 8, titleFontSize: 10 } },
+        // a horizontal title: rotated, a one-letter title reads as a dash beside the row header
+        y: { ...ordinalAxis('row', 'ri', rowTitle), axis: { labelFontSize: 8, titleFontSize: 10, titleAngle: 0, titleAlign: 'right', titleBaseline: 'middle' } },
+        color: phiColor,
+        tooltip: [{ field: 'module' }, { field: 'row', title: rowTitle }, { field: 'col', title: colTitle }, { field: 'value', title: 'φ', format: '.3f' }],
+      },
+    },
+  } as Spec;
+}
+
+/**
+ * Several matrices with the same meaning (one per method and rank, say) in one heatmap, with a select
+ * input under the chart choosing which one is drawn; `initial` is drawn first.
+ */
+export function heatmapChooser(
+  choices: { label: string; matrix: number[][]; rowLabels: string[]; colLabels: string[] }[],
+  initial: string,
+  rowTitle: string,
+  colTitle: string,
+  inputName: string,
+): Spec {
+  const values = choices.flatMap((c) => cellsOf(c.matrix, c.rowLabels, c.colLabels).map((cell) => ({ ...cell, choice: c.label })));
+  return {
+    ...base,
+    width: { step: 26 },
+    height: { step: 22 },
+    params: [{ name: 'shown', value: initial, bind: { input: 'select', options: choices.map((c) => c.label), name: `${inputName} ` } }],
+    data: { values },
+    transform: [{ filter: 'datum.choice === shown' }],
+    mark: { type: 'rect' },
+    encoding: {
+      x: { ...ordinalAxis('col', 'ci', colTitle), axis: { labelAngle: -40 } },
+      y: ordinalAxis('row', 'ri', rowTitle),
+      color: phiColor,
+      tooltip: [{ field: 'choice' }, { field: 'row', title: rowTitle }, { field: 'col', title: colTitle }, { field: 'value', title: 'φ', format: '.3f' }],
+    },
+  } as Spec;
+}
+
 /** Amplification factor per module, grouped by rank. */
-export function amplificationBars(points: { module: string; rank: string; value: number }[]): Spec {
+export function amplificationBars(points: { module: string; rank: string; value: number }[], rankOrder?: string[]): Spec {
+  const order = rankOrder ?? [...new Set(points.map((p) => p.rank))];
   return {
     ...base,
     width: 420,
@@ -168,9 +278,9 @@ export function amplificationBars(points: { module: string; rank: string; value:
     mark: { type: 'bar' },
     encoding: {
       x: { field: 'module', type: 'nominal', title: null, axis: { labelAngle: -30 } },
-      xOffset: { field: 'rank' },
+      xOffset: { field: 'rank', sort: order },
       y: { field: 'value', type: 'quantitative', title: 'amplification factor' },
-      color: { field: 'rank', type: 'nominal', title: 'rank' },
+      color: { field: 'rank', type: 'nominal', title: 'method, rank', sort: order },
       tooltip: [{ field: 'module' }, { field: 'rank' }, { field: 'value', format: '.2f' }],
     },
   } as Spec;
@@ -230,9 +340,9 @@ export function singularValues(points: { module: string; index: number; value: n
     data: { values: points },
     mark: { type: 'line', point: { size: 20 } },
     encoding: {
-      x: { field: 'index', type: 'quantitative', title: 'component', axis: { tickMinStep: 1 } },
-      y: { field: 'value', type: 'quantitative', title: 'singular value', scale: { type: 'log' } },
-      color: { field: 'module', type: 'nominal', title: 'module (rank)' },
+      x: { field: 'index', type: 'quantitative', title: 'component', scale: { nice: false }, axis: { tickMinStep: 1 } },
+      y: { field: 'value', type: 'quantitative', title: 'singular value', scale: { type: 'log' }, axis: { values: logTicks(points.map((p) => p.value)) } },
+      color: { field: 'module', type: 'nominal', title: 'module' },
     },
   } as Spec;
 }
