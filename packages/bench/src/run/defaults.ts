@@ -5,7 +5,7 @@
 import type { TrainingSettings } from './spec.ts';
 
 const DEFAULT_MODEL_TRAINING: TrainingSettings = {
-  steps: 150,
+  steps: 300,
   batch_size: 16,
   micro_batch_size: 16,
   lr: 2e-3,
@@ -43,7 +43,7 @@ export const TRAINING_DEFAULTS: Record<string, TrainingSettings> = {
  * much smaller step, vector-sized methods a larger one (as in their papers' recipes).
  */
 export const METHOD_LR_SCALE: Record<string, number> = {
-  full: 0.05,
+  full: 0.25,
   none: 1,
   vera: 5,
   ia3: 2,

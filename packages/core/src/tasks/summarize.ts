@@ -1,6 +1,7 @@
 // Synthetic dialogue summarisation: a 3-6 turn chat where friends settle an activity, a day, a time
-// and a place (with changes of plan and people who join or drop out) -> one sentence stating the
-// final who / what / when / where. Scored with ROUGE-1/2/L F1.
+// and a place (with changes of plan, people who join or drop out, and days given relative to when
+// the chat was sent) -> one sentence stating the final who / what / when / where. Scored with
+// ROUGE-1/2/L F1.
 import { z } from 'zod';
 import { checkAligned } from '../metrics/match.ts';
 import { meanRouge } from '../metrics/rouge.ts';
@@ -15,6 +16,12 @@ export const summarizeKnobs = z
     minTurns: z.number().int().min(3).max(8).default(3).describe('Fewest dialogue turns (3..8).'),
     maxTurns: z.number().int().min(3).max(8).default(6).describe('Most dialogue turns (3..8).'),
     speakers: z.number().int().min(2).max(3).default(3).describe('Most speakers in a dialogue (2 or 3).'),
+    relativeDays: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('Share of dialogues that date the plan relative to the day they were sent ("tomorrow", "in 3 days"): the summary must name the weekday.'),
   })
   .refine((k) => k.minTurns <= k.maxTurns, { message: 'minTurns must not exceed maxTurns', path: ['minTurns'] });
 export type SummarizeKnobs = z.infer<typeof summarizeKnobs>;
@@ -56,13 +63,23 @@ export function makeSummarizeExample(knobs: SummarizeKnobs, rng: Rng): Omit<Exam
   const turns: string[] = [];
   const say = (who: string, text: string) => turns.push(`${who}: ${text}`);
 
-  say(host, rng.pick([`${offer} on ${plan.day}?`, `want to do ${offer} on ${plan.day}?`, `anyone up for ${offer} ${plan.day}?`]));
+  // A relative date makes the summary compute the weekday from the day the chat was sent.
+  let header = 'Dialogue:';
+  let when = plan.day;
+  if (rng.chance(knobs.relativeDays)) {
+    const ahead = rng.int(1, 3);
+    const sent = DAYS[(DAYS.indexOf(plan.day) - ahead + DAYS.length) % DAYS.length];
+    header = `Dialogue (sent ${sent}):`;
+    when = ahead === 1 ? 'tomorrow' : `in ${ahead} days`;
+  }
+  const on = when === plan.day ? `on ${when}` : when;
+  say(host, rng.pick([`${offer} ${on}?`, `want to do ${offer} ${on}?`, `anyone up for ${offer} ${when}?`]));
   // Optional beats, each a fixed number of turns; the core is offer + details + agreement (3 turns).
   let spare = turnTarget - 3;
   if (spare >= 2 && rng.chance(0.6)) {
     // A change of day: the summary must keep the final one.
     const newDay = rng.pick(DAYS.filter((d) => d !== plan.day));
-    say(guest, rng.pick([`can't on ${plan.day}. ${newDay}?`, `${plan.day} is bad for me, how about ${newDay}?`]));
+    say(guest, rng.pick([`can't ${on}. ${newDay}?`, `${when} is bad for me, how about ${newDay}?`]));
     say(host, rng.pick([`${newDay} works.`, `ok, ${newDay} then.`]));
     plan.day = newDay;
     spare -= 2;
@@ -95,7 +112,7 @@ export function makeSummarizeExample(knobs: SummarizeKnobs, rng: Rng): Omit<Exam
 
   const summary = `${listPeople(joined)} will ${deed} at ${plan.place} on ${plan.day} at ${plan.time}.`;
   return {
-    prompt: `Dialogue:\n${turns.join('\n')}\nSummary:`,
+    prompt: `${header}\n${turns.join('\n')}\nSummary:`,
     target: ` ${summary}`,
     meta: { references: [summary] },
   };
