@@ -14,7 +14,7 @@ export const sqlKnobs = z.strictObject({
   maxColumns: z.number().int().min(2).max(5).default(5).describe('Most columns in a table (2..5).'),
   minRows: z.number().int().min(1).max(20).default(3).describe('Fewest rows in a table.'),
   maxRows: z.number().int().min(1).max(20).default(8).describe('Most rows in a table.'),
-  maxConditions: z.number().int().min(1).max(3).default(2).describe('Most WHERE conditions joined by AND.'),
+  maxConditions: z.number().int().min(1).max(3).default(3).describe('Most WHERE conditions joined by AND.'),
   aggregates: z.boolean().default(true).describe('Ask for COUNT and MAX/MIN/AVG questions.'),
   orderBy: z.boolean().default(true).describe('Ask "top k by column" questions (ORDER BY ... LIMIT k).'),
   rowsInPrompt: z

@@ -21,7 +21,7 @@ export const summarizeKnobs = z
       .min(0)
       .max(1)
       .default(0.5)
-      .describe('Share of dialogues that date the plan relative to the day they were sent ("tomorrow", "in 3 days"): the summary must name the weekday.'),
+      .describe('Share of dialogues that date the plan relative to the day they were sent ("tomorrow", "in 5 days"): the summary must name the weekday.'),
   })
   .refine((k) => k.minTurns <= k.maxTurns, { message: 'minTurns must not exceed maxTurns', path: ['minTurns'] });
 export type SummarizeKnobs = z.infer<typeof summarizeKnobs>;
@@ -67,7 +67,7 @@ export function makeSummarizeExample(knobs: SummarizeKnobs, rng: Rng): Omit<Exam
   let header = 'Dialogue:';
   let when = plan.day;
   if (rng.chance(knobs.relativeDays)) {
-    const ahead = rng.int(1, 3);
+    const ahead = rng.int(1, 6);
     const sent = DAYS[(DAYS.indexOf(plan.day) - ahead + DAYS.length) % DAYS.length];
     header = `Dialogue (sent ${sent}):`;
     when = ahead === 1 ? 'tomorrow' : `in ${ahead} days`;
