@@ -47,6 +47,10 @@ test.describe('every page', () => {
     const ok = records.find((r) => r.status === 'ok' && r.method.id === 'lora')!;
     await page.goto(`runs/${ok.run_id}.html`);
     await expect(page.getByTestId('run-score')).toHaveText(ok.metrics.primary!.toFixed(4));
+    const samples = page.getByTestId('run-samples').locator('details');
+    await expect(samples).toHaveCount(ok.samples!.length);
+    await expect(samples.nth(0).locator('summary')).toContainText('matches the reference');
+    await expect(samples.nth(1).locator('summary')).toContainText('differs from the reference');
     await chartsDrawn(page);
     await page.screenshot({ path: 'screenshots/run-ok.png', fullPage: true });
     const failed = records.find((r) => r.status === 'failed')!;

@@ -27,6 +27,11 @@ describe('grid expansion', () => {
     expect(new Set(full.map((r) => r.rank))).toEqual(new Set([null]));
     expect(new Set(lora.map((r) => r.seed))).toEqual(new Set([0, 1]));
     expect(requests).toHaveLength(16 + 8 + 16);
+    // Seed by seed: every seed-0 run comes before any seed-1 run, in block order within a seed.
+    const firstSeedOne = requests.findIndex((r) => r.seed === 1);
+    expect(requests.slice(0, firstSeedOne).every((r) => r.seed === 0)).toBe(true);
+    expect(requests.slice(firstSeedOne).every((r) => r.seed === 1)).toBe(true);
+    expect(requests.slice(0, firstSeedOne).map((r) => r.method)).toEqual(requests.slice(firstSeedOne).map((r) => r.method));
   });
 
   it('applies per-method overrides, merging set/training and replacing lists', () => {

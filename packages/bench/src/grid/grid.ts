@@ -149,8 +149,9 @@ function seedList(value: number | number[]): number[] {
 /**
  * Expands every experiment block into run requests: methods x ranks x tasks x seeds x lrs.
  * A method that takes no rank gets one rank `null` instead of the rank list. Unknown method ids
- * are an error naming the valid ones. Requests are returned in block order; duplicates across
- * blocks are kept here (they resolve to the same run id and run once).
+ * are an error naming the valid ones. Requests are returned seed by seed, in block order within a
+ * seed, so a grid stopped early has covered its cells once before repeating any with another seed;
+ * duplicates across blocks are kept here (they resolve to the same run id and run once).
  */
 export function expandGrid(grid: GridFile, methods: MethodInfo[], warnings: string[] = []): RunRequest[] {
   const byId = new Map(methods.map((method) => [method.id, method]));
@@ -206,7 +207,8 @@ export function expandGrid(grid: GridFile, methods: MethodInfo[], warnings: stri
       }
     }
   }
-  return requests;
+  // Array.prototype.sort is stable: block order holds within a seed.
+  return requests.sort((a, b) => a.seed - b.seed);
 }
 
 /** Later layers replace earlier ones field by field; `set`, `training` and `task_config` merge. */

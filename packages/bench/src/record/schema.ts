@@ -61,6 +61,10 @@ export const runRecord = z.object({
     base_lm_loss_before: z.number().nullable(),
     base_lm_loss_after: z.number().nullable(),
   }),
+  /** The first few test examples with the run's prediction for each (absent when it did not finish). */
+  samples: z
+    .array(z.object({ id: z.string(), prompt: z.string(), target: z.string(), prediction: z.string() }))
+    .optional(),
   params: z.object({
     trainable: z.number().int().nonnegative(),
     total: z.number().int().positive(),

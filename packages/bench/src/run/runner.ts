@@ -71,6 +71,9 @@ export interface RunCallbacks {
 }
 
 /** Held-out text for the forgetting measure: pretraining-style documents from a seed pretraining never uses. */
+/** Test examples whose predictions a record keeps, to show what a model writes (lm-eval's log_samples). */
+export const LOGGED_SAMPLES = 5;
+
 export const HELD_OUT_SEED = 7_700_001;
 const HELD_OUT_DOCUMENTS = 32;
 /** Rows per forward pass in evaluation (loss, decoding, label scoring). */
@@ -362,12 +365,20 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
     let validMetrics: Record<string, number> = {};
     let testMetrics: Record<string, number> = {};
     let lossAfter: number | null = null;
+    let samples: RunRecord['samples'];
     if (!nonFinite) {
       progress({ phase: 'eval', step: totalSteps, totalSteps, loss: null, tokensPerS: null, note: 'scoring valid' });
       validMetrics = await task.score(predict(model, tokenizer, task, splits.valid, maxSeq), splits.valid);
       memory.sample();
       progress({ phase: 'eval', step: totalSteps, totalSteps, loss: null, tokensPerS: null, note: 'scoring test' });
-      testMetrics = await task.score(predict(model, tokenizer, task, splits.test, maxSeq), splits.test);
+      const testPredictions = predict(model, tokenizer, task, splits.test, maxSeq);
+      testMetrics = await task.score(testPredictions, splits.test);
+      samples = splits.test.slice(0, LOGGED_SAMPLES).map((example, i) => ({
+        id: example.id,
+        prompt: example.prompt,
+        target: example.target,
+        prediction: testPredictions[i]!,
+      }));
       progress({ phase: 'eval', step: totalSteps, totalSteps, loss: null, tokensPerS: null, note: 'base LM loss after' });
       lossAfter = finite(heldOutLoss(model, tokenizer, maxSeq));
     }
@@ -400,6 +411,7 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
         base_lm_loss_before: finite(lossBefore),
         base_lm_loss_after: lossAfter,
       },
+      samples,
       params: {
         trainable,
         total: totalBase + added,
