@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { getTask, homeSplit, listTasks, normalisePrompt, pretrainCorpus, TASKS } from '../src/tasks/index.ts';
 import type { Example, TaskSplits } from '../src/tasks/index.ts';
 import { execMatch, runQuery, loadSqlJs } from '../src/metrics/sql.ts';
+import { numberInWords } from '../src/tasks/sql.ts';
 
 const SYNTHETIC = ['sql', 'nli', 'summarize', 'math'];
 const small = { train: 300, valid: 40, test: 60 };
@@ -87,6 +88,11 @@ describe.each(SYNTHETIC)('synthetic task %s', (id) => {
 });
 
 describe('sql task', () => {
+  it('writes whole numbers in words', () => {
+    expect([0, 7, 13, 20, 34, 99].map(numberInWords)).toEqual(['zero', 'seven', 'thirteen', 'twenty', 'thirty-four', 'ninety-nine']);
+    expect(() => numberInWords(100)).toThrow(/not a whole number in 0..99/);
+  });
+
   it('reference queries run on their rows and rarely return nothing', async () => {
     const { test } = await getTask('sql').load({ seed: 0, knobs: { ...small, test: 150 } });
     const SQL = await loadSqlJs();
@@ -100,7 +106,17 @@ describe('sql task', () => {
     }
     expect(empty / test.length).toBeLessThan(0.05);
     const kinds = new Set(test.map((e) => e.meta!.kind));
-    expect([...kinds].sort()).toEqual(['agg', 'count', 'order', 'select']);
+    expect([...kinds].sort()).toEqual(['agg', 'average', 'count', 'distinct', 'group', 'order', 'select']);
+    // Every operator, both joins and conditions in words all occur.
+    const targets = test.map((e) => e.target).join('\n');
+    for (const op of [' = ', ' > ', ' < ', ' >= ', ' <= ', ' != ', ' AND ', ' OR ', ' GROUP BY ', ' DISTINCT ']) expect(targets).toContain(op);
+    expect(test.some((e) => / that (are|cost|weigh|have|scored) /.test(e.prompt))).toBe(true);
+    expect(targets).toContain('(SELECT AVG(');
+    // A number the question writes in words is the query's digits.
+    const worded = test.find((e) => /\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-\w+/.test(e.prompt))!;
+    const [word] = worded.prompt.match(/\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-\w+/)!;
+    const n = [...Array(100).keys()].find((i) => numberInWords(i) === word)!;
+    expect(worded.target).toMatch(new RegExp(`\\b${n}\\b`));
   }, 30_000);
 
   it('execution accepts an equivalent query that exact match rejects', async () => {
@@ -185,14 +201,53 @@ describe('math task', () => {
 });
 
 describe('summarize task', () => {
-  it('has 3-6 turns and a summary with the final plan', async () => {
+  it('has 3-8 turns and a summary with the final plan', async () => {
     const { test } = await getTask('summarize').load({ seed: 0, knobs: small });
     for (const example of test) {
       const turns = example.prompt.split('\n').filter((line) => /^\w+: /.test(line));
       expect(turns.length).toBeGreaterThanOrEqual(3);
-      expect(turns.length).toBeLessThanOrEqual(6);
+      expect(turns.length).toBeLessThanOrEqual(8);
       expect(example.target).toMatch(/^ [A-Z]\w+(, \w+)* and \w+ will .+ at .+ on \w+day at \w+\.$/);
     }
+  }, 30_000);
+
+  it('scores ROUGE and exact match: one wrong fact keeps most of the ROUGE but loses the match', async () => {
+    const { test } = await getTask('summarize').load({ seed: 0, knobs: small });
+    const [example] = test;
+    const wrongDay = example!.target.replace(/on (\w+day)/, (_, day: string) => `on ${day === 'Monday' ? 'Tuesday' : 'Monday'}`);
+    const right = await getTask('summarize').score([example!.target], [example!]);
+    const wrong = await getTask('summarize').score([wrongDay], [example!]);
+    expect(right).toMatchObject({ rougeL: 1, exact_match: 1 });
+    expect(wrong.exact_match).toBe(0);
+    expect(wrong.rougeL).toBeGreaterThan(0.85);
+    expect(wrong.rougeL).toBeLessThan(1);
+  });
+
+  it('keeps the last time (after shifts like "two hours later") and drops people who leave', async () => {
+    const { test } = await getTask('summarize').load({ seed: 0, knobs: { ...small, test: 120, changes: 1, relativeTimes: 1, minTurns: 6 } });
+    const HOURS = ['9am', '10am', '11am', 'noon', '1pm', '2pm', '3pm', '4pm', '5pm', '6pm', '7pm', '8pm'];
+    const SHIFTS: Record<string, number> = { 'an hour': 1, 'two hours': 2, 'three hours': 3 };
+    let shifted = 0;
+    let left = 0;
+    for (const example of test) {
+      let time = '';
+      for (const line of example.prompt.split('\n').slice(1)) {
+        const explicit = line.match(/\b(\d{1,2}[ap]m|noon)\b/);
+        const shift = line.match(/(an hour|two hours|three hours) (later|earlier)/);
+        if (shift) {
+          time = HOURS[HOURS.indexOf(time) + SHIFTS[shift[1]!]! * (shift[2] === 'later' ? 1 : -1)]!;
+          shifted++;
+        } else if (explicit) time = explicit[1]!;
+        const leaver = line.match(/^(\w+): (sorry, I can't come after all|something came up|I have to skip it now)/);
+        if (leaver) {
+          expect(example.target).not.toContain(leaver[1]);
+          left++;
+        }
+      }
+      expect(example.target.endsWith(` at ${time}.`)).toBe(true);
+    }
+    expect(shifted).toBeGreaterThan(20);
+    expect(left).toBeGreaterThan(5);
   }, 30_000);
 });
 

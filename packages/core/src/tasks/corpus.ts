@@ -60,7 +60,9 @@ export function pretrainCorpus({ seed, documents, tasks = CORPUS_TASKS, targets 
     if (targets === 'appended') out.push(example.prompt + example.target);
     else {
       out.push(example.prompt);
-      if (targets === 'separate' && out.length < documents) out.push(example.target.trim());
+      // Kept as it follows a prompt, leading space included, so the tokens that start an answer
+      // (" SELECT", " entailment") are tokens the base model knows.
+      if (targets === 'separate' && out.length < documents) out.push(example.target);
     }
   }
   return out;

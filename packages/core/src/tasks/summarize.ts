@@ -1,9 +1,9 @@
-// Synthetic dialogue summarisation: a 3-6 turn chat where friends settle an activity, a day, a time
-// and a place (with changes of plan, people who join or drop out, and days given relative to when
-// the chat was sent) -> one sentence stating the final who / what / when / where. Scored with
-// ROUGE-1/2/L F1.
+// Synthetic dialogue summarisation: a 3-8 turn chat where friends settle an activity, a day, a time
+// and a place (with changes of day, place and time, people who join or drop out, days given relative
+// to when the chat was sent and times given as shifts) -> one sentence stating the final who / what /
+// when / where. Scored with ROUGE-1/2/L F1.
 import { z } from 'zod';
-import { checkAligned } from '../metrics/match.ts';
+import { accuracy, checkAligned } from '../metrics/match.ts';
 import { meanRouge } from '../metrics/rouge.ts';
 import { parseKnobs, syntheticSplitKnobs } from './knobs.ts';
 import type { Rng } from './rng.ts';
@@ -13,15 +13,27 @@ import type { Example, TaskDef } from './types.ts';
 export const summarizeKnobs = z
   .strictObject({
     ...syntheticSplitKnobs({ train: 2000, valid: 100, test: 200 }),
-    minTurns: z.number().int().min(3).max(8).default(3).describe('Fewest dialogue turns (3..8).'),
-    maxTurns: z.number().int().min(3).max(8).default(6).describe('Most dialogue turns (3..8).'),
+    minTurns: z.number().int().min(3).max(10).default(3).describe('Fewest dialogue turns (3..10).'),
+    maxTurns: z.number().int().min(3).max(10).default(8).describe('Most dialogue turns (3..10).'),
     speakers: z.number().int().min(2).max(3).default(3).describe('Most speakers in a dialogue (2 or 3).'),
     relativeDays: z
       .number()
       .min(0)
       .max(1)
-      .default(0.5)
+      .default(0.7)
       .describe('Share of dialogues that date the plan relative to the day they were sent ("tomorrow", "in 5 days"): the summary must name the weekday.'),
+    relativeTimes: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('Share of changes of time given as a shift ("an hour later", "two hours earlier"): the summary must name the new hour.'),
+    changes: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.7)
+      .describe('Chance of each change of plan (day, place, time, someone dropping out) when the dialogue has turns to spare.'),
   })
   .refine((k) => k.minTurns <= k.maxTurns, { message: 'minTurns must not exceed maxTurns', path: ['minTurns'] });
 export type SummarizeKnobs = z.infer<typeof summarizeKnobs>;
@@ -54,6 +66,8 @@ interface Plan {
   place: string;
 }
 
+const SHIFT_WORDS = ['', 'an hour', 'two hours', 'three hours'];
+
 export function makeSummarizeExample(knobs: SummarizeKnobs, rng: Rng): Omit<Example, 'id'> {
   const speakerCount = rng.int(2, knobs.speakers);
   const [host, guest, third] = rng.sample(NAMES, speakerCount);
@@ -75,32 +89,68 @@ export function makeSummarizeExample(knobs: SummarizeKnobs, rng: Rng): Omit<Exam
   const on = when === plan.day ? `on ${when}` : when;
   say(host, rng.pick([`${offer} ${on}?`, `want to do ${offer} ${on}?`, `anyone up for ${offer} ${when}?`]));
   // Optional beats, each a fixed number of turns; the core is offer + details + agreement (3 turns).
+  // Each beat is drawn with its chance, then fitted into the spare turns in a random order so none
+  // crowds out the others. Every change of plan means the summary must keep the last value.
+  const cost = { day: 2, third: 1, place: 2, time: 1, leave: 1 };
+  const wanted = {
+    day: rng.chance(knobs.changes),
+    third: third !== undefined,
+    place: rng.chance(knobs.changes),
+    time: rng.chance(knobs.changes),
+    leave: third !== undefined && rng.chance(knobs.changes / 2),
+  };
   let spare = turnTarget - 3;
-  if (spare >= 2 && rng.chance(0.6)) {
-    // A change of day: the summary must keep the final one.
+  const beats = new Set<keyof typeof cost>();
+  for (const beat of rng.sample(Object.keys(cost) as (keyof typeof cost)[], 5)) {
+    // Leaving needs the third person to have joined first.
+    const needs = beat === 'leave' && !beats.has('third') ? cost.third : 0;
+    if (wanted[beat] && cost[beat] + needs <= spare) {
+      beats.add(beat);
+      if (needs) beats.add('third');
+      spare -= cost[beat] + needs;
+    }
+  }
+  if (beats.has('day')) {
     const newDay = rng.pick(DAYS.filter((d) => d !== plan.day));
     say(guest, rng.pick([`can't ${on}. ${newDay}?`, `${when} is bad for me, how about ${newDay}?`]));
     say(host, rng.pick([`${newDay} works.`, `ok, ${newDay} then.`]));
     plan.day = newDay;
-    spare -= 2;
   }
   say(guest, rng.pick([`sure. ${plan.time} at ${plan.place}?`, `ok! ${plan.place} at ${plan.time}?`, `yes, meet at ${plan.place}, ${plan.time}?`]));
   const joined = [host, guest];
-  if (third && spare >= 1) {
-    if (rng.chance(0.5)) {
-      say(third, rng.pick(['count me in!', 'can I join?', 'I\'ll come too.']));
-      joined.push(third);
+  if (beats.has('third')) {
+    if (beats.has('leave') || rng.chance(0.5)) {
+      say(third!, rng.pick(['count me in!', 'can I join?', 'I\'ll come too.']));
+      joined.push(third!);
     } else {
-      say(third, rng.pick(['I can\'t make it, sorry.', 'not me, I\'m busy.', 'I\'ll skip this one.']));
+      say(third!, rng.pick(['I can\'t make it, sorry.', 'not me, I\'m busy.', 'I\'ll skip this one.']));
     }
-    spare -= 1;
   }
-  if (spare >= 1 && rng.chance(0.7)) {
-    // A change of time: again only the last one counts.
-    const newTime = rng.pick(TIMES.filter((t) => t !== plan.time));
-    say(host, rng.pick([`make it ${newTime}?`, `can we do ${newTime} instead?`]));
-    plan.time = newTime;
-    spare -= 1;
+  if (beats.has('place')) {
+    const newPlace = rng.pick(PLACES.filter((p) => p !== plan.place));
+    say(rng.pick(joined), rng.pick([`actually, ${newPlace} instead?`, `${plan.place} is closed, ${newPlace}?`, `what about ${newPlace}?`]));
+    say(host, rng.pick([`fine, ${newPlace}.`, `${newPlace} it is.`, 'ok, sure.']));
+    plan.place = newPlace;
+  }
+  if (beats.has('time')) {
+    const index = TIMES.indexOf(plan.time);
+    if (rng.chance(knobs.relativeTimes)) {
+      // A shift that stays within the day's hours.
+      const shifts = [-3, -2, -1, 1, 2, 3].filter((h) => TIMES[index + h] !== undefined);
+      const shift = rng.pick(shifts);
+      const words = `${SHIFT_WORDS[Math.abs(shift)]} ${shift > 0 ? 'later' : 'earlier'}`;
+      say(host, rng.pick([`can we make it ${words}?`, `let's start ${words}.`, `${words}?`]));
+      plan.time = TIMES[index + shift]!;
+    } else {
+      const newTime = rng.pick(TIMES.filter((t) => t !== plan.time));
+      say(host, rng.pick([`make it ${newTime}?`, `can we do ${newTime} instead?`]));
+      plan.time = newTime;
+    }
+  }
+  if (beats.has('leave')) {
+    // Someone who joined drops out again: the summary must not name them.
+    const leaver = joined.pop()!;
+    say(leaver, rng.pick(['sorry, I can\'t come after all.', 'something came up, count me out.', 'I have to skip it now, sorry.']));
   }
   // Fillers and the closing agreement come from someone other than the last speaker.
   const nextSpeaker = () => rng.pick(joined.filter((p) => p !== turns.at(-1)!.split(':')[0]));
@@ -147,18 +197,28 @@ export const summarizeTask: TaskDef<SummarizeKnobs> = {
   tier: 'synthetic',
   family: 'simple',
   description:
-    'A 3-6 turn chat between two or three friends settling an activity, day, time and place, with changes ' +
-    'of plan and people joining or dropping out; the model writes the one-sentence summary of the final plan. ' +
+    'A 3-8 turn chat between two or three friends settling an activity, day, time and place, with changes ' +
+    'of day, place and time (some relative: "in 3 days", "an hour later") and people joining or dropping out; ' +
+    'the model writes the one-sentence summary of the final plan. ' +
     'Primary metric ROUGE-L: it rewards the facts in order, and is less saturated by shared words than ' +
     'ROUGE-1 and less sparse than ROUGE-2 for small models.',
   promptTemplate: 'Dialogue:\n{speaker}: {text}\n...\nSummary: {who} will {what} at {where} on {day} at {time}.',
   knobs: summarizeKnobs,
-  metrics: ROUGE_METRICS.map((m) => ({ ...m })),
+  metrics: [
+    ...ROUGE_METRICS.map((m) => ({ ...m })),
+    {
+      name: 'exact_match',
+      direction: 'higher',
+      description: 'Share of summaries equal to the reference: every fact right (ROUGE forgives one wrong word in fourteen).',
+    },
+  ],
   primaryMetric: 'rougeL',
   scoring: { kind: 'generate', maxNewTokens: 48, stop: '\n' },
   async load({ seed, knobs }) {
     const k = parseKnobs('summarize', summarizeKnobs, knobs);
     return generateSplits('summarize', k, seed, (rng) => makeSummarizeExample(k, rng));
   },
-  score: scoreRouge,
+  async score(predictions, examples) {
+    return { ...(await scoreRouge(predictions, examples)), exact_match: accuracy(predictions, examples.map((e) => e.target)) };
+  },
 };
