@@ -119,6 +119,25 @@ describe('sql task', () => {
     expect(worded.target).toMatch(new RegExp(`\\b${n}\\b`));
   }, 30_000);
 
+  it('states calendar conditions as of the question\'s year: "born before Y" in R is age > R - Y', async () => {
+    const { test } = await getTask('sql').load({ seed: 0, knobs: { ...small, test: 300 } });
+    let checked = 0;
+    for (const example of test) {
+      const reference = example.prompt.match(/\(In (\d{4})\)/)?.[1];
+      const born = example.prompt.match(/that were born before (\d{4})/)?.[1];
+      const recent = example.prompt.match(/that are from the last (\d+) years/)?.[1];
+      if (reference && born) {
+        expect(example.target).toContain(`age > ${+reference - +born}`);
+        checked++;
+      }
+      if (reference && recent) {
+        expect(example.target).toContain(`year > ${+reference - +recent}`);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(3);
+  }, 30_000);
+
   it('execution accepts an equivalent query that exact match rejects', async () => {
     const { test } = await getTask('sql').load({ seed: 0, knobs: { ...small, test: 60 } });
     const example = test.find((e) => / AND /.test(e.target))!;

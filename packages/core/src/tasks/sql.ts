@@ -29,8 +29,14 @@ export const sqlKnobs = z.strictObject({
     .number()
     .min(0)
     .max(1)
-    .default(0.7)
+    .default(0.8)
     .describe('Share of questions that describe their conditions in words instead of column names ("older than 30" for age > 30, "cheaper than 5.0" for price < 5.0).'),
+  calendar: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(1)
+    .describe('Share of age and year conditions described in words that go through the calendar: "born before 1990" is age > 44 in 2034, "from the last 5 years" is year > 2029 (the question states the year).'),
   numbersInWords: z
     .number()
     .min(0)
@@ -193,6 +199,32 @@ function paraphraseText(condition: Condition, wordShare: number, rng: Rng): stri
   return rng.pick(PARAPHRASES[condition.column.name]![condition.op]!).replace('{v}', value);
 }
 
+// Age and year conditions through the calendar, as of the question's reference year: the query
+// needs reference - value, a subtraction the model has to learn.
+const CALENDAR: Record<'age' | 'year', Record<Operator, string>> = {
+  age: {
+    '=': 'that were born in {v}',
+    '>': 'that were born before {v}',
+    '<': 'that were born after {v}',
+    '>=': 'that were born in {v} or earlier',
+    '<=': 'that were born in {v} or later',
+    '!=': 'that were not born in {v}',
+  },
+  year: {
+    '=': 'that are exactly {v} years old',
+    '>': 'that are from the last {v} years',
+    '<': 'that are more than {v} years old',
+    '>=': 'that are at most {v} years old',
+    '<=': 'that are at least {v} years old',
+    '!=': 'that are not {v} years old',
+  },
+};
+
+function calendarText(condition: Condition, reference: number): string {
+  const name = condition.column.name as 'age' | 'year';
+  return CALENDAR[name][condition.op].replace('{v}', String(reference - (condition.value as number)));
+}
+
 /** A condition the anchor row satisfies, so questions rarely have empty answers. */
 function makeCondition(column: ColumnSpec, anchorValue: string | number, extended: boolean, rng: Rng): Condition {
   const ops: Operator[] = column.type === 'TEXT' ? ['='] : ['=', '>', '<'];
@@ -277,7 +309,18 @@ export function makeSqlExample(knobs: SqlKnobs, rng: Rng): Omit<Example, 'id'> {
     ? ` WHERE ${conditions.map((c) => `${c.column.name} ${c.op} ${sqlLiteral(c.value, c.column.type)}`).join(useOr ? ' OR ' : ' AND ')}`
     : '';
   const inWords = conditions.length > 0 && rng.chance(knobs.paraphrase);
-  const whereText = conditions.map((c) => (inWords ? paraphraseText(c, knobs.numbersInWords, rng) : conditionText(c, knobs.numbersInWords, rng))).join(useOr ? ' or ' : ' and ');
+  // The year the question is asked in, after every year value, so "N years old" stays positive.
+  const reference = rng.int(2035, 2040);
+  let usesCalendar = false;
+  const describe = (c: Condition): string => {
+    if (!inWords) return conditionText(c, knobs.numbersInWords, rng);
+    if ((c.column.name === 'age' || c.column.name === 'year') && knobs.calendar > 0 && rng.chance(knobs.calendar)) {
+      usesCalendar = true;
+      return calendarText(c, reference);
+    }
+    return paraphraseText(c, knobs.numbersInWords, rng);
+  };
+  const whereText = conditions.map(describe).join(useOr ? ' or ' : ' and ');
   // How the conditions attach to the table's name: "pets with age over 3" or "pets that are older than 3".
   const among = conditions.length ? (inWords ? ` ${whereText}` : ` with ${whereText}`) : '';
 
@@ -360,7 +403,7 @@ export function makeSqlExample(knobs: SqlKnobs, rng: Rng): Omit<Example, 'id'> {
     `CREATE TABLE ${table} (${columns.map((c) => `${c.name} ${c.type}`).join(', ')});\n` +
     `INSERT INTO ${table} VALUES ${rows.map((row) => `(${row.map((v, i) => sqlLiteral(v, columns[i].type)).join(', ')})`).join(', ')};`;
   return {
-    prompt: `Table ${schema}${rowsText}\nQ: ${question}\nSQL:`,
+    prompt: `Table ${schema}${rowsText}\nQ: ${usesCalendar ? `(In ${reference}) ` : ''}${question}\nSQL:`,
     target: ` ${query}`,
     meta: { setupSql, kind },
   };
@@ -388,7 +431,8 @@ export const sqlTask: TaskDef<SqlKnobs> = {
     'A random table (2-5 typed columns, 3-8 rows) and a question; the model writes the SQLite query. ' +
     'Questions mix SELECT ... WHERE with AND or OR and six comparison operators, COUNT, MAX/MIN/AVG, ' +
     'DISTINCT, GROUP BY, ORDER BY ... LIMIT and comparisons with a column\'s average (a subquery); ' +
-    'conditions are often described in words ("older than thirty-four" for age > 34). ' +
+    'conditions are often described in words ("older than thirty-four" for age > 34), ages and years ' +
+    'through the calendar ("born before 1990" in 2034 is age > 44). ' +
     'Scored by running both queries on SQLite over the rows and comparing result sets.',
   promptTemplate: 'Table {table}({column} {TYPE}, ...)\nQ: {question}\nSQL: {query}',
   knobs: sqlKnobs,
