@@ -166,11 +166,30 @@ describe('aggregate', () => {
     expect(paretoFrontier([{ cost: 1, score: 0.5 }, { cost: 2, score: 0.4 }], 'lower')).toEqual([true, true]);
   });
 
-  it('builds accuracy-vs-rank curves from the best configuration at each rank', () => {
-    const curve = agg.rankCurves.filter((p) => p.method === 'lora' && p.task === 'nli').map((p) => [p.rank, p.mean]);
-    expect(curve.map(([rank]) => rank)).toEqual([8, 64]);
+  it('builds accuracy-vs-rank curves from the configuration run at the most ranks', () => {
+    // lr 1e-3 is run at r=8 and r=64; lr 1e-2 only at r=8, so it is not on the curve.
+    const curve = agg.rankCurves.filter((p) => p.method === 'lora' && p.task === 'nli').map((p) => [p.rank, p.mean, p.configLabel]);
+    expect(curve.map(([rank, , label]) => [rank, label])).toEqual([[8, 'r=8, lr=0.001'], [64, 'r=64, lr=0.001']]);
     expect(curve[0][1]).toBeCloseTo(0.7, 12);
     expect(curve[1][1]).toBe(0.72);
+  });
+
+  it('keeps a better learning rate or initialisation at one rank off the rank curve', () => {
+    // The sweep: r = 1, 8, 64 at lr 2e-3 with lora_alpha 8 (equal to r only at r=8). At r=8 a learning-rate
+    // grid and a PiSSA variant score higher; the best-of-several pick would put a bump at r=8.
+    const lora = (r: number, primary: number, extra: { lr?: number; init?: string } = {}) =>
+      rec({ rank: r, config: { r, lora_alpha: 8, init_lora_weights: extra.init ?? 'default' }, lr: extra.lr ?? 2e-3, primary });
+    const sweep = aggregate([
+      lora(1, 0.5), lora(8, 0.52), lora(64, 0.51),
+      lora(8, 0.7, { lr: 4e-3 }), lora(8, 0.65, { lr: 1e-3 }), lora(8, 0.6, { init: 'pissa' }), lora(64, 0.9, { init: 'pissa' }),
+      rec({ method: 'lora-complement', family: 'seed-idea', config: { mode: 'train' }, rank: 64, primary: 0.4 }),
+    ]);
+    const curve = sweep.rankCurves.filter((p) => p.method === 'lora').map((p) => [p.rank, p.mean]);
+    expect(curve).toEqual([[1, 0.5], [8, 0.52], [64, 0.51]]);
+    // The complement table compares against the same sweep runs.
+    expect([sweep.complement[0].lora8!.mean, sweep.complement[0].lora64!.mean]).toEqual([0.52, 0.51]);
+    // The leaderboard's best configuration still ranges over everything.
+    expect(sweep.methodTask.find((m) => m.method === 'lora')!.best!.mean).toBe(0.9);
   });
 
   it('computes forgetting, cost, shares and provenance totals', () => {

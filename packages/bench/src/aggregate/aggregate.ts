@@ -287,6 +287,33 @@ function betterStats(direction: Direction, a: SeedStats | null, b: SeedStats | n
   return isBetter(direction, b.mean, a.mean);
 }
 
+/**
+ * Per (method, task, rank): the group on the rank curve. A method's rank fields (r, n, bottleneck: equal to the
+ * rank in every ranked group) are dropped from the configuration; of what is left, the one run at the most ranks
+ * is followed. Ties (e.g. a method run at one rank only) go to more runs, then the better mean, then the key.
+ */
+function sweepConfigurations(ranked: readonly ConfigGroup[], directionOf: (task: string) => Direction): Map<string, ConfigGroup> {
+  const out = new Map<string, ConfigGroup>();
+  for (const ofMethod of groupBy(ranked, (g) => g.method).values()) {
+    const keys = new Set(ofMethod.flatMap((g) => Object.keys(g.config)));
+    const rankFields = [...keys].filter((k) => ofMethod.every((g) => g.config[k] === g.rank));
+    const sweepKey = (g: ConfigGroup) => canonicalJson(Object.fromEntries(Object.entries(g.config).filter(([k]) => !rankFields.includes(k))));
+    for (const ofTask of groupBy(ofMethod, (g) => g.task).values()) {
+      const direction = directionOf(ofTask[0].task);
+      const candidates = [...groupBy(ofTask, sweepKey).entries()].map(([key, gs]) => ({
+        key, gs,
+        ranks: new Set(gs.map((g) => g.rank)).size,
+        runs: gs.reduce((s, g) => s + g.stats.n, 0),
+        mean: mean(gs.map((g) => g.stats.mean as number)) as number,
+      }));
+      candidates.sort((a, b) => b.ranks - a.ranks || b.runs - a.runs
+        || (a.mean === b.mean ? 0 : isBetter(direction, a.mean, b.mean) ? -1 : 1) || byString(a.key, b.key));
+      for (const g of candidates[0].gs) out.set(`${g.method}\u0000${g.task}\u0000${g.rank}`, g);
+    }
+  }
+  return out;
+}
+
 export function aggregate(records: readonly RunRecord[], problems: RecordProblem[] = []): Aggregated {
   const sorted = [...records].sort((a, b) => byString(a.run_id, b.run_id));
 
@@ -438,17 +465,16 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
   }
   methodTask.sort((a, b) => byString(a.method, b.method) || byString(a.task, b.task));
 
-  // Accuracy vs rank: per (method, task, rank) the best configuration at that rank.
+  // Accuracy vs rank: per (method, task) one configuration followed across ranks, the one run at the most
+  // ranks (the rank sweep at the method's defaults). Picking the best configuration at each rank instead would
+  // lift the ranks that also carry a learning-rate grid or initialisation variants (a best-of-several pick).
   const rankCurves: RankPoint[] = [];
-  const ranked = groups.filter((g) => g.rank !== null && g.stats.mean !== null);
-  for (const atRank of groupBy(ranked, (g) => `${g.method}\u0000${g.task}\u0000${g.rank}`).values()) {
-    const direction = directionOf(atRank[0].task);
-    let best = atRank[0];
-    for (const g of atRank) if (betterStats(direction, best.stats, g.stats)) best = g;
+  const sweepOf = sweepConfigurations(groups.filter((g) => g.rank !== null && g.stats.mean !== null), directionOf);
+  for (const g of sweepOf.values()) {
     rankCurves.push({
-      method: best.method, task: best.task, taskFamily: taskMap.get(best.task)!.family, rank: best.rank as number,
-      configKey: best.configKey, configLabel: best.configLabel,
-      mean: best.stats.mean as number, std: best.stats.std as number, n: best.stats.n,
+      method: g.method, task: g.task, taskFamily: taskMap.get(g.task)!.family, rank: g.rank as number,
+      configKey: g.configKey, configLabel: g.configLabel,
+      mean: g.stats.mean as number, std: g.stats.std as number, n: g.stats.n,
     });
   }
   rankCurves.sort((a, b) => byString(a.method, b.method) || byString(a.task, b.task) || a.rank - b.rank);
@@ -493,13 +519,8 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
   for (const task of tasks) {
     const comp = groups.filter((g) => g.task === task.id && g.method === 'lora-complement' && g.stats.n > 0);
     if (comp.length === 0) continue;
-    const bestAt = (rank: number): SeedStats | null => {
-      let best: SeedStats | null = null;
-      for (const g of groups) {
-        if (g.task === task.id && g.method === 'lora' && g.rank === rank && betterStats(task.direction, best, g.stats)) best = g.stats;
-      }
-      return best;
-    };
+    // The lora rank sweep's configuration at r=8 and r=64, as on the rank curve.
+    const bestAt = (rank: number): SeedStats | null => sweepOf.get(`lora\u0000${task.id}\u0000${rank}`)?.stats ?? null;
     complement.push({
       task: task.id, lora8: bestAt(8), lora64: bestAt(64),
       complement: comp.map((g) => ({
