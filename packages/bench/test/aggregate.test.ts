@@ -135,9 +135,10 @@ describe('aggregate', () => {
     expect(mt.bestConfigLabel).toBe('r=64, lr=0.001');
     expect(mt.best!.mean).toBeCloseTo(0.72, 12);
     expect(mt.bestLr).toBe(1e-3);
-    // grid: 1e-3 -> 0.72, 1e-2 -> 0.675, 1e-1 -> no ok run; 95% of 0.72 = 0.684: only 1e-3 is within
-    expect(mt.lrGrid.map((p) => [p.lr, p.score])).toEqual([[1e-3, 0.72], [1e-2, 0.675], [1e-1, null]]);
-    expect(mt.lrNearBestShare).toBeCloseTo(1 / 3, 12);
+    // grid: r=8 is run at three learning rates (r=64 at one), so the grid follows r=8: 1e-3 -> 0.7,
+    // 1e-2 -> 0.675, 1e-1 -> no ok run; 95% of 0.7 = 0.665: 1e-3 and 1e-2 are within
+    expect(mt.lrGrid.map((p) => [p.lr, p.score, p.runs, p.diverged])).toEqual([[1e-3, expect.closeTo(0.7, 12), 3, 0], [1e-2, 0.675, 3, 1], [1e-1, null, 1, 0]]);
+    expect(mt.lrNearBestShare).toBeCloseTo(2 / 3, 12);
     // divergence: 1 diverged of 6 ok + 1 diverged (failed excluded)
     expect([mt.ok, mt.diverged, mt.failed]).toEqual([6, 1, 1]);
     expect(mt.divergenceRate).toBeCloseTo(1 / 7, 12);
@@ -188,6 +189,8 @@ describe('aggregate', () => {
     expect(curve).toEqual([[1, 0.5], [8, 0.52], [64, 0.51]]);
     // The complement table compares against the same sweep runs.
     expect([sweep.complement[0].lora8!.mean, sweep.complement[0].lora64!.mean]).toEqual([0.52, 0.51]);
+    // The learning-rate grid follows the r=8 default-init configuration across its three learning rates.
+    expect(sweep.methodTask.find((m) => m.method === 'lora')!.lrGrid.map((p) => [p.lr, p.score])).toEqual([[1e-3, 0.65], [2e-3, 0.52], [4e-3, 0.7]]);
     // The leaderboard's best configuration still ranges over everything.
     expect(sweep.methodTask.find((m) => m.method === 'lora')!.best!.mean).toBe(0.9);
   });

@@ -76,7 +76,7 @@ export interface ConfigGroup {
 
 export interface LrPoint {
   lr: number;
-  /** Best mean at this learning rate over the other settings; null when no run at this lr finished ok. */
+  /** Mean at this learning rate of the configuration followed across the grid; null when none of its runs finished ok. */
   score: number | null;
   configKey: string | null;
   runs: number;
@@ -95,7 +95,7 @@ export interface MethodTaskSummary {
   bestLr: number | null;
   bestTrainable: number | null;
   lrGrid: LrPoint[];
-  /** Share of the lr grid within 95% of the best lr's score; null when fewer than two learning rates were run. */
+  /** Share of the lr grid within 95% of the grid's best score; null when fewer than two learning rates were run. */
   lrNearBestShare: number | null;
   runs: number;
   ok: number;
@@ -288,30 +288,42 @@ function betterStats(direction: Direction, a: SeedStats | null, b: SeedStats | n
 }
 
 /**
- * Per (method, task, rank): the group on the rank curve. A method's rank fields (r, n, bottleneck: equal to the
- * rank in every ranked group) are dropped from the configuration; of what is left, the one run at the most ranks
- * is followed. Ties (e.g. a method run at one rank only) go to more runs, then the better mean, then the key.
+ * Per (method, task, axis value): the group on a curve along one axis (rank or lr). The axis's own fields are
+ * dropped from each configuration; of what is left, the configuration run at the most axis values is followed.
+ * Following one configuration keeps a best-of-several pick at one point (a learning-rate grid or init variants
+ * at r=8) from lifting that point. Ties (a method run at one point only) go to more runs, then the better mean.
  */
-function sweepConfigurations(ranked: readonly ConfigGroup[], directionOf: (task: string) => Direction): Map<string, ConfigGroup> {
+function followOneConfiguration(
+  groups: readonly ConfigGroup[], axis: (g: ConfigGroup) => number, axisFields: (ofMethod: ConfigGroup[]) => string[],
+  directionOf: (task: string) => Direction,
+): Map<string, ConfigGroup> {
   const out = new Map<string, ConfigGroup>();
-  for (const ofMethod of groupBy(ranked, (g) => g.method).values()) {
-    const keys = new Set(ofMethod.flatMap((g) => Object.keys(g.config)));
-    const rankFields = [...keys].filter((k) => ofMethod.every((g) => g.config[k] === g.rank));
-    const sweepKey = (g: ConfigGroup) => canonicalJson(Object.fromEntries(Object.entries(g.config).filter(([k]) => !rankFields.includes(k))));
+  for (const ofMethod of groupBy(groups, (g) => g.method).values()) {
+    const dropped = axisFields(ofMethod);
+    const restKey = (g: ConfigGroup) => canonicalJson(Object.fromEntries(Object.entries(g.config).filter(([k]) => !dropped.includes(k))));
     for (const ofTask of groupBy(ofMethod, (g) => g.task).values()) {
       const direction = directionOf(ofTask[0].task);
-      const candidates = [...groupBy(ofTask, sweepKey).entries()].map(([key, gs]) => ({
+      const candidates = [...groupBy(ofTask, restKey).entries()].map(([key, gs]) => ({
         key, gs,
-        ranks: new Set(gs.map((g) => g.rank)).size,
+        points: new Set(gs.map(axis)).size,
         runs: gs.reduce((s, g) => s + g.stats.n, 0),
-        mean: mean(gs.map((g) => g.stats.mean as number)) as number,
+        mean: mean(gs.map((g) => g.stats.mean).filter((v): v is number => v !== null)),
       }));
-      candidates.sort((a, b) => b.ranks - a.ranks || b.runs - a.runs
-        || (a.mean === b.mean ? 0 : isBetter(direction, a.mean, b.mean) ? -1 : 1) || byString(a.key, b.key));
-      for (const g of candidates[0].gs) out.set(`${g.method}\u0000${g.task}\u0000${g.rank}`, g);
+      const better = (a: number | null, b: number | null) => a !== null && (b === null || isBetter(direction, a, b));
+      candidates.sort((a, b) => b.points - a.points || b.runs - a.runs
+        || (better(a.mean, b.mean) ? -1 : better(b.mean, a.mean) ? 1 : 0) || byString(a.key, b.key));
+      for (const g of candidates[0].gs) out.set(curveKey(g.method, g.task, axis(g)), g);
     }
   }
   return out;
+}
+
+const curveKey = (method: string, task: string, at: number) => `${method}\u0000${task}\u0000${at}`;
+
+/** A method's rank fields (r, n, bottleneck): the config fields equal to the rank in every ranked group. */
+function rankFields(ofMethod: ConfigGroup[]): string[] {
+  const keys = new Set(ofMethod.flatMap((g) => Object.keys(g.config)));
+  return [...keys].filter((k) => ofMethod.every((g) => g.config[k] === g.rank));
 }
 
 export function aggregate(records: readonly RunRecord[], problems: RecordProblem[] = []): Aggregated {
@@ -416,7 +428,8 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
   }
   groups.sort((a, b) => byString(a.method, b.method) || byString(a.task, b.task) || byString(a.configKey, b.configKey));
 
-  // Per (method, task): best configuration, lr grid, divergence.
+  // Per (method, task): best configuration, lr grid (one configuration followed across learning rates), divergence.
+  const lrCurve = followOneConfiguration(groups, (g) => g.lr, () => ['lr'], directionOf);
   const methodTask: MethodTaskSummary[] = [];
   for (const mtGroups of groupBy(groups, (g) => `${g.method}\u0000${g.task}`).values()) {
     const { method, family, task } = mtGroups[0];
@@ -424,22 +437,13 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
     let best: ConfigGroup | null = null;
     for (const g of mtGroups) if (betterStats(direction, best?.stats ?? null, g.stats)) best = g;
 
-    const lrGrid: LrPoint[] = [];
-    for (const [lrKey, atLr] of groupBy(mtGroups, (g) => String(g.lr))) {
-      let bestAtLr: ConfigGroup | null = null;
-      for (const g of atLr) if (betterStats(direction, bestAtLr?.stats ?? null, g.stats)) bestAtLr = g;
-      lrGrid.push({
-        lr: Number(lrKey),
-        score: bestAtLr?.stats.mean ?? null,
-        configKey: bestAtLr?.configKey ?? null,
-        runs: atLr.reduce((s, g) => s + g.counts.total, 0),
-        diverged: atLr.reduce((s, g) => s + g.counts.diverged, 0),
-      });
-    }
-    lrGrid.sort((a, b) => a.lr - b.lr);
-    const bestScore = best?.stats.mean ?? null;
-    const lrNearBestShare = lrGrid.length >= 2 && bestScore !== null
-      ? lrGrid.filter((p) => p.score !== null && isWithin(direction, p.score, bestScore, LR_NEAR_BEST_FRACTION)).length / lrGrid.length
+    const lrGrid: LrPoint[] = [...lrCurve.values()].filter((g) => g.method === method && g.task === task)
+      .map((g) => ({ lr: g.lr, score: g.stats.mean, configKey: g.configKey, runs: g.counts.total, diverged: g.counts.diverged }))
+      .sort((a, b) => a.lr - b.lr);
+    const scores = lrGrid.map((p) => p.score).filter((v): v is number => v !== null);
+    const curveBest = scores.length ? scores.reduce((b, v) => (isBetter(direction, v, b) ? v : b)) : null;
+    const lrNearBestShare = lrGrid.length >= 2 && curveBest !== null
+      ? lrGrid.filter((p) => p.score !== null && isWithin(direction, p.score, curveBest, LR_NEAR_BEST_FRACTION)).length / lrGrid.length
       : null;
 
     const ok = mtGroups.reduce((s, g) => s + g.counts.ok, 0);
@@ -469,7 +473,7 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
   // ranks (the rank sweep at the method's defaults). Picking the best configuration at each rank instead would
   // lift the ranks that also carry a learning-rate grid or initialisation variants (a best-of-several pick).
   const rankCurves: RankPoint[] = [];
-  const sweepOf = sweepConfigurations(groups.filter((g) => g.rank !== null && g.stats.mean !== null), directionOf);
+  const sweepOf = followOneConfiguration(groups.filter((g) => g.rank !== null && g.stats.mean !== null), (g) => g.rank as number, rankFields, directionOf);
   for (const g of sweepOf.values()) {
     rankCurves.push({
       method: g.method, task: g.task, taskFamily: taskMap.get(g.task)!.family, rank: g.rank as number,
@@ -520,7 +524,7 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
     const comp = groups.filter((g) => g.task === task.id && g.method === 'lora-complement' && g.stats.n > 0);
     if (comp.length === 0) continue;
     // The lora rank sweep's configuration at r=8 and r=64, as on the rank curve.
-    const bestAt = (rank: number): SeedStats | null => sweepOf.get(`lora\u0000${task.id}\u0000${rank}`)?.stats ?? null;
+    const bestAt = (rank: number): SeedStats | null => sweepOf.get(curveKey('lora', task.id, rank))?.stats ?? null;
     complement.push({
       task: task.id, lora8: bestAt(8), lora64: bestAt(64),
       complement: comp.map((g) => ({
