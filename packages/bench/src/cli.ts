@@ -16,7 +16,8 @@ Examples:
   pnpm bench --grid leaderboard --dry-run            run count, finished runs, wall-time estimate
   pnpm bench --grid leaderboard --workers 2          run (or resume) the leaderboard grid
   pnpm bench throughput --d 256 --L 4 --H 4 --T 128 --B 16 --V 512 --mode lora --r 8 --json
-  pnpm bench aggregate --results results --out site/src/data`;
+  pnpm bench aggregate --results results --out site/src/data
+  pnpm bench report --results results`;
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -92,6 +93,16 @@ export function buildProgram(): Command {
     .action(async (options) => {
       const { aggregateCommand } = await import('./cli/aggregate.ts');
       process.exitCode = await aggregateCommand(options);
+    });
+
+  program
+    .command('report')
+    .description('print what the results say: Markdown tables for each of the five questions (rank, complement, growing, LayerNorm, stability)')
+    .option('--results <dir>', 'results directory', 'results')
+    .option('--out <file>', 'write the report to <file> instead of printing it')
+    .action(async (options) => {
+      const { reportCommand } = await import('./cli/report.ts');
+      process.exitCode = await reportCommand(options);
     });
 
   program

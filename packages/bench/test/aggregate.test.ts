@@ -6,7 +6,7 @@ import { runRecord, type RunRecord } from '../src/record/schema.ts';
 import { matrixFrom, deltaReport, normReport, compareUpdates } from '@peft-bench/core/analysis/index';
 import { readRecords } from '../src/record/read.ts';
 import {
-  aggregate, aggregateDir, toCsv, toJson, writeAggregated, metricInfo, paretoFrontier, sampleStd,
+  aggregate, aggregateDir, toCsv, toJson, writeAggregated, metricInfo, paretoFrontier, sampleStd, findingsReport,
 } from '../src/aggregate/index.ts';
 
 let counter = 0;
@@ -323,5 +323,55 @@ describe('exports', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('findingsReport', () => {
+  const lora = (r: number, seed: number, primary: number, extra: { lr?: number; init?: string; task?: string } = {}) => rec({
+    rank: r, seed, primary, task: extra.task, lr: extra.lr ?? 2e-3,
+    config: { r, lora_alpha: 8, init_lora_weights: extra.init ?? 'default' },
+  });
+  const report = findingsReport(aggregate([
+    lora(1, 0, 0.5), lora(1, 1, 0.6), lora(8, 0, 0.6), lora(8, 1, 0.6), lora(64, 0, 0.62),
+    lora(8, 0, 0.9, { lr: 4e-3 }), lora(8, 0, 0.3, { lr: 1e-3 }), lora(8, 0, 0.64, { init: 'pissa' }),
+    rec({ method: 'none', family: 'baseline', config: {}, rank: null, lr: 2e-3, primary: 0.33 }),
+    rec({ method: 'full', family: 'baseline', config: {}, rank: null, lr: 5e-4, primary: 0.8 }),
+    rec({ method: 'full', family: 'baseline', config: {}, rank: null, lr: 1e-3, primary: 0.85 }),
+    rec({ method: 'ln', family: 'selective', config: {}, rank: null, lr: 4e-3, primary: 0.55 }),
+    rec({ method: 'svd-slice', family: 'seed-idea', config: { from: 9, to: 64 }, rank: null, primary: 0.34 }),
+    rec({ method: 'lora-complement', family: 'seed-idea', config: { mode: 'posthoc', r: 64 }, rank: 64, primary: 0.35 }),
+    rec({ method: 'ln-outlier', family: 'selective', config: { n: 4 }, rank: 4, primary: 0.4, trainable: 36 }),
+    rec({ method: 'ln-random', family: 'selective', config: { n: 4 }, rank: 4, primary: 0.45, trainable: 36 }),
+  ]));
+  const row = (start: string) => report.split('\n').find((l) => l.startsWith(start));
+
+  it('has one section per question and says what the cells are', () => {
+    expect(report.match(/^## \d\. .*$/gm)).toEqual([
+      '## 1. Does a low rank suffice?', '## 2. What lives outside the top directions?', '## 3. Can a small update be grown into a large one?',
+      '## 4. How much do LayerNorm weights carry?', '## 5. Which methods are stable?',
+    ]);
+    expect(report).toContain('16 run records (16 ok, 0 diverged, 0 failed), seeds 0, 1');
+  });
+
+  it('tabulates the rank sweep with mean ± std (seeds), not the best learning rate or init at r=8', () => {
+    expect(row('| method | r=1')).toBe('| method | r=1 | r=8 | r=64 |');
+    // r=1: 0.5 and 0.6 -> 0.550 ± 0.071; r=8 stays 0.600 though lr 4e-3 scored 0.9 and PiSSA 0.64.
+    expect(row('| lora |')).toBe('| lora | 0.550 ± 0.071 (2) | 0.600 ± 0.000 (2) | 0.620 (1) |');
+    // The references are at each method's default learning rate (full's 1e-3 run is its learning-rate grid).
+    expect(report).toContain('Frozen base 0.330 (1); full fine-tuning 0.800 (1). Without a rank: ln 0.550 (1).');
+  });
+
+  it('puts the complement, the init variants and the LayerNorm curve beside their references', () => {
+    expect(row('| nli |')).toBe('| nli | 0.600 ± 0.000 (2) | 0.620 (1) | — | 0.340 (1) | 0.350 (1) | — | 0.330 (1) |');
+    expect(row('| lora r=8, pissa init |')).toBe('| lora r=8, pissa init | 0.640 (1) |');
+    expect(row('| ln-outlier n=4 |')).toBe('| ln-outlier n=4 | 36 | 0.400 (1) |');
+    expect(row('| ln-random n=4 |')).toBe('| ln-random n=4 | 36 | 0.450 (1) |');
+  });
+
+  it('lists the learning-rate grid lowest first with its best in bold, and the seed spread', () => {
+    // lr 1e-3 / 2e-3 / 4e-3 of the r=8 default-init configuration; within 95% of 0.9: only 0.9.
+    expect(row('| lora | 0.300')).toBe('| lora | 0.300 / 0.600 / **0.900** (33%) |');
+    // Pooled std: r=1 has variance 0.005, r=8 has 0 -> sqrt(0.0025) = 0.05.
+    expect(row('| lora | 0.050')).toBe('| lora | 0.050 | 8 | 0 | 0 |');
   });
 });

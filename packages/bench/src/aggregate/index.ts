@@ -6,3 +6,4 @@ export * from './analysis.ts';
 export * from './subspace.ts';
 export * from './export.ts';
 export { readRecords, parseRecord, type ReadResult, type RecordProblem } from '../record/read.ts';
+export * from './report.ts';
