@@ -295,6 +295,8 @@ test.describe('links and data', () => {
     expect(csv.split('\n')[0]).toBe('method,family,task,task_family,metric,mean,std,n,best_config,best_lr,trainable');
     const json = await (await request.get('data/aggregated.json')).json();
     expect(json.recordCount).toBe(records.length);
+    expect(json.analysis).toBeUndefined();
+    expect(json.subspace.length).toBeGreaterThan(0);
     expect(json.problems.map((p: { path: string }) => p.path).sort()).toEqual(['corrupt-half-written.json', 'foreign-package.json']);
   });
 
