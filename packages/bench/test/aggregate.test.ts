@@ -184,9 +184,11 @@ describe('aggregate', () => {
       lora(1, 0.5), lora(8, 0.52), lora(64, 0.51),
       lora(8, 0.7, { lr: 4e-3 }), lora(8, 0.65, { lr: 1e-3 }), lora(8, 0.6, { init: 'pissa' }), lora(64, 0.9, { init: 'pissa' }),
       rec({ method: 'lora-complement', family: 'seed-idea', config: { mode: 'train' }, rank: 64, primary: 0.4 }),
+      // r=128 only with other settings: the curve still shows it, with the best of them.
+      lora(128, 0.55, { lr: 1e-3 }), lora(128, 0.6, { lr: 4e-3 }),
     ]);
     const curve = sweep.rankCurves.filter((p) => p.method === 'lora').map((p) => [p.rank, p.mean]);
-    expect(curve).toEqual([[1, 0.5], [8, 0.52], [64, 0.51]]);
+    expect(curve).toEqual([[1, 0.5], [8, 0.52], [64, 0.51], [128, 0.6]]);
     // The complement table compares against the same sweep runs.
     expect([sweep.complement[0].lora8!.mean, sweep.complement[0].lora64!.mean]).toEqual([0.52, 0.51]);
     // The learning-rate grid follows the r=8 default-init configuration across its three learning rates.

@@ -292,6 +292,7 @@ function betterStats(direction: Direction, a: SeedStats | null, b: SeedStats | n
  * dropped from each configuration; of what is left, the configuration run at the most axis values is followed.
  * Following one configuration keeps a best-of-several pick at one point (a learning-rate grid or init variants
  * at r=8) from lifting that point. Ties (a method run at one point only) go to more runs, then the better mean.
+ * Points the followed configuration lacks take the best configuration there.
  */
 function followOneConfiguration(
   groups: readonly ConfigGroup[], axis: (g: ConfigGroup) => number, axisFields: (ofMethod: ConfigGroup[]) => string[],
@@ -313,6 +314,12 @@ function followOneConfiguration(
       candidates.sort((a, b) => b.points - a.points || b.runs - a.runs
         || (better(a.mean, b.mean) ? -1 : better(b.mean, a.mean) ? 1 : 0) || byString(a.key, b.key));
       for (const g of candidates[0].gs) out.set(curveKey(g.method, g.task, axis(g)), g);
+      // A point the followed configuration lacks (e.g. a rank run only with other settings) gets the best there.
+      for (const g of ofTask) {
+        const key = curveKey(g.method, g.task, axis(g));
+        const held = out.get(key);
+        if (!held || (!candidates[0].gs.includes(held) && betterStats(direction, held.stats, g.stats))) out.set(key, g);
+      }
     }
   }
   return out;
