@@ -2,7 +2,7 @@ import { test, expect, type Page, type ConsoleMessage } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { fixtureRecords, expectedBest, emptyBase, configKey, type FixtureRecord } from './helpers.ts';
 
-const PAGES = ['index', 'stability', 'cost', 'rank', 'analysis', 'methods', 'runs', 'submit', 'data', 'methods/lora', 'methods/ln-outlier'];
+const PAGES = ['index', 'questions', 'stability', 'cost', 'rank', 'analysis', 'methods', 'runs', 'submit', 'data', 'methods/lora', 'methods/ln-outlier'];
 const records = fixtureRecords();
 const tasks = [...new Set(records.map((r) => r.task.id))];
 mkdirSync('screenshots', { recursive: true });
@@ -126,6 +126,29 @@ test.describe('leaderboard', () => {
     await page.screenshot({ path: 'screenshots/index-budget-1k.png', fullPage: true });
     await page.selectOption('#budget-filter', '');
     expect(await visible()).toContain('lora');
+  });
+});
+
+test.describe('questions', () => {
+  test('one section per question, with the rank sweep computed from the records', async ({ page }) => {
+    await page.goto('questions.html');
+    await expect(page.locator('section.question h2')).toHaveText([
+      '1. Does a low rank suffice?', '2. What lives outside the top directions?', '3. Can a small update be grown into a large one?',
+      '4. How much do LayerNorm weights carry?', '5. Which methods are stable?',
+    ]);
+    await expect(page.getByTestId('findings-provenance')).toContainText(`${records.length} run records`);
+    // The first task's rank table: lora at r=1 is the mean over its ok seeds, as the table prints it.
+    const table = page.locator('#rank .table-wrap').nth(0);
+    const header = await table.locator('thead th').allTextContents();
+    const row = table.locator('tbody tr').filter({ has: page.locator('td:first-child', { hasText: /^lora$/ }) });
+    const cells = await row.locator('td').allTextContents();
+    const task = (await page.locator('#rank h3').first().textContent())!.split(' ')[0];
+    const expected = records.filter((r) => r.method.id === 'lora' && r.task.id === task && r.method.rank === 1 && r.status === 'ok').map((r) => r.metrics.primary!);
+    expect(header[1]).toBe('r=1');
+    expect(cells[1].startsWith((expected.reduce((s, v) => s + v, 0) / expected.length).toFixed(3))).toBe(true);
+    expect(cells[1]).toContain(`(${expected.length})`);
+    await page.locator('#stability a').click();
+    await expect(page).toHaveURL(/stability\.html$/);
   });
 });
 
@@ -302,7 +325,7 @@ test.describe('links and data', () => {
 
   test('an empty results directory builds a site that says so on every page', async ({ page }) => {
     const errors = watchErrors(page);
-    for (const name of ['index', 'stability', 'cost', 'rank', 'analysis', 'methods', 'runs', 'data', 'submit']) {
+    for (const name of ['index', 'questions', 'stability', 'cost', 'rank', 'analysis', 'methods', 'runs', 'data', 'submit']) {
       await page.goto(`${emptyBase()}${name}.html`);
       await expect(page.getByRole('heading', { name: 'No results yet' })).toBeVisible();
       if (name === 'index') await page.screenshot({ path: 'screenshots/empty-index.png', fullPage: true });

@@ -6,7 +6,7 @@ import { runRecord, type RunRecord } from '../src/record/schema.ts';
 import { matrixFrom, deltaReport, normReport, compareUpdates } from '@peft-bench/core/analysis/index';
 import { readRecords } from '../src/record/read.ts';
 import {
-  aggregate, aggregateDir, toCsv, toJson, writeAggregated, metricInfo, paretoFrontier, sampleStd, findingsReport,
+  aggregate, aggregateDir, toCsv, toJson, writeAggregated, metricInfo, paretoFrontier, sampleStd, findingsMarkdown,
 } from '../src/aggregate/index.ts';
 
 let counter = 0;
@@ -328,12 +328,12 @@ describe('exports', () => {
   });
 });
 
-describe('findingsReport', () => {
+describe('findings and findingsMarkdown', () => {
   const lora = (r: number, seed: number, primary: number, extra: { lr?: number; init?: string; task?: string } = {}) => rec({
     rank: r, seed, primary, task: extra.task, lr: extra.lr ?? 2e-3,
     config: { r, lora_alpha: 8, init_lora_weights: extra.init ?? 'default' },
   });
-  const report = findingsReport(aggregate([
+  const report = findingsMarkdown(aggregate([
     lora(1, 0, 0.5), lora(1, 1, 0.6), lora(8, 0, 0.6), lora(8, 1, 0.6), lora(64, 0, 0.62),
     lora(8, 0, 0.9, { lr: 4e-3 }), lora(8, 0, 0.3, { lr: 1e-3 }), lora(8, 0, 0.64, { init: 'pissa' }),
     rec({ method: 'none', family: 'baseline', config: {}, rank: null, lr: 2e-3, primary: 0.33 }),
@@ -370,9 +370,10 @@ describe('findingsReport', () => {
     expect(row('| ln-random n=4 |')).toBe('| ln-random n=4 | 36 | 0.450 (1) |');
   });
 
-  it('lists the learning-rate grid lowest first with its best in bold, and the seed spread', () => {
+  it('lists the learning-rate grid lowest first as multiples of the default, and the seed spread', () => {
     // lr 1e-3 / 2e-3 / 4e-3 of the r=8 default-init configuration; within 95% of 0.9: only 0.9.
-    expect(row('| lora | 0.300')).toBe('| lora | 0.300 / 0.600 / **0.900** (33%) |');
+    expect(row('| lora | 0.300')).toBe('| lora | 0.300 / 0.600 / 0.900 (33%) |');
+    expect(report).toContain('(for example lora on nli: lr 0.5x, 1x, 2x of its default 0.002)');
     // Pooled std: r=1 has variance 0.005, r=8 has 0 -> sqrt(0.0025) = 0.05.
     expect(row('| lora | 0.050')).toBe('| lora | 0.050 | 8 | 0 | 0 |');
   });

@@ -1,9 +1,26 @@
-// `pnpm bench report`: the aggregated records as Markdown tables, one section per question the benchmark
-// exists to answer (DESIGN.md). Numbers only; what they mean is for the reader.
+// The five questions the benchmark exists to answer (DESIGN.md), as tables built from the aggregate:
+// `findings` gives sections the site renders on its Questions page, `findingsMarkdown` the same for
+// `pnpm bench report`. Numbers only; what they mean is for the reader.
 import type { Aggregated, ConfigGroup, SeedStats, TaskInfo } from './aggregate.ts';
-import { isBetter } from './metrics.ts';
 import { mean } from './stats.ts';
 import { defaultLr } from '../run/defaults.ts';
+
+export interface FindingsTable {
+  title?: string;
+  headers: string[];
+  rows: string[][];
+  note?: string;
+}
+
+export interface FindingsSection {
+  /** Anchor and question number: rank, complement, grow, layernorm, stability. */
+  id: string;
+  title: string;
+  intro?: string;
+  tables: FindingsTable[];
+  /** Said instead of tables when no run answers the question yet. */
+  empty: string;
+}
 
 /**
  * Methods left out of the rank section: ln-outlier and ln-random (their rank is a number of tuned weights)
@@ -15,155 +32,204 @@ const num = (v: number | null, digits = 3) => (v === null || !Number.isFinite(v)
 const int = (v: number) => v.toLocaleString('en-US');
 
 /** "0.095 ± 0.012 (3)": mean ± sample std over seeds (seeds). */
-export function cell(stats: SeedStats | null | undefined): string {
+export function cell(stats: Pick<SeedStats, 'n' | 'mean' | 'std'> | null | undefined): string {
   if (!stats || stats.mean === null) return '—';
   return stats.n > 1 ? `${num(stats.mean)} ± ${num(stats.std)} (${stats.n})` : `${num(stats.mean)} (1)`;
 }
 
-function table(headers: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(headers), line(headers.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
-}
-
-export function findingsReport(agg: Aggregated): string {
-  const tasks = agg.tasks;
-  const groupsOf = (method: string, task: string) => agg.groups.filter((g) => g.method === method && g.task === task);
-  const rankPoint = (method: string, task: string, rank: number) =>
-    agg.rankCurves.find((p) => p.method === method && p.task === task && p.rank === rank);
-  const rankGroup = (method: string, task: string, rank: number): ConfigGroup | undefined => {
-    const p = rankPoint(method, task, rank);
-    return p && agg.groups.find((g) => g.method === method && g.task === task && g.configKey === p.configKey);
-  };
-  /** A method without a rank: its configuration at its default learning rate (most seeds first). */
-  const defaultGroup = (method: string, task: string): ConfigGroup | undefined => {
-    const atDefault = groupsOf(method, task).filter((g) => {
-      const lr = defaultLr(String(g.config.model ?? 'default').split('@')[0], method);
-      return Math.abs(g.lr - lr) <= 1e-6 * lr;
-    });
-    return atDefault.sort((a, b) => b.stats.n - a.stats.n)[0];
-  };
-  const ref = (method: string, task: string) => cell(defaultGroup(method, task)?.stats);
-  const taskHead = (t: TaskInfo) => `${t.id} (${t.primaryMetric})`;
-  const out: string[] = [];
-
-  // Provenance.
+/** One line on where the numbers come from: records, seeds, backend, hardware, model, compute. */
+export function findingsProvenance(agg: Aggregated): string {
   const p = agg.provenance;
   const counts = { ok: 0, diverged: 0, failed: 0 };
   for (const r of agg.runs) counts[r.status] += 1;
   const seeds = [...new Set(agg.runs.map((r) => r.seed))].sort((a, b) => a - b);
-  out.push('# What the results say', '');
-  out.push(`${int(agg.recordCount)} run records (${counts.ok} ok, ${counts.diverged} diverged, ${counts.failed} failed), seeds ${seeds.join(', ') || '—'}; `
+  return `${int(agg.recordCount)} run records (${counts.ok} ok, ${counts.diverged} diverged, ${counts.failed} failed), seeds ${seeds.join(', ') || '—'}; `
     + `backend ${p.backends.map((b) => `${b.name} (${b.runs} runs)`).join(', ') || '—'}; ${p.cpus.join(', ') || '—'}${p.gpus.length ? `, ${p.gpus.join(', ')}` : ''}; `
     + `base model ${p.models.map((m) => `${m.id} (${int(m.params)} parameters)`).join(', ') || '—'}; `
-    + `${(p.totalTrainSeconds / 3600).toFixed(1)} h of training and ${(p.totalEvalSeconds / 3600).toFixed(1)} h of evaluation.`);
-  out.push('', 'Cells: mean ± sample standard deviation over seeds (number of seeds) of the primary metric on the test split.', '');
+    + `${(p.totalTrainSeconds / 3600).toFixed(1)} h of training and ${(p.totalEvalSeconds / 3600).toFixed(1)} h of evaluation.`;
+}
 
-  // 1. Rank.
-  out.push('## 1. Does a low rank suffice?', '');
+export const FINDINGS_CELLS = 'Cells: mean ± sample standard deviation over seeds (number of seeds) of the primary metric on the test split.';
+
+export function findings(agg: Aggregated): FindingsSection[] {
+  const tasks = agg.tasks;
+  const groupsOf = (method: string, task: string) => agg.groups.filter((g) => g.method === method && g.task === task);
+  const rankGroup = (method: string, task: string, rank: number): ConfigGroup | undefined => {
+    const p = agg.rankCurves.find((x) => x.method === method && x.task === task && x.rank === rank);
+    return p && agg.groups.find((g) => g.method === method && g.task === task && g.configKey === p.configKey);
+  };
+  /**
+   * A method without a rank: its configuration at its default learning rate, else (records made with other
+   * defaults) the one with the most seeds.
+   */
+  const defaultGroup = (method: string, task: string): ConfigGroup | undefined => {
+    const bySeeds = [...groupsOf(method, task)].sort((a, b) => b.stats.n - a.stats.n);
+    const atDefault = bySeeds.find((g) => {
+      const lr = defaultLr(String(g.config.model ?? 'default').split('@')[0], method);
+      return Math.abs(g.lr - lr) <= 1e-6 * lr;
+    });
+    return atDefault ?? bySeeds[0];
+  };
+  const ref = (method: string, task: string) => cell(defaultGroup(method, task)?.stats);
+  const taskHead = (t: TaskInfo) => `${t.id} (${t.primaryMetric})`;
+  const trainable = (method: string, pick: (g: ConfigGroup) => boolean = () => true) => {
+    const g = agg.groups.find((x) => x.method === method && pick(x));
+    return g ? int(g.params.trainable) : '—';
+  };
+
+  // 1. Rank: one table per task, methods x ranks, with the references under it.
   const curves = agg.rankCurves.filter((r) => !OWN_SECTION.has(r.method));
   const ranks = [...new Set(curves.map((r) => r.rank))].sort((a, b) => a - b);
   const rankMethods = [...new Set(curves.map((r) => r.method))];
   const unranked = agg.methods.filter((m) => !m.isBaseline && !OWN_SECTION.has(m.id) && agg.groups.some((g) => g.method === m.id && g.rank === null))
     .map((m) => m.id);
-  for (const t of tasks) {
-    const rows = rankMethods.filter((m) => agg.rankCurves.some((r) => r.method === m && r.task === t.id))
+  const rankTables = tasks.flatMap((t): FindingsTable[] => {
+    const rows = rankMethods.filter((m) => curves.some((r) => r.method === m && r.task === t.id))
       .map((m) => [m, ...ranks.map((r) => cell(rankGroup(m, t.id, r)?.stats))]);
-    if (rows.length === 0) continue;
-    out.push(`### ${taskHead(t)}, ${t.family}`, '');
-    out.push(table(['method', ...ranks.map((r) => `r=${r}`)], rows), '');
-    const others = unranked.map((m) => `${m} ${ref(m, t.id)}`).filter((x) => !x.endsWith(' —'));
-    out.push(`Frozen base ${ref('none', t.id)}; full fine-tuning ${ref('full', t.id)}.${others.length ? ` Without a rank: ${others.join(', ')}.` : ''}`, '');
-  }
+    if (rows.length === 0) return [];
+    const others = unranked.map((m) => [m, ref(m, t.id)]).filter(([, v]) => v !== '—').map(([m, v]) => `${m} ${v}`);
+    return [{
+      title: `${taskHead(t)}, ${t.family}`,
+      headers: ['method', ...ranks.map((r) => `r=${r}`)],
+      rows,
+      note: `Frozen base ${ref('none', t.id)}; full fine-tuning ${ref('full', t.id)}.${others.length ? ` Without a rank: ${others.join(', ')}.` : ''}`,
+    }];
+  });
 
-  // 2. Complement.
-  out.push('## 2. What lives outside the top directions?', '');
+  // 2. Complement and SVD slices of the r=64 update beside the updates they come from.
   const sliceCell = (task: string, from: number, to: number) =>
     cell(groupsOf('svd-slice', task).find((g) => g.config.from === from && g.config.to === to)?.stats);
   const complementCell = (task: string, mode: string) => cell(groupsOf('lora-complement', task).find((g) => g.config.mode === mode)?.stats);
-  const q2 = tasks.filter((t) => groupsOf('svd-slice', t.id).length + groupsOf('lora-complement', t.id).length > 0).map((t) => [
+  const complementRows = tasks.filter((t) => groupsOf('svd-slice', t.id).length + groupsOf('lora-complement', t.id).length > 0).map((t) => [
     t.id, cell(rankGroup('lora', t.id, 8)?.stats), cell(rankGroup('lora', t.id, 64)?.stats), sliceCell(t.id, 1, 8), sliceCell(t.id, 9, 64),
     complementCell(t.id, 'posthoc'), complementCell(t.id, 'train'), ref('none', t.id),
   ]);
-  out.push(q2.length === 0 ? 'No svd-slice or lora-complement runs yet.' : table(
-    ['task', 'lora r=8', 'lora r=64', 'r=64 components 1..8', 'r=64 components 9..64', 'r=64 minus r=8 subspaces (post hoc)', 'r=64 trained in the complement', 'frozen'], q2), '');
 
-  // 3. Growing and initialising from W.
-  out.push('## 3. Can a small update be grown into a large one?', '');
-  const growRanks = [...new Set(agg.rankCurves.filter((r) => r.method === 'lora-grow').map((r) => r.rank))].sort((a, b) => a - b);
-  const inits = [...new Set(agg.groups.filter((g) => g.method === 'lora').map((g) => g.config.init_lora_weights))]
-    .filter((v): v is string => typeof v === 'string' && v !== 'default').sort();
-  const q3: string[][] = [];
-  for (const r of [...new Set([...growRanks, ...agg.groups.filter((g) => g.method === 'lora' && inits.includes(g.config.init_lora_weights as string)).map((g) => g.rank as number)])].sort((a, b) => a - b)) {
-    q3.push([`lora r=${r} (default init)`, ...tasks.map((t) => cell(rankGroup('lora', t.id, r)?.stats))]);
-    if (growRanks.includes(r)) q3.push([`lora-grow to r=${r}`, ...tasks.map((t) => cell(rankGroup('lora-grow', t.id, r)?.stats))]);
+  // 3. Growing (lora-grow) and initialising from W (PiSSA, MiLoRA, pooling) beside default LoRA at each rank.
+  const growRanks = new Set(agg.rankCurves.filter((r) => r.method === 'lora-grow').map((r) => r.rank));
+  const initGroups = agg.groups.filter((g) => g.method === 'lora' && typeof g.config.init_lora_weights === 'string' && g.config.init_lora_weights !== 'default');
+  const inits = [...new Set(initGroups.map((g) => g.config.init_lora_weights as string))].sort();
+  const growRows: string[][] = [];
+  for (const r of [...new Set([...growRanks, ...initGroups.map((g) => g.rank as number)])].sort((a, b) => a - b)) {
+    growRows.push([`lora r=${r} (default init)`, ...tasks.map((t) => cell(rankGroup('lora', t.id, r)?.stats))]);
+    if (growRanks.has(r)) growRows.push([`lora-grow to r=${r}`, ...tasks.map((t) => cell(rankGroup('lora-grow', t.id, r)?.stats))]);
     for (const init of inits) {
-      // The init variant at the sweep's other settings (same learning rate as the default-init point).
+      // The variant at the default-init point's learning rate, so the two differ only in the initialisation.
       const variant = (task: string) => {
         const base = rankGroup('lora', task, r);
-        return groupsOf('lora', task).find((g) => g.rank === r && g.config.init_lora_weights === init && (!base || g.lr === base.lr));
+        return initGroups.find((g) => g.task === task && g.rank === r && g.config.init_lora_weights === init && (!base || g.lr === base.lr));
       };
-      if (tasks.some((t) => variant(t.id))) q3.push([`lora r=${r}, ${init} init`, ...tasks.map((t) => cell(variant(t.id)?.stats))]);
+      if (tasks.some((t) => variant(t.id))) growRows.push([`lora r=${r}, ${init} init`, ...tasks.map((t) => cell(variant(t.id)?.stats))]);
     }
   }
-  out.push(q3.length === 0 ? 'No lora-grow or initialisation runs yet.' : table(['configuration', ...tasks.map(taskHead)], q3), '');
 
-  // 4. LayerNorm.
-  out.push('## 4. How much do LayerNorm weights carry?', '');
+  // 4. LayerNorm: n outlier weights vs n random ones per layer, all of LayerNorm, LoRA r=8, frozen.
   const ns = [...new Set(agg.lnCurve.map((x) => x.n))].sort((a, b) => a - b);
   const lnCell = (task: string, method: string, n: number) => {
     const x = agg.lnCurve.find((c) => c.task === task && c.method === method && c.n === n);
-    return x ? cell({ n: x.runs, mean: x.mean, std: x.std } as SeedStats) : '—';
+    return x ? cell({ n: x.runs, mean: x.mean, std: x.std }) : '—';
   };
-  const trainable = (method: string, pick: (g: ConfigGroup) => boolean = () => true) => {
-    const g = agg.groups.find((x) => x.method === method && pick(x));
-    return g ? int(g.params.trainable) : '—';
-  };
-  const q4: string[][] = [];
-  for (const n of ns) {
-    for (const method of ['ln-outlier', 'ln-random']) {
-      q4.push([`${method} n=${n}`, trainable(method, (g) => g.rank === n), ...tasks.map((t) => lnCell(t.id, method, n))]);
-    }
-  }
-  if (agg.groups.some((g) => g.method === 'ln')) q4.push(['ln (every LayerNorm weight)', trainable('ln'), ...tasks.map((t) => ref('ln', t.id))]);
-  if (agg.rankCurves.some((r) => r.method === 'lora' && r.rank === 8)) q4.push(['lora r=8', trainable('lora', (g) => g.rank === 8), ...tasks.map((t) => cell(rankGroup('lora', t.id, 8)?.stats))]);
-  q4.push(['frozen', '0', ...tasks.map((t) => ref('none', t.id))]);
-  out.push(q4.length <= 1 ? 'No LayerNorm runs yet.' : table(['configuration', 'trainable', ...tasks.map(taskHead)], q4), '');
+  const lnRows: string[][] = ns.flatMap((n) => ['ln-outlier', 'ln-random'].map((method) =>
+    [`${method} n=${n}`, trainable(method, (g) => g.rank === n), ...tasks.map((t) => lnCell(t.id, method, n))]));
+  if (agg.groups.some((g) => g.method === 'ln')) lnRows.push(['ln (every LayerNorm weight)', trainable('ln'), ...tasks.map((t) => ref('ln', t.id))]);
+  const lnReferences = lnRows.length > 0 ? [
+    ...(agg.rankCurves.some((r) => r.method === 'lora' && r.rank === 8) ? [['lora r=8', trainable('lora', (g) => g.rank === 8), ...tasks.map((t) => cell(rankGroup('lora', t.id, 8)?.stats))]] : []),
+    ['frozen', '0', ...tasks.map((t) => ref('none', t.id))],
+  ] : [];
 
-  // 5. Stability.
-  out.push('## 5. Which methods are stable?', '');
-  out.push('Seed spread: the pooled standard deviation over seeds (root of the mean variance) of every configuration with two or more seeds.'
-    + ' Learning rates: the score at each learning rate of the grid, lowest first, and the share of the grid within 95% of its best.', '');
-  const methods = agg.methods.map((m) => m.id).filter((m) => m !== 'none');
+  // 5. Stability: pooled seed spread and run outcomes per method; the learning-rate grid per method and task.
+  const methods = agg.methods.map((m) => m.id).filter((m) => m !== 'none' && agg.methodTask.some((x) => x.method === m));
   const pooledStd = (method: string, task: string) => {
-    const variances = groupsOf(method, task).filter((g) => g.stats.n > 1 && g.stats.std !== null).map((g) => (g.stats.std as number) ** 2);
-    const v = mean(variances);
+    const v = mean(groupsOf(method, task).filter((g) => g.stats.n > 1 && g.stats.std !== null).map((g) => (g.stats.std as number) ** 2));
     return v === null ? '—' : num(Math.sqrt(v));
   };
-  const q5 = methods.filter((m) => agg.methodTask.some((x) => x.method === m)).map((m) => {
+  const spreadRows = methods.map((m) => {
     const mts = agg.methodTask.filter((x) => x.method === m);
-    const runs = mts.reduce((s, x) => s + x.runs, 0);
-    const diverged = mts.reduce((s, x) => s + x.diverged, 0);
-    const failed = mts.reduce((s, x) => s + x.failed, 0);
-    return [m, ...tasks.map((t) => pooledStd(m, t.id)), String(runs), String(diverged), String(failed)];
+    const sum = (pick: (x: (typeof mts)[number]) => number) => String(mts.reduce((s, x) => s + pick(x), 0));
+    return [m, ...tasks.map((t) => pooledStd(m, t.id)), sum((x) => x.runs), sum((x) => x.diverged), sum((x) => x.failed)];
   });
-  out.push(table(['method', ...tasks.map((t) => `${t.id} seed std`), 'runs', 'diverged', 'failed'], q5), '');
   const lrRows = methods.flatMap((m) => {
     const mts = tasks.map((t) => agg.methodTask.find((x) => x.method === m && x.task === t.id));
     if (!mts.some((x) => x && x.lrGrid.length >= 2)) return [];
-    const best = (task: TaskInfo, scores: (number | null)[]) => {
-      const valid = scores.filter((v): v is number => v !== null);
-      return valid.length ? valid.reduce((b, v) => (isBetter(task.direction, v, b) ? v : b)) : null;
-    };
-    return [[m, ...mts.map((x, i) => {
+    return [[m, ...mts.map((x) => {
       if (!x || x.lrGrid.length < 2) return '—';
-      const scores = x.lrGrid.map((q) => q.score);
-      const top = best(tasks[i], scores);
-      const list = scores.map((v) => (v !== null && v === top ? `**${num(v)}**` : num(v))).join(' / ');
-      return `${list} (${Math.round((x.lrNearBestShare ?? 0) * 100)}%)`;
+      return `${x.lrGrid.map((q) => num(q.score)).join(' / ')} (${Math.round((x.lrNearBestShare ?? 0) * 100)}%)`;
     })]];
   });
-  const lrs = agg.methodTask.find((x) => x.lrGrid.length >= 2);
-  out.push(lrRows.length === 0 ? 'No learning-rate grid yet.' : table(['method', ...tasks.map((t) => `${t.id}: score by lr`)], lrRows), '');
-  if (lrs) out.push(`For example ${lrs.method} on ${lrs.task} ran at lr ${lrs.lrGrid.map((q) => q.lr).join(', ')}.`, '');
+  const lrFactors = (() => {
+    // The grid's learning rates as multiples of the method's default, from the largest grid.
+    const x = agg.methodTask.reduce<(typeof agg.methodTask)[number] | null>((b, m) => (m.lrGrid.length > (b?.lrGrid.length ?? 1) ? m : b), null);
+    if (!x) return '';
+    const model = String(agg.groups.find((g) => g.method === x.method)?.config.model ?? 'default').split('@')[0];
+    const base = defaultLr(model, x.method);
+    return ` (for example ${x.method} on ${x.task}: lr ${x.lrGrid.map((q) => `${Number((q.lr / base).toPrecision(3))}x`).join(', ')} of its default ${base})`;
+  })();
+
+  return [
+    {
+      id: 'rank', title: '1. Does a low rank suffice?',
+      intro: 'Each method follows one configuration across ranks (its defaults); simple tasks first, then reasoning.',
+      tables: rankTables, empty: 'No method with a rank has finished yet.',
+    },
+    {
+      id: 'complement', title: '2. What lives outside the top directions?',
+      intro: 'The trained r=64 LoRA update cut into its singular components 1..8 and 9..64 (svd-slice), the part outside the r=8 update\'s subspaces (lora-complement post hoc), and a fresh r=64 update trained inside that complement.',
+      tables: complementRows.length ? [{
+        headers: ['task', 'lora r=8', 'lora r=64', 'r=64 components 1..8', 'r=64 components 9..64', 'r=64 minus r=8 subspaces (post hoc)', 'r=64 trained in the complement', 'frozen'],
+        rows: complementRows,
+      }] : [],
+      empty: 'No svd-slice or lora-complement runs yet.',
+    },
+    {
+      id: 'grow', title: '3. Can a small update be grown into a large one?',
+      intro: 'lora-grow starts at a small rank and expands during training; PiSSA, MiLoRA and pooling initialise LoRA\'s factors from the pretrained weight.',
+      tables: growRows.length ? [{ headers: ['configuration', ...tasks.map(taskHead)], rows: growRows }] : [],
+      empty: 'No lora-grow or initialisation runs yet.',
+    },
+    {
+      id: 'layernorm', title: '4. How much do LayerNorm weights carry?',
+      intro: 'The n largest-magnitude LayerNorm weights per layer (ln-outlier) against n random ones (ln-random), all LayerNorm weights (ln), LoRA r=8 and the frozen base.',
+      tables: lnRows.length ? [{ headers: ['configuration', 'trainable', ...tasks.map(taskHead)], rows: [...lnRows, ...lnReferences] }] : [],
+      empty: 'No LayerNorm runs yet.',
+    },
+    {
+      id: 'stability', title: '5. Which methods are stable?',
+      tables: [
+        ...(spreadRows.length ? [{
+          title: 'Spread across seeds and run outcomes',
+          headers: ['method', ...tasks.map((t) => `${t.id} seed std`), 'runs', 'diverged', 'failed'],
+          rows: spreadRows,
+          note: 'Seed std: the pooled standard deviation over seeds (root of the mean variance) of every configuration with two or more seeds.',
+        }] : []),
+        ...(lrRows.length ? [{
+          title: 'Learning-rate sensitivity',
+          headers: ['method', ...tasks.map((t) => `${t.id}: score by lr`)],
+          rows: lrRows,
+          note: `Scores at each learning rate of the grid, lowest first${lrFactors}, for one configuration (rank 8 where the method has a rank); in brackets, the share of the grid within 95% of its best.`,
+        }] : []),
+      ],
+      empty: 'No runs yet.',
+    },
+  ];
+}
+
+function markdownTable(t: FindingsTable): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(t.headers), line(t.headers.map((_, i) => (i === 0 ? '---' : '---:'))), ...t.rows.map(line)].join('\n');
+}
+
+/** The findings as one Markdown document (`pnpm bench report`). */
+export function findingsMarkdown(agg: Aggregated): string {
+  const out = ['# What the results say', '', findingsProvenance(agg), '', FINDINGS_CELLS, ''];
+  for (const section of findings(agg)) {
+    out.push(`## ${section.title}`, '');
+    if (section.intro) out.push(section.intro, '');
+    if (section.tables.length === 0) out.push(section.empty, '');
+    for (const t of section.tables) {
+      if (t.title) out.push(`### ${t.title}`, '');
+      out.push(markdownTable(t), '');
+      if (t.note) out.push(t.note, '');
+    }
+  }
   return `${out.join('\n').trimEnd()}\n`;
 }

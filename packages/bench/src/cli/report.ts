@@ -1,7 +1,7 @@
 // `pnpm bench report`: the records as Markdown tables, one section per question (the aggregation's report).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { aggregateDir, findingsReport } from '../aggregate/index.ts';
+import { aggregateDir, findingsMarkdown } from '../aggregate/index.ts';
 
 export async function reportCommand(options: { results: string; out?: string }): Promise<number> {
   if (!fs.existsSync(options.results) || !fs.statSync(options.results).isDirectory()) {
@@ -10,7 +10,7 @@ export async function reportCommand(options: { results: string; out?: string }):
   }
   const aggregated = await aggregateDir(options.results);
   for (const problem of aggregated.problems) process.stderr.write(`skipped ${problem.path}: ${problem.message}\n`);
-  const text = findingsReport(aggregated);
+  const text = findingsMarkdown(aggregated);
   if (!options.out) {
     process.stdout.write(text);
     return 0;
