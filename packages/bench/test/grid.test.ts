@@ -106,3 +106,21 @@ describe('grid blocks with methods still to come', () => {
     expect(warnings).toEqual(['experiment e: skipping unregistered method(s) lora-grow']);
   });
 });
+
+describe('the shipped grids', () => {
+  it('every run of the quick grid is a run of the leaderboard grid (same spec, same run id)', async () => {
+    const { loadCatalog } = await import('../src/run/registries.ts');
+    const { resolveRequests } = await import('../src/run/resolve.ts');
+    const catalog = await loadCatalog();
+    const methodInfo = catalog.methods().map((m) => ({ id: m.id, takesRank: m.rankField !== null }));
+    const ids = async (name: string) => {
+      const requests = expandGrid(loadGrid(findGridFile(name)), methodInfo);
+      const runs = await resolveRequests(requests, catalog, { codeVersion: 'test', defaultModel: 'default' });
+      return new Set(runs.map((r) => r.runId));
+    };
+    const quick = await ids('quick');
+    const leaderboard = await ids('leaderboard');
+    expect(quick.size).toBeGreaterThan(150);
+    expect([...quick].filter((id) => !leaderboard.has(id))).toEqual([]);
+  }, 60_000);
+});
