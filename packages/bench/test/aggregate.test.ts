@@ -178,17 +178,22 @@ describe('aggregate', () => {
   it('keeps a better learning rate or initialisation at one rank off the rank curve', () => {
     // The sweep: r = 1, 8, 64 at lr 2e-3 with lora_alpha 8 (equal to r only at r=8). At r=8 a learning-rate
     // grid and a PiSSA variant score higher; the best-of-several pick would put a bump at r=8.
-    const lora = (r: number, primary: number, extra: { lr?: number; init?: string } = {}) =>
-      rec({ rank: r, config: { r, lora_alpha: 8, init_lora_weights: extra.init ?? 'default' }, lr: extra.lr ?? 2e-3, primary });
+    const lora = (r: number, primary: number, extra: { lr?: number; init?: string; rslora?: boolean } = {}) => rec({
+      rank: r, config: { r, lora_alpha: 8, init_lora_weights: extra.init ?? 'default', use_rslora: extra.rslora ?? false }, lr: extra.lr ?? 2e-3, primary,
+    });
     const sweep = aggregate([
       lora(1, 0.5), lora(8, 0.52), lora(64, 0.51),
       lora(8, 0.7, { lr: 4e-3 }), lora(8, 0.65, { lr: 1e-3 }), lora(8, 0.6, { init: 'pissa' }), lora(64, 0.9, { init: 'pissa' }),
       rec({ method: 'lora-complement', family: 'seed-idea', config: { mode: 'train' }, rank: 64, primary: 0.4 }),
       // r=128 only with other settings: the curve still shows it, with the best of them.
       lora(128, 0.55, { lr: 1e-3 }), lora(128, 0.6, { lr: 4e-3 }),
+      // A second sweep over the same ranks with better scores: its own series, not the main curve.
+      lora(1, 0.8, { rslora: true }), lora(8, 0.8, { rslora: true }), lora(64, 0.8, { rslora: true }),
     ]);
-    const curve = sweep.rankCurves.filter((p) => p.method === 'lora').map((p) => [p.rank, p.mean]);
+    const curve = sweep.rankCurves.filter((p) => p.series === 'lora').map((p) => [p.rank, p.mean]);
     expect(curve).toEqual([[1, 0.5], [8, 0.52], [64, 0.51], [128, 0.6]]);
+    const rslora = sweep.rankCurves.filter((p) => p.method === 'lora' && p.variant !== '');
+    expect(rslora.map((p) => [p.series, p.rank, p.mean])).toEqual([1, 8, 64].map((r) => ['lora (use_rslora=true)', r, 0.8]));
     // The complement table compares against the same sweep runs.
     expect([sweep.complement[0].lora8!.mean, sweep.complement[0].lora64!.mean]).toEqual([0.52, 0.51]);
     // The learning-rate grid follows the r=8 default-init configuration across its three learning rates.

@@ -110,6 +110,10 @@ export interface MethodTaskSummary {
 
 export interface RankPoint {
   method: string;
+  /** The chart series: the method for its main configuration, e.g. "lora (use_rslora=true)" for another sweep. */
+  series: string;
+  /** "" for the main configuration, else the fields that set this sweep apart. */
+  variant: string;
   task: string;
   taskFamily: 'simple' | 'reasoning';
   rank: number;
@@ -287,41 +291,79 @@ function betterStats(direction: Direction, a: SeedStats | null, b: SeedStats | n
   return isBetter(direction, b.mean, a.mean);
 }
 
+/** Points a configuration needs along an axis to be drawn as a curve (two would be a pair, e.g. PiSSA at r=8 and 64). */
+const MIN_SWEEP_POINTS = 3;
+
+/** One configuration followed along an axis (rank or lr): its groups, and how it differs from the main one. */
+interface Curve {
+  groups: ConfigGroup[];
+  /** "" for the method's main curve, else the fields that set it apart, e.g. "use_rslora=true". */
+  variant: string;
+}
+
 /**
- * Per (method, task, axis value): the group on a curve along one axis (rank or lr). The axis's own fields are
- * dropped from each configuration; of what is left, the configuration run at the most axis values is followed.
- * Following one configuration keeps a best-of-several pick at one point (a learning-rate grid or init variants
- * at r=8) from lifting that point. Ties (a method run at one point only) go to more runs, then the better mean.
- * Points the followed configuration lacks take the best configuration there.
+ * Per (method, task): curves along one axis (rank or lr). The axis's own fields are dropped from each
+ * configuration; each configuration left that was run at MIN_SWEEP_POINTS or more points is a curve of its own. The main
+ * curve is the one run at the most points, then the most typical (most fields at the value most runs of the
+ * method used: the defaults, not a variant swept as widely), then the one with more runs. Following whole
+ * configurations keeps a best-of-several pick at one point (a learning-rate grid or init variants at r=8) from
+ * lifting that point. Points the main curve lacks take the best configuration there that is on no other curve.
  */
-function followOneConfiguration(
+function curvesAlong(
   groups: readonly ConfigGroup[], axis: (g: ConfigGroup) => number, axisFields: (ofMethod: ConfigGroup[]) => string[],
   directionOf: (task: string) => Direction,
-): Map<string, ConfigGroup> {
-  const out = new Map<string, ConfigGroup>();
+): Map<string, Curve[]> {
+  const out = new Map<string, Curve[]>();
   for (const ofMethod of groupBy(groups, (g) => g.method).values()) {
     const dropped = axisFields(ofMethod);
-    const restKey = (g: ConfigGroup) => canonicalJson(Object.fromEntries(Object.entries(g.config).filter(([k]) => !dropped.includes(k))));
-    for (const ofTask of groupBy(ofMethod, (g) => g.task).values()) {
-      const direction = directionOf(ofTask[0].task);
-      const candidates = [...groupBy(ofTask, restKey).entries()].map(([key, gs]) => ({
-        key, gs,
-        points: new Set(gs.map(axis)).size,
-        runs: gs.reduce((s, g) => s + g.stats.n, 0),
-        mean: mean(gs.map((g) => g.stats.mean).filter((v): v is number => v !== null)),
-      }));
-      const better = (a: number | null, b: number | null) => a !== null && (b === null || isBetter(direction, a, b));
-      candidates.sort((a, b) => b.points - a.points || b.runs - a.runs
-        || (better(a.mean, b.mean) ? -1 : better(b.mean, a.mean) ? 1 : 0) || byString(a.key, b.key));
-      for (const g of candidates[0].gs) out.set(curveKey(g.method, g.task, axis(g)), g);
-      // A point the followed configuration lacks (e.g. a rank run only with other settings) gets the best there.
-      for (const g of ofTask) {
-        const key = curveKey(g.method, g.task, axis(g));
-        const held = out.get(key);
-        if (!held || (!candidates[0].gs.includes(held) && betterStats(direction, held.stats, g.stats))) out.set(key, g);
+    const rest = (g: ConfigGroup) => Object.fromEntries(Object.entries(g.config).filter(([k]) => !dropped.includes(k)));
+    // The value of each field that most of the method's runs used.
+    const votes = new Map<string, Map<string, number>>();
+    for (const g of ofMethod) {
+      for (const [k, v] of Object.entries(rest(g))) {
+        const byValue = votes.get(k) ?? new Map<string, number>();
+        byValue.set(canonicalJson(v), (byValue.get(canonicalJson(v)) ?? 0) + g.counts.total);
+        votes.set(k, byValue);
       }
     }
+    const modal = new Map([...votes].map(([k, byValue]) => [k, [...byValue].sort((a, b) => b[1] - a[1] || byString(a[0], b[0]))[0][0]]));
+    const typicality = (g: ConfigGroup) => Object.entries(rest(g)).filter(([k, v]) => modal.get(k) === canonicalJson(v)).length;
+    for (const ofTask of groupBy(ofMethod, (g) => g.task).values()) {
+      const direction = directionOf(ofTask[0].task);
+      const candidates = [...groupBy(ofTask, (g) => canonicalJson(rest(g))).entries()].map(([key, gs]) => ({
+        key, gs,
+        points: new Set(gs.map(axis)).size,
+        typical: typicality(gs[0]),
+        runs: gs.reduce((s, g) => s + g.counts.total, 0),
+      }));
+      candidates.sort((a, b) => b.points - a.points || b.typical - a.typical || b.runs - a.runs || byString(a.key, b.key));
+      const [main, ...others] = candidates;
+      const sweeps = others.filter((c) => c.points >= MIN_SWEEP_POINTS);
+      const mainGroups = new Map(main.gs.map((g) => [axis(g), g]));
+      // Points the main curve lacks: the best configuration there among the one-off ones.
+      for (const c of others.filter((x) => x.points < MIN_SWEEP_POINTS)) {
+        for (const g of c.gs) {
+          const held = mainGroups.get(axis(g));
+          if (!held || (!main.gs.includes(held) && betterStats(direction, held.stats, g.stats))) mainGroups.set(axis(g), g);
+        }
+      }
+      const mainRest = rest(main.gs[0]);
+      const variantOf = (g: ConfigGroup) => Object.entries(rest(g))
+        .filter(([k, v]) => canonicalJson(v) !== canonicalJson(mainRest[k]))
+        .map(([k, v]) => `${k}=${formatValue(v)}`).join(', ');
+      out.set(`${ofTask[0].method}\u0000${ofTask[0].task}`, [
+        { groups: [...mainGroups.values()], variant: '' },
+        ...sweeps.map((c) => ({ groups: c.gs, variant: variantOf(c.gs[0]) })),
+      ]);
+    }
   }
+  return out;
+}
+
+/** The main curves as one map from (method, task, axis value) to its group. */
+function mainPoints(curves: Map<string, Curve[]>, axis: (g: ConfigGroup) => number): Map<string, ConfigGroup> {
+  const out = new Map<string, ConfigGroup>();
+  for (const [main] of curves.values()) for (const g of main.groups) out.set(curveKey(g.method, g.task, axis(g)), g);
   return out;
 }
 
@@ -436,7 +478,7 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
   groups.sort((a, b) => byString(a.method, b.method) || byString(a.task, b.task) || byString(a.configKey, b.configKey));
 
   // Per (method, task): best configuration, lr grid (one configuration followed across learning rates), divergence.
-  const lrCurve = followOneConfiguration(groups, (g) => g.lr, () => ['lr'], directionOf);
+  const lrCurve = mainPoints(curvesAlong(groups, (g) => g.lr, () => ['lr'], directionOf), (g) => g.lr);
   const methodTask: MethodTaskSummary[] = [];
   for (const mtGroups of groupBy(groups, (g) => `${g.method}\u0000${g.task}`).values()) {
     const { method, family, task } = mtGroups[0];
@@ -476,19 +518,25 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
   }
   methodTask.sort((a, b) => byString(a.method, b.method) || byString(a.task, b.task));
 
-  // Accuracy vs rank: per (method, task) one configuration followed across ranks, the one run at the most
-  // ranks (the rank sweep at the method's defaults). Picking the best configuration at each rank instead would
-  // lift the ranks that also carry a learning-rate grid or initialisation variants (a best-of-several pick).
+  // Accuracy vs rank: per (method, task) the main configuration followed across ranks (the rank sweep at the
+  // method's defaults), and as series of their own any other configuration swept over ranks (e.g. rsLoRA).
   const rankCurves: RankPoint[] = [];
-  const sweepOf = followOneConfiguration(groups.filter((g) => g.rank !== null && g.stats.mean !== null), (g) => g.rank as number, rankFields, directionOf);
-  for (const g of sweepOf.values()) {
-    rankCurves.push({
-      method: g.method, task: g.task, taskFamily: taskMap.get(g.task)!.family, rank: g.rank as number,
-      configKey: g.configKey, configLabel: g.configLabel,
-      mean: g.stats.mean as number, std: g.stats.std as number, n: g.stats.n,
-    });
+  const byRank = (g: ConfigGroup) => g.rank as number;
+  const rankCurveSets = curvesAlong(groups.filter((g) => g.rank !== null && g.stats.mean !== null), byRank, rankFields, directionOf);
+  const sweepOf = mainPoints(rankCurveSets, byRank);
+  for (const curves of rankCurveSets.values()) {
+    for (const curve of curves) {
+      for (const g of curve.groups) {
+        rankCurves.push({
+          method: g.method, series: curve.variant ? `${g.method} (${curve.variant})` : g.method, variant: curve.variant,
+          task: g.task, taskFamily: taskMap.get(g.task)!.family, rank: g.rank as number,
+          configKey: g.configKey, configLabel: g.configLabel,
+          mean: g.stats.mean as number, std: g.stats.std as number, n: g.stats.n,
+        });
+      }
+    }
   }
-  rankCurves.sort((a, b) => byString(a.method, b.method) || byString(a.task, b.task) || a.rank - b.rank);
+  rankCurves.sort((a, b) => byString(a.method, b.method) || byString(a.variant, b.variant) || byString(a.task, b.task) || a.rank - b.rank);
 
   // Pareto: primary metric vs trainable parameters, per task, over every configuration with an ok run.
   const pareto: ParetoPoint[] = [];

@@ -43,7 +43,7 @@ function rowsFor(agg: Aggregated, table: CsvTable): Row[] {
       }));
     case 'rank':
       return agg.rankCurves.map((p) => ({
-        method: p.method, task: p.task, task_family: p.taskFamily, rank: p.rank, config: p.configLabel,
+        method: p.method, series: p.series, task: p.task, task_family: p.taskFamily, rank: p.rank, config: p.configLabel,
         mean: p.mean, std: p.std, n: p.n,
       }));
     case 'stability':

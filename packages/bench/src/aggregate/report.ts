@@ -54,8 +54,9 @@ export const FINDINGS_CELLS = 'Cells: mean ± sample standard deviation over see
 export function findings(agg: Aggregated): FindingsSection[] {
   const tasks = agg.tasks;
   const groupsOf = (method: string, task: string) => agg.groups.filter((g) => g.method === method && g.task === task);
-  const rankGroup = (method: string, task: string, rank: number): ConfigGroup | undefined => {
-    const p = agg.rankCurves.find((x) => x.method === method && x.task === task && x.rank === rank);
+  /** The group at a rank on a rank-curve series (the method's main configuration unless a series is named). */
+  const rankGroup = (method: string, task: string, rank: number, series = method): ConfigGroup | undefined => {
+    const p = agg.rankCurves.find((x) => x.series === series && x.task === task && x.rank === rank);
     return p && agg.groups.find((g) => g.method === method && g.task === task && g.configKey === p.configKey);
   };
   /**
@@ -80,12 +81,12 @@ export function findings(agg: Aggregated): FindingsSection[] {
   // 1. Rank: one table per task, methods x ranks, with the references under it.
   const curves = agg.rankCurves.filter((r) => !OWN_SECTION.has(r.method));
   const ranks = [...new Set(curves.map((r) => r.rank))].sort((a, b) => a - b);
-  const rankMethods = [...new Set(curves.map((r) => r.method))];
+  const rankSeries = [...new Map(curves.map((r) => [r.series, r.method])).entries()];
   const unranked = agg.methods.filter((m) => !m.isBaseline && !OWN_SECTION.has(m.id) && agg.groups.some((g) => g.method === m.id && g.rank === null))
     .map((m) => m.id);
   const rankTables = tasks.flatMap((t): FindingsTable[] => {
-    const rows = rankMethods.filter((m) => curves.some((r) => r.method === m && r.task === t.id))
-      .map((m) => [m, ...ranks.map((r) => cell(rankGroup(m, t.id, r)?.stats))]);
+    const rows = rankSeries.filter(([series]) => curves.some((r) => r.series === series && r.task === t.id))
+      .map(([series, m]) => [series, ...ranks.map((r) => cell(rankGroup(m, t.id, r, series)?.stats))]);
     if (rows.length === 0) return [];
     const others = unranked.map((m) => [m, ref(m, t.id)]).filter(([, v]) => v !== '—').map(([m, v]) => `${m} ${v}`);
     return [{
@@ -168,7 +169,7 @@ export function findings(agg: Aggregated): FindingsSection[] {
   return [
     {
       id: 'rank', title: '1. Does a low rank suffice?',
-      intro: 'Each method follows one configuration across ranks (its defaults); simple tasks first, then reasoning.',
+      intro: 'Each method follows its default configuration across ranks; another configuration swept over ranks is a row of its own, named by what it changes (e.g. lora (use_rslora=true)). Simple tasks first, then reasoning.',
       tables: rankTables, empty: 'No method with a rank has finished yet.',
     },
     {
