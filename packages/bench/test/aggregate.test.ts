@@ -14,7 +14,7 @@ type Overrides = {
   method?: string; family?: string; config?: Record<string, unknown>; rank?: number | null;
   task?: string; taskFamily?: 'simple' | 'reasoning'; metric?: string; seed?: number; lr?: number;
   status?: 'ok' | 'diverged' | 'failed'; primary?: number | null; trainable?: number; spikes?: number;
-  before?: number | null; after?: number | null; analysis?: Record<string, unknown> | null; trainSeconds?: number;
+  before?: number | null; after?: number | null; analysis?: Record<string, unknown> | null; trainSeconds?: number; steps?: number;
 };
 
 /** A schema-valid record; every test states the fields it relies on. */
@@ -30,7 +30,7 @@ function rec(o: Overrides = {}): RunRecord {
     task: { id: o.task ?? 'nli', tier: 'synthetic', family: o.taskFamily ?? 'simple', primary_metric: o.metric ?? 'acc', config: {} },
     model: { id: 'tiny', hash: 'abc', params: 1000 },
     seed: o.seed ?? 0,
-    training: { steps: 10, batch_size: 4, micro_batch_size: 4, lr: o.lr ?? 1e-3, schedule: 'cosine', warmup_steps: 0, weight_decay: 0, grad_clip: 1, max_seq_len: 64 },
+    training: { steps: o.steps ?? 10, batch_size: 4, micro_batch_size: 4, lr: o.lr ?? 1e-3, schedule: 'cosine', warmup_steps: 0, weight_decay: 0, grad_clip: 1, max_seq_len: 64 },
     metrics: {
       primary: o.primary === undefined ? (status === 'ok' ? 0.5 : null) : o.primary,
       valid: {}, test: {},
@@ -185,6 +185,8 @@ describe('aggregate', () => {
       lora(1, 0.5), lora(8, 0.52), lora(64, 0.51),
       lora(8, 0.7, { lr: 4e-3 }), lora(8, 0.65, { lr: 1e-3 }), lora(8, 0.6, { init: 'pissa' }), lora(64, 0.9, { init: 'pissa' }),
       rec({ method: 'lora-complement', family: 'seed-idea', config: { mode: 'train' }, rank: 64, primary: 0.4 }),
+      // Scored without training (steps 0 in its configuration): not a point of accuracy against rank.
+      rec({ method: 'lora-complement', family: 'seed-idea', config: { mode: 'posthoc' }, rank: 64, steps: 0, primary: 0 }),
       // r=128 only with other settings: the curve still shows it, with the best of them.
       lora(128, 0.55, { lr: 1e-3 }), lora(128, 0.6, { lr: 4e-3 }),
       // A second sweep over the same ranks with better scores: its own series, not the main curve.
@@ -192,6 +194,7 @@ describe('aggregate', () => {
     ]);
     const curve = sweep.rankCurves.filter((p) => p.series === 'lora').map((p) => [p.rank, p.mean]);
     expect(curve).toEqual([[1, 0.5], [8, 0.52], [64, 0.51], [128, 0.6]]);
+    expect(sweep.rankCurves.filter((p) => p.method === 'lora-complement').map((p) => p.mean)).toEqual([0.4]);
     const rslora = sweep.rankCurves.filter((p) => p.method === 'lora' && p.variant !== '');
     expect(rslora.map((p) => [p.series, p.rank, p.mean])).toEqual([1, 8, 64].map((r) => ['lora (use_rslora=true)', r, 0.8]));
     // The complement table compares against the same sweep runs.

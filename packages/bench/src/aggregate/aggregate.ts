@@ -522,7 +522,9 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
   // method's defaults), and as series of their own any other configuration swept over ranks (e.g. rsLoRA).
   const rankCurves: RankPoint[] = [];
   const byRank = (g: ConfigGroup) => g.rank as number;
-  const rankCurveSets = curvesAlong(groups.filter((g) => g.rank !== null && g.stats.mean !== null), byRank, rankFields, directionOf);
+  // Configurations scored without training (post-hoc, steps 0) are not a trained update at that rank.
+  const trainedRanked = groups.filter((g) => g.rank !== null && g.stats.mean !== null && g.config.steps !== 0);
+  const rankCurveSets = curvesAlong(trainedRanked, byRank, rankFields, directionOf);
   const sweepOf = mainPoints(rankCurveSets, byRank);
   for (const curves of rankCurveSets.values()) {
     for (const curve of curves) {
