@@ -2,17 +2,28 @@
 import * as fs from 'node:fs';
 import { aggregateDir, writeAggregated } from '../aggregate/index.ts';
 
-export async function aggregateCommand(options: { results: string; out: string; json?: boolean }): Promise<number> {
-  if (!fs.existsSync(options.results) || !fs.statSync(options.results).isDirectory()) {
-    process.stderr.write(`--results ${options.results} is not a directory: give the directory holding the run records (default results/).\n`);
-    return 2;
+type Aggregated = Awaited<ReturnType<typeof aggregateDir>>;
+
+/**
+ * Aggregates the records in `results`, printing each unreadable record to stderr, or returns
+ * null after saying why when `results` is not a directory. Shared by `aggregate` and `report`.
+ */
+export async function aggregateResults(results: string): Promise<Aggregated | null> {
+  if (!fs.existsSync(results) || !fs.statSync(results).isDirectory()) {
+    process.stderr.write(`--results ${results} is not a directory: give the directory holding the run records (default results/).\n`);
+    return null;
   }
-  const aggregated = await aggregateDir(options.results);
+  const aggregated = await aggregateDir(results);
+  for (const problem of aggregated.problems) process.stderr.write(`skipped ${problem.path}: ${problem.message}\n`);
+  return aggregated;
+}
+
+export async function aggregateCommand(options: { results: string; out: string; json?: boolean }): Promise<number> {
+  const aggregated = await aggregateResults(options.results);
+  if (!aggregated) return 2;
   const written = await writeAggregated(aggregated, options.out);
-  const problems = (aggregated as unknown as { problems?: { path: string; message: string }[] }).problems ?? [];
-  for (const problem of problems) process.stderr.write(`skipped ${problem.path}: ${problem.message}\n`);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ written, problems })}\n`);
+    process.stdout.write(`${JSON.stringify({ written, problems: aggregated.problems })}\n`);
   } else {
     process.stdout.write(`Wrote:\n${written.map((file) => `  ${file}`).join('\n')}\n`);
   }
