@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Runs the steps of bench.yml's plan, shard and merge jobs in order, with the same scripts the
+# workflow calls, against a local bare repository standing in for origin:
+#   1. origin holds last week's record (the grid's lora run);
+#   2. plan lists the shards that still have runs; each shard runs against its checkout's
+#      results/ (the finished run is skipped) and collects only the records it added;
+#   3. main moves twice while the shards run: a commit before the merge job starts, and one that
+#      races the merge job's first push (origin rejects that push);
+#   4. the merge job verifies, commits, rebases and retries until its push lands;
+#   5. a tampered record makes the merge job fail and push nothing.
+# Seconds-long runs on the tiny random model; exit 0 when every check passed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export PROJECT_DIR
+PROJECT_DIR=$(cd "$here/../.." && pwd)
+# Run ids then do not depend on the source tree being simulated.
+export PEFT_BENCH_CODE_VERSION=pipeline-simulation
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+unset GITHUB_OUTPUT GIT_DIR GIT_WORK_TREE
+export GIT_AUTHOR_NAME=simulation GIT_AUTHOR_EMAIL=simulation@example.invalid
+export GIT_COMMITTER_NAME=simulation GIT_COMMITTER_EMAIL=simulation@example.invalid
+
+step() { printf '\n== %s\n' "$*"; }
+check() {
+  local what=$1
+  shift
+  if "$@"; then echo "ok: $what"; else echo "FAILED: $what" >&2; exit 1; fi
+}
+records_in() { find "$1" -maxdepth 1 -name '*.json' -type f | wc -l; }
+
+write_grid() {
+  cat > "$1" <<YAML
+name: pipeline-simulation
+description: Seconds-long runs on the tiny random model.
+defaults:
+  model: tiny-random
+  tasks: [nli]
+  seeds: 1
+  ranks: [2]
+  training: { steps: 2, eval_every: 0, batch_size: 2, micro_batch_size: 2 }
+  task_config: { nli: { train: 8, valid: 2, test: 2 } }
+experiments:
+  - name: pair
+    methods: [$2]
+YAML
+}
+write_grid "$work/last-week.yaml" lora
+write_grid "$work/grid.yaml" "lora, bitfit"
+
+step "origin: main with last week's record"
+git init -q --bare -b main "$work/origin.git"
+git clone -q "$work/origin.git" "$work/seed" 2>/dev/null
+(
+  cd "$work/seed"
+  echo "# results" > README.md
+  GRID=$work/last-week.yaml SHARD=1/1 COLLECT_DIR=$work/unused "$here/run-grid-shard.sh" 2>&1 | tail -n 2
+  git add README.md results
+  git commit -q -m "results: last week"
+  git push -q origin HEAD:main
+)
+seeded=$(basename "$(find "$work/seed/results" -name '*.json')")
+check "origin has one record ($seeded)" test "$(git -C "$work/origin.git" ls-tree --name-only main results/ | wc -l)" -eq 1
+
+# Each job checks out main as it was when the workflow started, as a detached HEAD.
+start=$(git -C "$work/origin.git" rev-parse main)
+checkout() {
+  git clone -q "$work/origin.git" "$1"
+  git -C "$1" checkout -q --detach "$start"
+}
+
+step "plan job"
+checkout "$work/plan"
+(cd "$work/plan" && GRID=$work/grid.yaml SHARDS=2 GITHUB_OUTPUT=$work/plan.out "$here/plan-grid.sh")
+matrix=$(sed -n 's/^matrix=//p' "$work/plan.out")
+mapfile -t shards < <(node -e 'for (const s of JSON.parse(process.argv[1]).include) console.log(s.shard)' "$matrix")
+check "the plan lists one shard with an unfinished run (${shards[*]})" test "${#shards[@]}" -eq 1
+
+step "main moves while the shards run"
+git clone -q "$work/origin.git" "$work/other"
+(cd "$work/other" && echo "a concurrent change" > NOTES.md && git add NOTES.md && git commit -q -m "a concurrent commit" && git push -q origin HEAD:main)
+
+for i in "${!shards[@]}"; do
+  step "shard job ${shards[$i]}"
+  checkout "$work/shard-$i"
+  (cd "$work/shard-$i" && GRID=$work/grid.yaml SHARD=${shards[$i]} COLLECT_DIR=$work/artifacts/records-$i "$here/run-grid-shard.sh") 2>&1 |
+    tee "$work/shard-$i.log" | grep -E 'grid |done:|collected'
+  check "the shard skipped the committed run" grep -q '1 already finished, 1 to run' "$work/shard-$i.log"
+  check "the artifact holds only the new record" test "$(records_in "$work/artifacts/records-$i")" -eq 1
+  check "the committed record is not uploaded again" test ! -e "$work/artifacts/records-$i/$seeded"
+done
+
+step "merge job: the download step merges every artifact into incoming/"
+checkout "$work/merge"
+mkdir "$work/merge/incoming"
+cp "$work"/artifacts/records-*/*.json "$work/merge/incoming/"
+
+# origin rejects the merge job's first push, after main moved once more.
+cat > "$work/origin.git/hooks/update" <<'HOOK'
+#!/usr/bin/env bash
+set -euo pipefail
+[[ $1 == refs/heads/main && ! -e $GIT_DIR/raced ]] || exit 0
+touch "$GIT_DIR/raced"
+export GIT_INDEX_FILE=$GIT_DIR/race-index
+git read-tree "$2"
+blob=$(echo "a change pushed during the merge" | git hash-object -w --stdin)
+git update-index --add --cacheinfo "100644,$blob,RACE.md"
+commit=$(git commit-tree "$(git write-tree)" -p "$2" -m "a commit that races the merge")
+git update-ref refs/heads/main "$commit" "$2"
+echo "main moved meanwhile" >&2
+exit 1
+HOOK
+chmod +x "$work/origin.git/hooks/update"
+
+(cd "$work/merge" && GRID=pipeline-simulation RETRY_DELAY=0 MAX_ATTEMPTS=3 GITHUB_OUTPUT=$work/merge.out "$here/merge-records.sh" incoming) 2>&1 |
+  tee "$work/merge.log" | grep -Ev '^remote: *$|^To |^ ! |^error: failed to push'
+check "the first push was rejected and the retry landed" grep -q 'pushed .* (attempt 2)' "$work/merge.log"
+check "the merge job reports pushed=true" grep -qx 'pushed=true' "$work/merge.out"
+log=$(git -C "$work/origin.git" log --format=%s main)
+printf '%s\n' "$log" | sed 's/^/  origin main: /'
+check "origin main has the records on top of both concurrent commits" \
+  test "$(printf '%s\n' "$log" | head -n 3 | tr '\n' '|')" = "results: pipeline-simulation grid (1 records)|a commit that races the merge|a concurrent commit|"
+check "origin main has both records" test "$(git -C "$work/origin.git" ls-tree --name-only main results/ | wc -l)" -eq 2
+check "no merge commit (rebased)" test -z "$(git -C "$work/origin.git" rev-list --merges main)"
+
+step "merge job with a tampered record"
+before=$(git -C "$work/origin.git" rev-parse main)
+checkout "$work/tampered"
+mkdir "$work/tampered/incoming"
+sed 's/"status": "ok"/"status": "excellent"/' "$work"/artifacts/records-0/*.json > "$work/tampered/incoming/$(basename "$work"/artifacts/records-0/*.json)"
+status=0
+(cd "$work/tampered" && GRID=pipeline-simulation RETRY_DELAY=0 "$here/merge-records.sh" incoming) > "$work/tampered.log" 2>&1 || status=$?
+sed 's/^/  /' "$work/tampered.log" | head -n 5
+check "the merge job fails" test "$status" -ne 0
+check "origin main is unchanged" test "$(git -C "$work/origin.git" rev-parse main)" = "$before"
+
+echo
+echo "simulation passed"
