@@ -3,7 +3,7 @@
 # the reviewed commit (full SHA), the method id and the grid.
 #   REF=<40-hex sha> METHOD=my-method GRID=leaderboard check-dispatch-inputs.sh
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 require_sha ref "${REF:-}"

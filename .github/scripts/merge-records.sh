@@ -10,7 +10,7 @@
 # commands only, never written to .git/config), RESULTS_DIR (default results).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$here/lib.sh"
 
 incoming=${1:?usage: merge-records.sh INCOMING_DIR}

@@ -3,7 +3,7 @@
 # record in the checkout's results/, written as the step output `matrix`.
 #   GRID=leaderboard SHARDS=8 plan-grid.sh
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 require_grid "${GRID:-}"

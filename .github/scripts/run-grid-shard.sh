@@ -5,7 +5,7 @@
 #   GRID=leaderboard SHARD=3/8 COLLECT_DIR=new-records [BACKEND=tensorflow] run-grid-shard.sh
 set -euo pipefail
 here=$(dirname "$0")
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$here/lib.sh"
 
 require_grid "${GRID:-}"

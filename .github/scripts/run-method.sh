@@ -4,7 +4,7 @@
 #   METHOD=my-method GRID=leaderboard COLLECT_DIR=new-records [BACKEND=tensorflow] run-method.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$here/lib.sh"
 
 require_slug method "${METHOD:-}"

@@ -5,7 +5,7 @@
 # A checkout whose CLI has no `verify` command yet gets the schema check of `pnpm bench import`
 # instead, which catches corrupt and foreign files but not a forged score.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 if has_verify; then
