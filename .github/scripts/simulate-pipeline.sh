@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs the steps of bench.yml's plan, shard and merge jobs in order, with the same scripts the
-# workflow calls, against a local bare repository standing in for origin:
-#   1. origin holds last week's record (the grid's lora run);
-#   2. plan lists the shards that still have runs; each shard runs against its checkout's
-#      results/ (the finished run is skipped) and collects only the records it added;
-#   3. main moves twice while the shards run: a commit before the merge job starts, and one that
-#      races the merge job's first push (origin rejects that push);
+# Runs the steps of bench.yml's jobs in order, with the same scripts the workflow calls, against a
+# local bare repository standing in for origin:
+#   1. an approved pull-request benchmark (pr-bench, then merge) of one method of the grid: its
+#      checkout is a detached commit SHA, its record lands on main;
+#   2. the weekly grid: plan lists the shards that still have runs; each shard runs against its
+#      checkout's results/ (the run committed in 1 is skipped) and collects only the new records;
+#   3. main moves twice meanwhile: a commit before the merge job starts, and one that races the
+#      merge job's first push (origin rejects that push);
 #   4. the merge job verifies, commits, rebases and retries until its push lands;
 #   5. a tampered record makes the merge job fail and push nothing.
 # Seconds-long runs on the tiny random model; exit 0 when every check passed.
@@ -29,8 +30,7 @@ check() {
 }
 records_in() { find "$1" -maxdepth 1 -name '*.json' -type f | wc -l; }
 
-write_grid() {
-  cat > "$1" <<YAML
+cat > "$work/grid.yaml" <<'YAML'
 name: pipeline-simulation
 description: Seconds-long runs on the tiny random model.
 defaults:
@@ -42,25 +42,32 @@ defaults:
   task_config: { nli: { train: 8, valid: 2, test: 2 } }
 experiments:
   - name: pair
-    methods: [$2]
+    methods: [lora, bitfit]
 YAML
-}
-write_grid "$work/last-week.yaml" lora
-write_grid "$work/grid.yaml" "lora, bitfit"
 
-step "origin: main with last week's record"
 git init -q --bare -b main "$work/origin.git"
-git clone -q "$work/origin.git" "$work/seed" 2>/dev/null
+git clone -q "$work/origin.git" "$work/init" 2>/dev/null
+(cd "$work/init" && echo "# results" > README.md && git add README.md && git commit -q -m "start" && git push -q origin HEAD:main)
+reviewed=$(git -C "$work/origin.git" rev-parse main)
+
+step "pr-bench job: method lora of commit ${reviewed:0:12}"
+git clone -q "$work/origin.git" "$work/pr"
+git -C "$work/pr" checkout -q --detach "$reviewed"
 (
-  cd "$work/seed"
-  echo "# results" > README.md
-  GRID=$work/last-week.yaml SHARD=1/1 COLLECT_DIR=$work/unused "$here/run-grid-shard.sh" 2>&1 | tail -n 2
-  git add README.md results
-  git commit -q -m "results: last week"
-  git push -q origin HEAD:main
+  cd "$work/pr"
+  REF=$reviewed METHOD=lora GRID=$work/grid.yaml "$here/check-dispatch-inputs.sh"
+  METHOD=lora GRID=$work/grid.yaml COLLECT_DIR=$work/pr-artifact "$here/run-method.sh" 2>&1 | grep -E 'grid |done:|collected'
 )
-seeded=$(basename "$(find "$work/seed/results" -name '*.json')")
-check "origin has one record ($seeded)" test "$(git -C "$work/origin.git" ls-tree --name-only main results/ | wc -l)" -eq 1
+check "the pull-request artifact holds the method's one record" test "$(records_in "$work/pr-artifact")" -eq 1
+
+step "merge job of the pull-request benchmark (a detached checkout)"
+git clone -q "$work/origin.git" "$work/pr-merge"
+git -C "$work/pr-merge" checkout -q --detach "$reviewed"
+(cd "$work/pr-merge" && GRID=pipeline-simulation METHOD=lora REF=$reviewed RETRY_DELAY=0 "$here/merge-records.sh" "$work/pr-artifact") 2>&1 | grep -E 'committed|pushed|error'
+seeded=$(basename "$(find "$work/pr-artifact" -name '*.json')")
+check "origin main has the method's record ($seeded)" test "$(git -C "$work/origin.git" ls-tree --name-only main results/ | wc -l)" -eq 1
+check "the commit names the method and the reviewed commit" \
+  test "$(git -C "$work/origin.git" log -1 --format=%s main)" = "results: lora on the pipeline-simulation grid (commit ${reviewed:0:12}) (1 records)"
 
 # Each job checks out main as it was when the workflow started, as a detached HEAD.
 start=$(git -C "$work/origin.git" rev-parse main)
@@ -119,7 +126,7 @@ check "the merge job reports pushed=true" grep -qx 'pushed=true' "$work/merge.ou
 log=$(git -C "$work/origin.git" log --format=%s main)
 printf '%s\n' "$log" | sed 's/^/  origin main: /'
 check "origin main has the records on top of both concurrent commits" \
-  test "$(printf '%s\n' "$log" | head -n 3 | tr '\n' '|')" = "results: pipeline-simulation grid (1 records)|a commit that races the merge|a concurrent commit|"
+  test "$(printf '%s\n' "$log" | head -n 4 | tr '\n' '|')" = "results: pipeline-simulation grid (1 records)|a commit that races the merge|a concurrent commit|results: lora on the pipeline-simulation grid (commit ${reviewed:0:12}) (1 records)|"
 check "origin main has both records" test "$(git -C "$work/origin.git" ls-tree --name-only main results/ | wc -l)" -eq 2
 check "no merge commit (rebased)" test -z "$(git -C "$work/origin.git" rev-list --merges main)"
 

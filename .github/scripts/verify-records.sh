@@ -30,9 +30,11 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/in"
+n=0
 for file in "${files[@]}"; do
   # Numbered copies keep every file apart even when two share a name.
-  cp -- "$file" "$work/in/$(printf '%06d' "$(find "$work/in" -type f | wc -l)")-$(basename "$file")"
+  n=$((n + 1))
+  cp -- "$file" "$work/in/$(printf '%06d' "$n")-$(basename "$file")"
 done
 bench import "$work/in" --out "$work/out" 2> "$work/errors" || true
 if [[ -s $work/errors ]]; then

@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-it('skips committed runs, uploads only new records, and lands them on a main that moved', () => {
+it('lands an approved method benchmark, skips committed runs, uploads only new records, and lands them on a main that moved', () => {
   const result = spawnSync('bash', [path.join(repo, '.github/scripts/simulate-pipeline.sh')], {
     encoding: 'utf8',
     env: { ...process.env, PEFT_BENCH_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
@@ -17,6 +17,7 @@ it('skips committed runs, uploads only new records, and lands them on a main tha
   const output = `${result.stdout}\n${result.stderr}`;
   expect(result.status, output).toBe(0);
   for (const check of [
+    'ok: the commit names the method and the reviewed commit',
     'ok: the shard skipped the committed run',
     'ok: the artifact holds only the new record',
     'ok: the first push was rejected and the retry landed',

@@ -163,7 +163,7 @@ describe('the benchmark workflow', () => {
     expect(runs('pr-bench')).toContain('trusted/.github/scripts/run-method.sh');
     expect(runs('merge')).toContain('.github/scripts/merge-records.sh "$RUNNER_TEMP/incoming"');
     const simulation = fs.readFileSync(path.join(scriptsDir, 'simulate-pipeline.sh'), 'utf8');
-    for (const script of ['plan-grid.sh', 'run-grid-shard.sh', 'merge-records.sh']) expect(simulation).toContain(`$here/${script}`);
+    for (const script of ['check-dispatch-inputs.sh', 'run-method.sh', 'plan-grid.sh', 'run-grid-shard.sh', 'merge-records.sh']) expect(simulation).toContain(`$here/${script}`);
   });
 
   it('gives the merge job the job token through env only, and downloads every records artifact', () => {
