@@ -100,6 +100,7 @@ export function buildProgram(): Command {
     .description('print what the results say: Markdown tables for each of the five questions (rank, complement, growing, LayerNorm, stability)')
     .option('--results <dir>', 'results directory', 'results')
     .option('--out <file>', 'write the report to <file> instead of printing it')
+    .option('--json', 'print the leaderboard as JSON: per task and method the mean, ci95, n_configs and selected_on')
     .action(async (options) => {
       const { reportCommand } = await import('./cli/report.ts');
       process.exitCode = await reportCommand(options);
