@@ -172,6 +172,20 @@ describe('aggregate', () => {
     expect(ia3.tiedWithBest).toBe(false);
   });
 
+  it('leaves post-hoc (derived) configurations out of the leaderboard and the Pareto frontier', () => {
+    const agg = aggregate([
+      rec({ method: 'svd-slice', rank: 8, steps: 0, trainable: 0, primary: 0.9, valid: 0.9 }),
+      rec({ method: 'lora-complement', rank: 64, steps: 0, trainable: 0, primary: 0.9, valid: 0.9 }),
+      rec({ method: 'lora-complement', rank: 64, steps: 300, trainable: 5000, primary: 0.4, valid: 0.4 }),
+      rec({ method: 'ln-random', rank: 4, trainable: 36, primary: 0.41, valid: 0.41 }),
+    ]);
+    expect(agg.methodTask.find((m) => m.method === 'svd-slice')!.bestConfigKey).toBeNull();
+    expect(agg.methodTask.find((m) => m.method === 'lora-complement')!.best!.mean).toBe(0.4);
+    expect(agg.pareto.map((p) => p.method).sort()).toEqual(['ln-random', 'lora-complement']);
+    // With the zero-parameter derived rows gone, the 36-parameter run is on the frontier.
+    expect(agg.pareto.find((p) => p.method === 'ln-random')!.frontier).toBe(true);
+  });
+
   it('uses the declared direction: a lower-is-better metric picks the smallest mean', () => {
     expect(metricInfo('error_rate').direction).toBe('lower');
     expect(metricInfo('exec_acc')).toMatchObject({ direction: 'higher', known: true });

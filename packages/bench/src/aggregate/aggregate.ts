@@ -68,6 +68,12 @@ export interface ConfigGroup {
   stats: SeedStats;
   /** The primary metric on the validation split over the same ok runs: what selection looks at. */
   validStats: SeedStats;
+  /**
+   * Scored post hoc from another run's trained adapter (0 training steps), e.g. an SVD slice or the complement of
+   * an r=64 update. Its trainable count is 0 but it stores a sliced adapter, so it is left out of the leaderboard
+   * and the Pareto frontier and shown only in its study.
+   */
+  derived: boolean;
   counts: Record<RunStatus, number> & { total: number };
   runIds: string[];
   params: { trainable: number; total: number; share: number; adapterBytes: number; optimizerStateBytes: number };
@@ -505,6 +511,7 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
       rank: first.method.rank,
       lr: first.training.lr,
       stats: statsOf(ok.map((r) => ({ value: r.metrics.primary as number, seed: r.seed }))),
+      derived: first.training.steps === 0 && !BASELINE_METHODS.includes(first.method.id),
       validStats: statsOf(ok
         .filter((r) => Number.isFinite(r.metrics.valid[r.task.primary_metric]))
         .map((r) => ({ value: r.metrics.valid[r.task.primary_metric] as number, seed: r.seed }))),
@@ -542,7 +549,7 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
     const direction = directionOf(task);
     // Chosen on valid, reported on test: choosing on test would reward methods with more configurations.
     const selection = selectOnValid(
-      mtGroups.filter((g) => g.stats.mean !== null).map((g) => ({ key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g })),
+      mtGroups.filter((g) => g.stats.mean !== null && !g.derived).map((g) => ({ key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g })),
       direction,
     );
     const best: ConfigGroup | null = selection?.chosen.item ?? null;
@@ -610,10 +617,10 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
   }
   rankCurves.sort((a, b) => byString(a.method, b.method) || byString(a.variant, b.variant) || byString(a.task, b.task) || a.rank - b.rank);
 
-  // Pareto: primary metric vs trainable parameters, per task, over every configuration with an ok run.
+  // Pareto: primary metric vs trainable parameters, per task, over every trained configuration with an ok run.
   const pareto: ParetoPoint[] = [];
   for (const task of tasks) {
-    const pts = groups.filter((g) => g.task === task.id && g.stats.mean !== null);
+    const pts = groups.filter((g) => g.task === task.id && g.stats.mean !== null && !g.derived);
     const frontier = paretoFrontier(pts.map((g) => ({ cost: g.params.trainable, score: g.stats.mean as number })), task.direction);
     pts.forEach((g, i) => pareto.push({
       task: task.id, method: g.method, family: g.family, configKey: g.configKey, configLabel: g.configLabel,

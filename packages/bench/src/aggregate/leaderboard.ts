@@ -44,7 +44,8 @@ export function leaderboardJson(agg: Aggregated): Record<string, Record<string, 
   const out: Record<string, Record<string, LeaderboardCell>> = {};
   for (const task of agg.tasks) {
     out[task.id] = {};
-    for (const row of agg.methodTask.filter((r) => r.task === task.id)) out[task.id]![row.method] = leaderboardCell(row);
+    // Methods with only post-hoc (derived) configurations have no selected configuration: their rows live in their study.
+    for (const row of agg.methodTask.filter((r) => r.task === task.id && r.bestConfigKey !== null)) out[task.id]![row.method] = leaderboardCell(row);
   }
   return out;
 }
@@ -61,7 +62,7 @@ function markdownCell(c: LeaderboardCell | undefined): string {
 
 export function leaderboardMarkdown(agg: Aggregated): string {
   const board = leaderboardJson(agg);
-  const methods = [...new Set(agg.methodTask.map((r) => r.method))].sort((a, b) =>
+  const methods = [...new Set(agg.methodTask.filter((r) => r.bestConfigKey !== null).map((r) => r.method))].sort((a, b) =>
     Number(BASELINE_METHODS.includes(b)) - Number(BASELINE_METHODS.includes(a)) || (a < b ? -1 : a > b ? 1 : 0));
   const header = `| method | ${agg.tasks.map((t) => `${t.id} (${t.primaryMetric})`).join(' | ')} |`;
   const rule = `|---|${agg.tasks.map(() => '---:').join('|')}|`;
