@@ -15,7 +15,7 @@ Examples:
   pnpm bench --list --json                           tasks, methods (with hyperparameters), models
   pnpm bench --grid leaderboard --dry-run            run count, finished runs, wall-time estimate
   pnpm bench --grid leaderboard --workers 2          run (or resume) the leaderboard grid
-  pnpm bench throughput --d 256 --L 4 --H 4 --T 128 --B 16 --V 512 --mode lora --r 8 --json
+  pnpm bench throughput --method lora --rank 8 --model default --threads 1 --json
   pnpm bench aggregate --results results --out site/src/data
   pnpm bench report --results results`;
 
@@ -65,23 +65,40 @@ export function buildProgram(): Command {
 
   program
     .command('throughput')
-    .description('measure training tokens/s of a GPT-2-style model (one JSON line with --json)')
-    .option('--d <n>', 'hidden width', '256')
-    .option('--L <n>', 'layers', '4')
-    .option('--H <n>', 'heads', '4')
-    .option('--T <n>', 'sequence length', '128')
-    .option('--B <n>', 'batch size', '16')
-    .option('--V <n>', 'vocabulary size', '512')
-    .addOption(new Option('--mode <mode>', 'full fine-tuning or LoRA').choices(['full', 'lora']).default('full'))
-    .option('--r <n>', 'LoRA rank', '8')
-    .option('--targets <list>', 'LoRA target modules', 'q,v')
+    .description('measure training tokens/s through the real path: a registered method on a named model or an explicit shape (one JSON line with --json)')
+    .option('--method <id>', 'method to attach (any registered method)', 'full')
+    .option('--rank <n>', "the method's rank-like field (r, n, bottleneck)")
+    .option('--set <key=value>', 'method hyperparameter (repeatable), e.g. --set target_modules=q,v', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--model <id|dir>', 'a registered model or checkpoint directory (default: an untrained GPT-2 of the shape below)')
+    .option('--d <n>', 'hidden width (explicit shape; default 256, the PyTorch peer)')
+    .option('--L <n>', 'layers (default 4)')
+    .option('--H <n>', 'heads (default 4)')
+    .option('--T <n>', 'tokens per row (default 128; at most the model context)')
+    .option('--B <n>', 'rows per step (default 16)')
+    .option('--V <n>', 'vocabulary size (explicit shape; default 512)')
     .option('--min-seconds <s>', 'measure for at least this long (after 2 warm-up steps)')
+    .option('--no-sgemm', 'skip the sgemm peak probe')
     .option('--threads <n>', 'BLAS threads')
     .option('--backend <name>', 'compute backend')
     .option('--json', 'one JSON line')
     .action(async (options) => {
       const { throughputCommand } = await import('./cli/throughput.ts');
       process.exitCode = await throughputCommand(options);
+    });
+
+  program
+    .command('compare-torch')
+    .description('training speed against the PyTorch CPU peer under the written protocol (quiet machine, alternated sides, medians of 3+ rounds)')
+    .option('--rounds <n>', 'rounds (at least 3)', '3')
+    .option('--threads <n>', 'BLAS threads on both sides', '1')
+    .option('--peer <file>', 'the peer script (default ../shared/peers/torch_gpt.py)')
+    .option('--python <path>', 'the Python that has torch', '/usr/bin/python3')
+    .option('--min-seconds <s>', 'timed seconds per run on each side', '8')
+    .option('--allow-load', 'measure even when the load average is at or above 0.3 (the table says so)')
+    .option('--json', 'one JSON object instead of the Markdown table')
+    .action(async (options) => {
+      const { compareTorchCommand } = await import('./cli/compare-torch.ts');
+      process.exitCode = await compareTorchCommand(options);
     });
 
   program
@@ -100,6 +117,7 @@ export function buildProgram(): Command {
     .description('print what the results say: Markdown tables for each of the five questions (rank, complement, growing, LayerNorm, stability)')
     .option('--results <dir>', 'results directory', 'results')
     .option('--out <file>', 'write the report to <file> instead of printing it')
+    .option('--json', 'print the leaderboard as JSON: per task and method the mean, ci95, n_configs and selected_on')
     .action(async (options) => {
       const { reportCommand } = await import('./cli/report.ts');
       process.exitCode = await reportCommand(options);

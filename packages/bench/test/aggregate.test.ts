@@ -13,7 +13,7 @@ let counter = 0;
 type Overrides = {
   method?: string; family?: string; config?: Record<string, unknown>; rank?: number | null;
   task?: string; taskFamily?: 'simple' | 'reasoning'; metric?: string; seed?: number; lr?: number;
-  status?: 'ok' | 'diverged' | 'failed'; primary?: number | null; trainable?: number; spikes?: number;
+  status?: 'ok' | 'diverged' | 'failed'; primary?: number | null; valid?: number; trainable?: number; spikes?: number;
   before?: number | null; after?: number | null; analysis?: Record<string, unknown> | null; trainSeconds?: number; steps?: number;
 };
 
@@ -21,6 +21,9 @@ type Overrides = {
 function rec(o: Overrides = {}): RunRecord {
   counter += 1;
   const status = o.status ?? 'ok';
+  const primary = o.primary === undefined ? (status === 'ok' ? 0.5 : null) : o.primary;
+  // The validation score mirrors test unless a test sets it: selection is on valid.
+  const valid = o.valid ?? primary;
   const record = {
     schema_version: 1,
     run_id: counter.toString(16).padStart(16, '0'),
@@ -32,8 +35,9 @@ function rec(o: Overrides = {}): RunRecord {
     seed: o.seed ?? 0,
     training: { steps: o.steps ?? 10, batch_size: 4, micro_batch_size: 4, lr: o.lr ?? 1e-3, schedule: 'cosine', warmup_steps: 0, weight_decay: 0, grad_clip: 1, max_seq_len: 64 },
     metrics: {
-      primary: o.primary === undefined ? (status === 'ok' ? 0.5 : null) : o.primary,
-      valid: {}, test: {},
+      primary,
+      valid: valid === null ? {} : { [o.metric ?? 'acc']: valid },
+      test: primary === null ? {} : { [o.metric ?? 'acc']: primary },
       base_lm_loss_before: o.before === undefined ? 2 : o.before,
       base_lm_loss_after: o.after === undefined ? 2.5 : o.after,
     },
@@ -143,6 +147,43 @@ describe('aggregate', () => {
     expect([mt.ok, mt.diverged, mt.failed]).toEqual([6, 1, 1]);
     expect(mt.divergenceRate).toBeCloseTo(1 / 7, 12);
     expect(mt.lossSpikes.total).toBe(7);
+  });
+
+  it('chooses the reported configuration on valid, never on test, and says how many were searched', () => {
+    const agg = aggregate([
+      // r=4 is best on test but worse on valid; r=16 is best on valid.
+      ...[0, 1, 2].map((seed) => rec({ method: 'vera', rank: 4, seed, primary: 0.9, valid: 0.4 })),
+      ...[0, 1, 2].map((seed) => rec({ method: 'vera', rank: 16, seed, primary: 0.6 + seed * 0.01, valid: 0.7 })),
+      rec({ method: 'vera', rank: 32, seed: 0, primary: 0.95, valid: 0.1 }),
+      ...[0, 1, 2].map((seed) => rec({ method: 'ia3', rank: null, config: {}, seed, primary: 0.5 + seed * 0.01, valid: 0.5 })),
+    ]);
+    const vera = agg.methodTask.find((m) => m.method === 'vera')!;
+    expect(vera.best!.mean).toBeCloseTo(0.61, 12);
+    expect(vera.validMean).toBeCloseTo(0.7, 12);
+    expect(vera.nConfigs).toBe(3);
+    expect(vera.selectedOn).toBe('valid');
+    // Three seeds: a t interval over seed means (no per-example scores in these records).
+    expect(vera.intervalKind).toBe('seeds-only');
+    expect(vera.ci95![0]).toBeCloseTo(0.61 - (4.303 * 0.01) / Math.sqrt(3), 6);
+    expect(vera.isBest).toBe(true);
+    const ia3 = agg.methodTask.find((m) => m.method === 'ia3')!;
+    expect(ia3.nConfigs).toBe(1);
+    // 0.51 +- 0.025 does not reach 0.61 and 0.61 +- 0.025 does not reach 0.51: not tied.
+    expect(ia3.tiedWithBest).toBe(false);
+  });
+
+  it('leaves post-hoc (derived) configurations out of the leaderboard and the Pareto frontier', () => {
+    const agg = aggregate([
+      rec({ method: 'svd-slice', rank: 8, steps: 0, trainable: 0, primary: 0.9, valid: 0.9 }),
+      rec({ method: 'lora-complement', rank: 64, steps: 0, trainable: 0, primary: 0.9, valid: 0.9 }),
+      rec({ method: 'lora-complement', rank: 64, steps: 300, trainable: 5000, primary: 0.4, valid: 0.4 }),
+      rec({ method: 'ln-random', rank: 4, trainable: 36, primary: 0.41, valid: 0.41 }),
+    ]);
+    expect(agg.methodTask.find((m) => m.method === 'svd-slice')!.bestConfigKey).toBeNull();
+    expect(agg.methodTask.find((m) => m.method === 'lora-complement')!.best!.mean).toBe(0.4);
+    expect(agg.pareto.map((p) => p.method).sort()).toEqual(['ln-random', 'lora-complement']);
+    // With the zero-parameter derived rows gone, the 36-parameter run is on the frontier.
+    expect(agg.pareto.find((p) => p.method === 'ln-random')!.frontier).toBe(true);
   });
 
   it('uses the declared direction: a lower-is-better metric picks the smallest mean', () => {

@@ -1,140 +1,115 @@
-// Training throughput on the same setup as the PyTorch peer (/work/shared/peers/torch_gpt.py):
-// a GPT-2-style model (learned positions, pre-LayerNorm, tanh-GELU, tied head), random tokens idx,
-// targets (idx*7+3) % V, Adam at lr 1e-3, in full fine-tuning or LoRA mode; warm-up steps excluded.
-// LoRA here is a minimal inline version through Linear.hook (A [in, r] ~ N(0, 1/in), B [r, out] = 0,
-// scale 16/r), enough to measure speed; the real methods live in packages/methods.
+// Training throughput of the real trainer on a model the caller built and a trainable set a method
+// plug-in chose (see `pnpm bench throughput`): random tokens idx, targets (idx*7+3) % V as in the
+// PyTorch peer (/work/shared/peers/torch_gpt.py), warm-up steps excluded, wall clock. Also the
+// matrix-product FLOPs a step does and a small sgemm probe, so a figure can be put against the peak
+// of the same machine in the same process.
 import * as tf from '@tensorflow/tfjs-core';
-import { BACKEND_CHOICES, initBackend, type BackendChoice } from './backend/index.ts';
-import { createModel } from './model/model.ts';
-import type { Linear } from './model/modules.ts';
-import { normalArray, streamSeed, uniformStream } from './model/rng.ts';
-import { checkStepFits, WASM_HEAP_BYTES } from './train/memory.ts';
-import { train } from './train/trainer.ts';
-import { resolveModelConfig } from './model/config.ts';
+import type { ModelConfig } from './model/config.ts';
+import type { Model } from './model/model.ts';
+import { uniformStream } from './model/rng.ts';
+import { linear } from './backend/linear.ts';
+import { train, type TrainOptions } from './train/trainer.ts';
 
-export const THROUGHPUT_BACKENDS = BACKEND_CHOICES;
-export type ThroughputBackend = BackendChoice;
-export const LORA_TARGETS = ['q', 'k', 'v', 'o', 'up', 'down'] as const;
-
-export interface ThroughputOptions {
-  d: number;
-  L: number;
-  H: number;
-  T: number;
-  B: number;
-  V: number;
-  mode: 'full' | 'lora';
-  /** LoRA rank (mode 'lora'). */
-  r: number;
-  /** LoRA target linears: q, k, v, o, up, down. */
-  targets: string[];
-  threads: number;
-  backend: ThroughputBackend;
-  /** Measure for at least this long (after warm-up), at least 5 and at most 500 steps. */
+export interface TimingOptions {
+  model: Model;
+  trainable: Map<string, tf.Variable>;
+  /** Rows per step and tokens per row. */
+  batch: number;
+  seqLen: number;
+  /** Measure for at least this long after warm-up; at least 5 and at most 500 timed steps. */
   minSeconds: number;
+  /** Optimiser settings of a real run (AdamW, clipping); the peer uses Adam at 1e-3 without clipping. */
+  lr?: number;
+  gradClip?: number | null;
+  weightDecay?: number;
+  beforeStep?: TrainOptions['beforeStep'];
 }
 
-export interface ThroughputResult {
+export interface TimingResult {
   tokens_per_s: number;
-  backend: string;
-  /** What the backend layer reports (kernels, fused ops). */
-  backend_note: string;
-  threads: number;
   step_s: number;
   steps: number;
-  trainable: number;
   loss: number;
-  cfg: { d: number; L: number; H: number; T: number; B: number; V: number; mode: string };
 }
 
-export const THROUGHPUT_DEFAULTS: ThroughputOptions = {
-  d: 256, L: 4, H: 4, T: 128, B: 16, V: 512, mode: 'full', r: 8, targets: ['q', 'v'], threads: 1, backend: 'auto', minSeconds: 8,
-};
+export const WARMUP_STEPS = 2;
 
-/** Checks every option; throws a message naming the field and the valid values. */
-export function validateThroughputOptions(o: ThroughputOptions): void {
-  for (const k of ['d', 'L', 'H', 'T', 'B', 'V', 'threads'] as const) {
-    if (!Number.isInteger(o[k]) || o[k] <= 0) throw new Error(`--${k}=${o[k]} is invalid: must be a positive integer`);
-  }
-  if (o.d % o.H !== 0) throw new Error(`--d=${o.d} is not divisible by --H=${o.H}: choose d a multiple of H`);
-  if (o.mode !== 'full' && o.mode !== 'lora') throw new Error(`--mode=${String(o.mode)} is unknown: valid modes are full, lora`);
-  if (!THROUGHPUT_BACKENDS.includes(o.backend)) throw new Error(`--backend=${String(o.backend)} is unknown: valid backends are ${THROUGHPUT_BACKENDS.join(', ')}`);
-  if (o.mode === 'lora') {
-    if (!Number.isInteger(o.r) || o.r <= 0) throw new Error(`--r=${o.r} is invalid: the LoRA rank must be a positive integer`);
-    const bad = o.targets.filter((t) => !(LORA_TARGETS as readonly string[]).includes(t));
-    if (bad.length || o.targets.length === 0) throw new Error(`--targets=${o.targets.join(',')} is invalid: choose from ${LORA_TARGETS.join(', ')}`);
-  }
-  if (!(o.minSeconds >= 0)) throw new Error(`--minSeconds=${o.minSeconds} is invalid: must be a non-negative number`);
-  // Before any work: a step that would overflow the wasm heap aborts the process.
-  const config = resolveModelConfig({ family: 'gpt2', vocabSize: o.V, d: o.d, nLayer: o.L, nHead: o.H, maxSeq: o.T });
-  if (o.backend !== 'cpu' && o.backend !== 'tensorflow') checkStepFits(config, o.B, o.T, WASM_HEAP_BYTES * 0.9);
+export async function timeTraining(o: TimingOptions): Promise<TimingResult> {
+  const V = o.model.config.vocabSize;
+  const next = uniformStream(12345);
+  const tokens = new Int32Array(o.batch * o.seqLen);
+  for (let i = 0; i < tokens.length; i++) tokens[i] = Math.floor(next() * V);
+  const targets = tokens.map((t) => (t * 7 + 3) % V);
+  const weights = new Float32Array(tokens.length).fill(1);
+  const batch = { tokens, targets, weights, B: o.batch, T: o.seqLen };
+  let measuredFrom = 0;
+  let timed = 0;
+  let lastLoss = NaN;
+  await train({
+    model: o.model, trainable: o.trainable, data: () => batch, steps: 10_000,
+    lr: o.lr ?? 1e-3, schedule: 'constant', gradClip: o.gradClip ?? null, weightDecay: o.weightDecay ?? 0,
+    memoryLimitBytes: Number.MAX_SAFE_INTEGER,
+    beforeStep: o.beforeStep,
+    onStep: (s) => {
+      lastLoss = s.loss;
+      if (s.step === WARMUP_STEPS) measuredFrom = performance.now();
+      if (s.step > WARMUP_STEPS) timed = s.step - WARMUP_STEPS;
+    },
+    stopWhen: (s) => {
+      const n = s.step - WARMUP_STEPS;
+      const elapsed = n > 0 ? (performance.now() - measuredFrom) / 1000 : 0;
+      return n >= 500 || (n >= 5 && elapsed >= o.minSeconds);
+    },
+  });
+  const wall = (performance.now() - measuredFrom) / 1000;
+  const stepS = wall / timed;
+  return { tokens_per_s: Math.round((o.batch * o.seqLen) / stepS), step_s: Number(stepS.toFixed(4)), steps: timed, loss: Number(lastLoss.toFixed(4)) };
 }
 
-export async function measureThroughput(partial: Partial<ThroughputOptions>): Promise<ThroughputResult> {
-  const o: ThroughputOptions = { ...THROUGHPUT_DEFAULTS, ...partial };
-  validateThroughputOptions(o);
-  const info = await initBackend({ backend: o.backend, threads: o.threads });
-  const model = createModel({ family: 'gpt2', vocabSize: o.V, d: o.d, nLayer: o.L, nHead: o.H, maxSeq: o.T }, 0);
-  const lora: tf.Variable[] = [];
+/**
+ * Matrix-product FLOPs of one training step per token, counted as the PyTorch peer counts them: every
+ * matmul of the forward pass (linears, full T x T attention scores and mixing, tied head) times 3 for the
+ * backward pass when every weight trains, or times 2 plus the small adapter products when the base is
+ * frozen (no weight gradients for frozen linears). Elementwise work (LayerNorm, GELU, softmax, AdamW) is
+ * not counted: this is the FLOP count an sgemm peak is comparable with.
+ */
+export function stepFlopsPerToken(config: Pick<ModelConfig, 'family' | 'd' | 'nLayer' | 'vocabSize' | 'mlpHidden'>, seqLen: number, baseFrozen: boolean, adapterParams = 0): number {
+  const { d, nLayer: L, vocabSize: V, mlpHidden: hidden } = config;
+  const mlpMatrices = config.family === 'llama' ? 3 : 2; // gate, up, down vs up, down
+  const linearWeights = L * (4 * d * d + mlpMatrices * d * hidden);
+  // Per token and layer, QK^T and AV each take T*d multiply-adds over the full T x T scores.
+  const attention = L * 2 * seqLen * d;
+  const forward = 2 * (linearWeights + d * V) + 2 * attention;
+  if (!baseFrozen) return 3 * forward;
+  // Frozen: input gradients only for the base (x2 forward); the head's input gradient too; adapters train.
+  return 2 * forward + 6 * adapterParams;
+}
+
+/**
+ * GFLOP/s of a square float32 matrix product on the active backend, through the same linear kernel the
+ * model's layers use (OpenBLAS sgemm on wasm-blas): the peak the training figures are put against.
+ */
+/** One product, read back so the time includes the work (tidy must not be handed the array: it would walk it). */
+function product(a: tf.Tensor, b: tf.Tensor): void {
+  tf.tidy(() => {
+    linear(a, b).dataSync();
+  });
+}
+
+export async function sgemmGflops(n = 512, minSeconds = 1): Promise<number> {
+  const a = tf.randomUniform([n, n]);
+  const b = tf.randomUniform([n, n]);
   try {
-    let trainable: Map<string, tf.Variable>;
-    if (o.mode === 'full') trainable = model.params();
-    else {
-      trainable = new Map();
-      const scale = 16 / o.r;
-      const wanted = new Set(o.targets);
-      for (const lin of model.linears()) {
-        const short = lin.name.split('.').pop()!;
-        if (!wanted.has(short)) continue;
-        const a = tf.tidy(() => tf.variable(tf.tensor2d(normalArray(lin.inFeatures * o.r, 1 / Math.sqrt(lin.inFeatures), streamSeed(1, `${lin.name}.A`)), [lin.inFeatures, o.r])));
-        const b = tf.tidy(() => tf.variable(tf.zeros([o.r, lin.outFeatures])));
-        lora.push(a, b);
-        trainable.set(`${lin.name}.lora_A`, a).set(`${lin.name}.lora_B`, b);
-        (lin as Linear).hook = (x, base) => base(x).add(x.matMul(a).matMul(b).mul(scale));
-      }
+    for (let i = 0; i < 2; i++) product(a, b);
+    let runs = 0;
+    const start = performance.now();
+    while (runs < 3 || performance.now() - start < minSeconds * 1000) {
+      product(a, b);
+      runs++;
     }
-    // Random tokens, fixed for the whole run as in the peer.
-    const next = uniformStream(12345);
-    const tokens = new Int32Array(o.B * o.T);
-    for (let i = 0; i < tokens.length; i++) tokens[i] = Math.floor(next() * o.V);
-    const targets = tokens.map((t) => (t * 7 + 3) % o.V);
-    const weights = new Float32Array(tokens.length).fill(1);
-    const batch = { tokens, targets, weights, B: o.B, T: o.T };
-    const warmup = 2;
-    const times: number[] = [];
-    let measuredFrom = 0;
-    let lastLoss = NaN;
-    await train({
-      model, trainable, data: () => batch, steps: 10_000, lr: 1e-3, schedule: 'constant', gradClip: null,
-      memoryLimitBytes: Number.MAX_SAFE_INTEGER,
-      onStep: (s) => {
-        lastLoss = s.loss;
-        if (s.step === warmup) measuredFrom = performance.now();
-        if (s.step > warmup) times.push((o.B * o.T) / s.tokensPerS);
-      },
-      stopWhen: (s) => {
-        const n = s.step - warmup;
-        const elapsed = n > 0 ? (performance.now() - measuredFrom) / 1000 : 0;
-        return n >= 500 || (n >= 5 && elapsed >= o.minSeconds);
-      },
-    });
-    const wall = (performance.now() - measuredFrom) / 1000;
-    const steps = times.length;
-    const stepS = wall / steps;
-    return {
-      tokens_per_s: Math.round((o.B * o.T) / stepS),
-      backend: info.name,
-      backend_note: info.note,
-      threads: info.threads,
-      step_s: Number(stepS.toFixed(4)),
-      steps,
-      trainable: [...trainable.values()].reduce((a, v) => a + v.size, 0),
-      loss: Number(lastLoss.toFixed(4)),
-      cfg: { d: o.d, L: o.L, H: o.H, T: o.T, B: o.B, V: o.V, mode: o.mode === 'lora' ? `lora r=${o.r} ${o.targets.join(',')}` : 'full' },
-    };
+    const seconds = (performance.now() - start) / 1000;
+    return (2 * n * n * n * runs) / seconds / 1e9;
   } finally {
-    for (const lin of model.linears()) lin.hook = null;
-    tf.dispose(lora);
-    model.dispose();
+    tf.dispose([a, b]);
   }
 }

@@ -1,25 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { measureThroughput, THROUGHPUT_DEFAULTS, validateThroughputOptions } from '../src/index.ts';
+import { createModel, initBackend, stepFlopsPerToken, timeTraining } from '../src/index.ts';
 
-describe('measureThroughput', () => {
-  it('rejects bad options before any work, naming the field and the valid values', () => {
-    const o = THROUGHPUT_DEFAULTS;
-    expect(() => validateThroughputOptions({ ...o, d: 250, H: 4 })).toThrow('--d=250 is not divisible by --H=4: choose d a multiple of H');
-    expect(() => validateThroughputOptions({ ...o, backend: 'gpu' as 'cpu' })).toThrow('valid backends are auto, tensorflow, wasm-blas, wasm, cpu');
-    expect(() => validateThroughputOptions({ ...o, mode: 'lora', targets: ['q', 'x'] })).toThrow('choose from q, k, v, o, up, down');
-    expect(() => validateThroughputOptions({ ...o, B: 4096, T: 1024 })).toThrow(/needs about .* use a micro-batch of \d+/);
+describe('timeTraining', () => {
+  it('times the real trainer on the variables it is given', async () => {
+    await initBackend({ backend: 'wasm', threads: 1 });
+    const model = createModel({ family: 'gpt2', vocabSize: 32, d: 16, nLayer: 1, nHead: 2, maxSeq: 8 }, 0);
+    try {
+      const r = await timeTraining({ model, trainable: model.params(), batch: 2, seqLen: 8, minSeconds: 0 });
+      expect(r.steps).toBe(5);
+      expect(r.tokens_per_s).toBeGreaterThan(0);
+      expect(Number.isFinite(r.loss)).toBe(true);
+    } finally {
+      model.dispose();
+    }
+  }, 60_000);
+});
+
+describe('stepFlopsPerToken', () => {
+  it('counts as the PyTorch peer does for full fine-tuning (matmul FLOPs x3, full attention)', () => {
+    const d = 256, L = 4, T = 128, V = 512;
+    // torch_gpt.py: 3 * (2 * N * (12 d^2 L + V d) + 4 B T^2 d L) per step of N = B*T tokens.
+    const peer = 3 * (2 * (12 * d * d * L + V * d) + 4 * T * d * L);
+    expect(stepFlopsPerToken({ family: 'gpt2', d, nLayer: L, vocabSize: V, mlpHidden: 4 * d }, T, false)).toBe(peer);
   });
 
-  it('measures full and LoRA training on the peer setup', async () => {
-    const base = { d: 16, L: 1, H: 2, T: 8, B: 2, V: 32, backend: 'wasm', minSeconds: 0 } as const;
-    const full = await measureThroughput({ ...base, mode: 'full' });
-    expect(full.backend).toBe('wasm');
-    expect(full.steps).toBe(5);
-    expect(full.tokens_per_s).toBeGreaterThan(0);
-    expect(full.trainable).toBe(32 * 16 + 8 * 16 + 4 * (16 * 16 + 16) + 2 * (16 * 64) + 64 + 16 + 3 * 2 * 16);
-    expect(Number.isFinite(full.loss)).toBe(true);
-    const lora = await measureThroughput({ ...base, mode: 'lora', r: 2, targets: ['q', 'v'] });
-    expect(lora.trainable).toBe(2 * (16 * 2 + 2 * 16));
-    expect(lora.cfg.mode).toBe('lora r=2 q,v');
-  }, 60_000);
+  it('drops the weight gradients of a frozen base and adds the adapter products', () => {
+    const cfg = { family: 'gpt2' as const, d: 128, nLayer: 4, vocabSize: 1024, mlpHidden: 512 };
+    const full = stepFlopsPerToken(cfg, 128, false);
+    const frozen = stepFlopsPerToken(cfg, 128, true, 8192);
+    expect(frozen).toBe((full / 3) * 2 + 6 * 8192);
+    // Llama's MLP has three matrices.
+    expect(stepFlopsPerToken({ ...cfg, family: 'llama' }, 128, false) - full).toBe(3 * 2 * 4 * 128 * 512);
+  });
 });

@@ -6,6 +6,7 @@ import type { RunRecord, RunStatus } from '../record/schema.ts';
 import { readRecords, type RecordProblem } from '../record/read.ts';
 import { metricInfo, isBetter, isWithin, type Direction } from './metrics.ts';
 import { mean, sampleStd, paretoFrontier, canonicalJson } from './stats.ts';
+import { selectOnValid, seedOnlyInterval } from '@peft-bench/results';
 import { collectAnalysis, emptyAnalysis, type AnalysisData } from './analysis.ts';
 import { complementFindings, overlapGroups, subspaceGroups, type ComplementFindings, type OverlapGroup, type SubspaceGroup } from './subspace.ts';
 
@@ -65,6 +66,14 @@ export interface ConfigGroup {
   rank: number | null;
   lr: number;
   stats: SeedStats;
+  /** The primary metric on the validation split over the same ok runs: what selection looks at. */
+  validStats: SeedStats;
+  /**
+   * Scored post hoc from another run's trained adapter (0 training steps), e.g. an SVD slice or the complement of
+   * an r=64 update. Its trainable count is 0 but it stores a sliced adapter, so it is left out of the leaderboard
+   * and the Pareto frontier and shown only in its study.
+   */
+  derived: boolean;
   counts: Record<RunStatus, number> & { total: number };
   runIds: string[];
   params: { trainable: number; total: number; share: number; adapterBytes: number; optimizerStateBytes: number };
@@ -88,7 +97,10 @@ export interface MethodTaskSummary {
   family: string;
   task: string;
   taskFamily: 'simple' | 'reasoning';
-  /** configKey of the best configuration (by mean), null when no configuration has an ok run. */
+  /**
+   * The configuration the leaderboard reports: chosen by its mean primary metric on the validation split
+   * (never on test), then reported on test. Null when no configuration has an ok run with a valid score.
+   */
   bestConfigKey: string | null;
   bestConfigLabel: string | null;
   best: SeedStats | null;
@@ -106,6 +118,22 @@ export interface MethodTaskSummary {
   lossSpikes: { total: number; meanPerRun: number | null };
   /** Spread over seeds of the best configuration (same as best.std), for the stability table. */
   seedStd: number | null;
+  /** Always 'valid': the split the reported configuration was chosen on. */
+  selectedOn: 'valid';
+  /** How many configurations were searched (those with a validation score). */
+  nConfigs: number;
+  /** The chosen configuration's mean primary metric on valid. */
+  validMean: number | null;
+  /**
+   * 95% interval of the reported test mean. 'seeds-only' is a t interval over seed means (records without
+   * per-example scores); null with fewer than two seeds.
+   */
+  ci95: [number, number] | null;
+  intervalKind: 'paired-bootstrap' | 'seeds-only' | null;
+  /** Best reported test mean among the task's non-baseline methods. */
+  isBest: boolean;
+  /** Statistically tied with the task's best non-baseline method (its interval reaches the best mean). */
+  tiedWithBest: boolean;
 }
 
 export interface RankPoint {
@@ -285,6 +313,31 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Picks the better of two stats under a direction; ties keep the first (deterministic input order). */
+/**
+ * Per task, marks the best non-baseline method and those statistically tied with it: a method is tied when
+ * its interval reaches the best mean, or the best's interval reaches its mean. With seed-only intervals this
+ * is a conservative overlap rule; a paired bootstrap over test examples replaces it where records carry
+ * per-example scores.
+ */
+function markBestAndTies(rows: MethodTaskSummary[], directionOf: (task: string) => Direction): void {
+  for (const taskRows of groupBy(rows, (r) => r.task).values()) {
+    const direction = directionOf(taskRows[0]!.task);
+    const competitors = taskRows.filter((r) => !BASELINE_METHODS.includes(r.method) && r.best?.mean != null);
+    let top: MethodTaskSummary | null = null;
+    for (const r of competitors) if (top === null || isBetter(direction, r.best!.mean as number, top.best!.mean as number)) top = r;
+    if (!top) continue;
+    const topMean = top.best!.mean as number;
+    top.isBest = true;
+    top.tiedWithBest = true;
+    for (const r of competitors) {
+      if (r === top) continue;
+      const m = r.best!.mean as number;
+      const reaches = (ci: [number, number] | null, value: number) => ci !== null && ci[0] <= value && value <= ci[1];
+      r.tiedWithBest = m === topMean || reaches(r.ci95, topMean) || reaches(top.ci95, m);
+    }
+  }
+}
+
 function betterStats(direction: Direction, a: SeedStats | null, b: SeedStats | null): boolean {
   if (b === null || b.mean === null) return false;
   if (a === null || a.mean === null) return true;
@@ -340,11 +393,11 @@ function curvesAlong(
       const [main, ...others] = candidates;
       const sweeps = others.filter((c) => c.points >= MIN_SWEEP_POINTS);
       const mainGroups = new Map(main.gs.map((g) => [axis(g), g]));
-      // Points the main curve lacks: the best configuration there among the one-off ones.
+      // Points the main curve lacks: the configuration there, among the one-off ones, that is best on valid.
       for (const c of others.filter((x) => x.points < MIN_SWEEP_POINTS)) {
         for (const g of c.gs) {
           const held = mainGroups.get(axis(g));
-          if (!held || (!main.gs.includes(held) && betterStats(direction, held.stats, g.stats))) mainGroups.set(axis(g), g);
+          if (!held || (!main.gs.includes(held) && betterStats(direction, held.validStats, g.validStats))) mainGroups.set(axis(g), g);
         }
       }
       const mainRest = rest(main.gs[0]);
@@ -405,8 +458,9 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
   };
   const fieldsByRun = new Map(sorted.map((r) => [r.run_id, configFields(r, describeRun)]));
   const keyByRun = new Map(sorted.map((r) => [r.run_id, canonicalJson(fieldsByRun.get(r.run_id))]));
-  const varyingByMethod = new Map<string, string[]>();
-  for (const [methodId, runs] of groupBy(sorted, (r) => r.method.id)) {
+  // The fields that vary, per method and per (method, task): task knobs differ between tasks but are constant
+  // within one, so a label names them only where they vary for the same task.
+  const varyingFieldsOf = (runs: RunRecord[]): string[] => {
     const seen = new Map<string, Set<string>>();
     for (const r of runs) {
       for (const [k, v] of Object.entries(fieldsByRun.get(r.run_id)!)) {
@@ -419,11 +473,17 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
       .map(([k]) => k);
     const order = (k: string) => (LABEL_ORDER.includes(k) ? LABEL_ORDER.indexOf(k) : LABEL_ORDER.length);
     varying.sort((a, b) => order(a) - order(b) || byString(a, b));
-    varyingByMethod.set(methodId, varying);
+    return varying;
+  };
+  const varyingByMethod = new Map<string, string[]>();
+  for (const [methodId, runs] of groupBy(sorted, (r) => r.method.id)) {
+    varyingByMethod.set(methodId, varyingFieldsOf(runs).filter((k) => !k.startsWith('task.')));
   }
+  const varyingByMethodTask = new Map<string, string[]>();
+  for (const [key, runs] of groupBy(sorted, (r) => `${r.method.id}\u0000${r.task.id}`)) varyingByMethodTask.set(key, varyingFieldsOf(runs));
   const labelOf = (r: RunRecord): string => {
     const fields = fieldsByRun.get(r.run_id)!;
-    const parts = varyingByMethod.get(r.method.id)!
+    const parts = varyingByMethodTask.get(`${r.method.id}\u0000${r.task.id}`)!
       .filter((k) => k in fields)
       .map((k) => `${k}=${formatValue(fields[k])}`);
     return parts.length ? parts.join(', ') : 'default';
@@ -451,6 +511,10 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
       rank: first.method.rank,
       lr: first.training.lr,
       stats: statsOf(ok.map((r) => ({ value: r.metrics.primary as number, seed: r.seed }))),
+      derived: first.training.steps === 0 && !BASELINE_METHODS.includes(first.method.id),
+      validStats: statsOf(ok
+        .filter((r) => Number.isFinite(r.metrics.valid[r.task.primary_metric]))
+        .map((r) => ({ value: r.metrics.valid[r.task.primary_metric] as number, seed: r.seed }))),
       counts: {
         ok: runs.filter((r) => r.status === 'ok').length,
         diverged: runs.filter((r) => r.status === 'diverged').length,
@@ -483,8 +547,13 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
   for (const mtGroups of groupBy(groups, (g) => `${g.method}\u0000${g.task}`).values()) {
     const { method, family, task } = mtGroups[0];
     const direction = directionOf(task);
-    let best: ConfigGroup | null = null;
-    for (const g of mtGroups) if (betterStats(direction, best?.stats ?? null, g.stats)) best = g;
+    // Chosen on valid, reported on test: choosing on test would reward methods with more configurations.
+    const selection = selectOnValid(
+      mtGroups.filter((g) => g.stats.mean !== null && !g.derived).map((g) => ({ key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g })),
+      direction,
+    );
+    const best: ConfigGroup | null = selection?.chosen.item ?? null;
+    const interval = best ? seedOnlyInterval(best.stats.values) : null;
 
     const lrGrid: LrPoint[] = [...lrCurve.values()].filter((g) => g.method === method && g.task === task)
       .map((g) => ({ lr: g.lr, score: g.stats.mean, configKey: g.configKey, runs: g.counts.total, diverged: g.counts.diverged }))
@@ -514,8 +583,16 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
       divergenceRate: ok + diverged > 0 ? diverged / (ok + diverged) : null,
       lossSpikes: { total: spikeTotal, meanPerRun: ok + diverged > 0 ? spikeTotal / (ok + diverged) : null },
       seedStd: best?.stats.std ?? null,
+      selectedOn: 'valid',
+      nConfigs: selection?.configs ?? 0,
+      validMean: best?.validStats.mean ?? null,
+      ci95: interval ? [interval.lo, interval.hi] : null,
+      intervalKind: interval?.kind ?? null,
+      isBest: false,
+      tiedWithBest: false,
     });
   }
+  markBestAndTies(methodTask, directionOf);
   methodTask.sort((a, b) => byString(a.method, b.method) || byString(a.task, b.task));
 
   // Accuracy vs rank: per (method, task) the main configuration followed across ranks (the rank sweep at the
@@ -540,10 +617,10 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
   }
   rankCurves.sort((a, b) => byString(a.method, b.method) || byString(a.variant, b.variant) || byString(a.task, b.task) || a.rank - b.rank);
 
-  // Pareto: primary metric vs trainable parameters, per task, over every configuration with an ok run.
+  // Pareto: primary metric vs trainable parameters, per task, over every trained configuration with an ok run.
   const pareto: ParetoPoint[] = [];
   for (const task of tasks) {
-    const pts = groups.filter((g) => g.task === task.id && g.stats.mean !== null);
+    const pts = groups.filter((g) => g.task === task.id && g.stats.mean !== null && !g.derived);
     const frontier = paretoFrontier(pts.map((g) => ({ cost: g.params.trainable, score: g.stats.mean as number })), task.direction);
     pts.forEach((g, i) => pareto.push({
       task: task.id, method: g.method, family: g.family, configKey: g.configKey, configLabel: g.configLabel,
@@ -561,12 +638,15 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
     return typeof n === 'number' ? n : null;
   };
   for (const runs of groupBy(lnRuns.filter((r) => nOf(r) !== null), (r) => `${r.task.id}\u0000${r.method.id}\u0000${nOf(r)}`).values()) {
-    // Several configurations at one n: keep the best configuration's seeds.
+    // Several configurations at one n: keep the seeds of the configuration that is best on valid.
     const direction = directionOf(runs[0].task.id);
     let bestStats: SeedStats | null = null;
+    let bestValid: SeedStats | null = null;
     for (const cfgRuns of groupBy(runs, (r) => keyByRun.get(r.run_id)!).values()) {
       const s = statsOf(cfgRuns.map((r) => ({ value: r.metrics.primary as number, seed: r.seed })));
-      if (betterStats(direction, bestStats, s)) bestStats = s;
+      const v = statsOf(cfgRuns.filter((r) => Number.isFinite(r.metrics.valid[r.task.primary_metric]))
+        .map((r) => ({ value: r.metrics.valid[r.task.primary_metric] as number, seed: r.seed })));
+      if (bestStats === null || betterStats(direction, bestValid, v)) { bestStats = s; bestValid = v; }
     }
     lnCurve.push({
       task: runs[0].task.id, method: runs[0].method.id, n: nOf(runs[0]) as number,

@@ -7,3 +7,4 @@ export * from './subspace.ts';
 export * from './export.ts';
 export { readRecords, parseRecord, type ReadResult, type RecordProblem } from '../record/read.ts';
 export * from './report.ts';
+export * from './leaderboard.ts';

@@ -1,0 +1,4 @@
+export * from './stats/summary.ts';
+export * from './stats/bootstrap.ts';
+export * from './stats/selection.ts';
+export { seededRandom } from './stats/rng.ts';

@@ -1,0 +1,32 @@
+// Choosing the configuration a method is reported with. The choice is made on the validation split and the
+// chosen configuration is then reported on test, so a method with many configurations gains nothing from
+// the test split's noise (selecting on test would report the maximum of that noise).
+import type { Direction } from './summary.ts';
+
+export interface Candidate<T = unknown> {
+  /** Stable identity of the configuration (canonical config JSON). */
+  key: string;
+  /** Mean primary metric on valid over the configuration's seeds; null when no run has one. */
+  valid: number | null;
+  seeds: number;
+  item: T;
+}
+
+export interface Selection<T> {
+  chosen: Candidate<T>;
+  /** How many configurations were searched (those with a validation score). */
+  configs: number;
+  selectedOn: 'valid';
+}
+
+/**
+ * The candidate with the best validation score. Ties go to the configuration with more seeds, then to
+ * the smaller key, so the choice is deterministic and never looks at test.
+ */
+export function selectOnValid<T>(candidates: readonly Candidate<T>[], direction: Direction): Selection<T> | null {
+  const scored = candidates.filter((c) => c.valid !== null && Number.isFinite(c.valid));
+  if (scored.length === 0) return null;
+  const sign = direction === 'higher' ? 1 : -1;
+  const sorted = [...scored].sort((a, b) => sign * ((b.valid as number) - (a.valid as number)) || b.seeds - a.seeds || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { chosen: sorted[0]!, configs: scored.length, selectedOn: 'valid' };
+}
