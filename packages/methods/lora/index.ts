@@ -7,7 +7,7 @@ import { AUTOENCODER_DEFAULT_STEPS, AUTOENCODER_INIT } from './autoencoder.ts';
 /** 'autoencoder_steps_<n>' / 'autoencoder_mlp_steps_<n>' (checked by the pattern; typed as the init they name). */
 const autoencoderSteps = z
   .string()
-  .regex(AUTOENCODER_INIT, "an autoencoder init with its fit steps: 'autoencoder_steps_<n>' or 'autoencoder_mlp_steps_<n>'") as unknown as z.ZodType<LoraInit>;
+  .regex(AUTOENCODER_INIT, "not an init: use an allowed value, or 'autoencoder_steps_<n>' / 'autoencoder_mlp_steps_<n>' for an autoencoder fitted in n steps") as unknown as z.ZodType<LoraInit>;
 
 export const loraHyperparameters = z.object({
   r: z.number().int().min(1).max(1024).default(8).describe('Rank of the update ΔW = B·A.'),
