@@ -99,13 +99,7 @@ export default defineMethod({
       analysis() {
         const synthesis: Record<string, unknown> = {};
         for (const mod of modules) {
-          const entropy = tf.tidy(() => {
-            const a = mod.attention();
-            // Mean entropy over positions, relative to a uniform choice over each neighbourhood (1 = uniform).
-            const h = a.mul(a.add(1e-12).log()).sum(-1).neg();
-            const hMax = a.greater(1e-9).sum(-1).cast('float32').log().maximum(1e-12);
-            return h.div(hMax).mean().dataSync()[0]!;
-          });
+          const entropy = mod.relativeEntropy();
           const s = mod.shape;
           synthesis[mod.linear.name] = {
             gate: Number(mod.gate.dataSync()[0]!.toPrecision(6)),

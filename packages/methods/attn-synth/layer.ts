@@ -115,6 +115,17 @@ export class SynthModule {
     this.gate = variableOf(zeros([1]), [1]);
   }
 
+  /** Mean entropy of each position's attention over log(its number of on-grid neighbours): 1 = uniform, 0 = one window. */
+  relativeEntropy(): number {
+    return tf.tidy(() => {
+      const a = this.attention();
+      const h = a.mul(a.add(1e-12).log()).sum(-1).neg();
+      const hMax = this.mask.equal(0).sum(-1).cast('float32').log(); // log(number of on-grid neighbours)
+      const rel = tf.where(hMax.greater(0), h.div(hMax.maximum(1e-12)), tf.zerosLike(h));
+      return rel.mean().dataSync()[0]!;
+    });
+  }
+
   /** Attention weights α [R, C, Nb] over each position's neighbour windows. */
   attention(): tf.Tensor3D {
     return tf.tidy(() => {
