@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { defineMethod } from '../src/define.ts';
 import { resolveLinears } from '../src/targets.ts';
-import { LORA_BIAS, LORA_INITS, LoraAttachment } from './layer.ts';
+import { LORA_BIAS, LORA_INITS, LoraAttachment, type LoraInit } from './layer.ts';
+import { AUTOENCODER_DEFAULT_STEPS, AUTOENCODER_INIT } from './autoencoder.ts';
+
+/** 'autoencoder_steps_<n>' / 'autoencoder_mlp_steps_<n>' (checked by the pattern; typed as the init they name). */
+const autoencoderSteps = z
+  .string()
+  .regex(AUTOENCODER_INIT, "not an init: use an allowed value, or 'autoencoder_steps_<n>' / 'autoencoder_mlp_steps_<n>' for an autoencoder fitted in n steps") as unknown as z.ZodType<LoraInit>;
 
 export const loraHyperparameters = z.object({
   r: z.number().int().min(1).max(1024).default(8).describe('Rank of the update ΔW = B·A.'),
@@ -12,11 +18,13 @@ export const loraHyperparameters = z.object({
     .default(['q', 'v'])
     .describe("Linears to adapt: names matched by suffix ('q' -> blocks.*.attn.q), full-match regexes, or 'all-linear'."),
   init_lora_weights: z
-    .enum(LORA_INITS)
+    .union([z.enum(LORA_INITS), autoencoderSteps])
     .default('default')
     .describe(
       "'default': Kaiming-uniform A, zero B; 'gaussian': A ~ N(0, 1/r²), zero B; 'pissa': top-r singular components of W, W replaced by its residual; " +
-        "'milora': the r smallest components; 'pool': W averaged over r groups of output units (see README). All start as the same function.",
+        "'milora': the r smallest components; 'pool': W averaged over r groups of output units; 'autoencoder' / 'autoencoder_mlp': a linear / " +
+        `one-hidden-layer (tanh) autoencoder of W's rows with bottleneck r, fitted in ${AUTOENCODER_DEFAULT_STEPS} Adam steps ('autoencoder_steps_<n>', ` +
+        "'autoencoder_mlp_steps_<n>' for n steps), its codes as A and decoder as B, W replaced by its residual (see README). All start as the same function.",
     ),
   use_rslora: z.boolean().default(false).describe('Rank-stabilised scaling lora_alpha / sqrt(r).'),
   bias: z
@@ -45,6 +53,8 @@ export default defineMethod({
     { init_lora_weights: 'milora', r: 4, target_modules: ['all-linear'] },
     { init_lora_weights: 'pool', r: 4, use_rslora: true, lora_alpha: 16, target_modules: ['k', 'down'] },
     { init_lora_weights: 'gaussian', r: 2, lora_dropout: 0.1 },
+    { init_lora_weights: 'autoencoder', r: 4 },
+    { init_lora_weights: 'autoencoder_mlp_steps_50', r: 4, target_modules: ['v', 'up'] },
   ],
   attach(model, config, ctx) {
     return new LoraAttachment({

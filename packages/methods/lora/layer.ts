@@ -12,11 +12,13 @@ import {
 } from '../src/hf/adapter.ts';
 import { hfLinear, hfTargetModules } from '../src/hf/names.ts';
 import { lowRankAnalysis } from '../src/analysis.ts';
+import { fitAutoencoder, parseAutoencoderInit, type AutoencoderModuleReport } from './autoencoder.ts';
 
-export const LORA_INITS = ['default', 'gaussian', 'pissa', 'milora', 'pool'] as const;
+export const LORA_INITS = ['default', 'gaussian', 'pissa', 'milora', 'pool', 'autoencoder', 'autoencoder_mlp'] as const;
 export const LORA_BIAS = ['none', 'all', 'lora_only'] as const;
 export type LoraBias = (typeof LORA_BIAS)[number];
-export type LoraInit = (typeof LORA_INITS)[number];
+/** One of LORA_INITS, or an autoencoder init with its fit steps ('autoencoder_steps_500', see autoencoder.ts). */
+export type LoraInit = (typeof LORA_INITS)[number] | `autoencoder_${string}`;
 
 /** Above this size PiSSA uses a randomized top-r SVD. */
 export const EXACT_SVD_MAX = 256;
@@ -102,7 +104,7 @@ export function initialFactors(
   init: LoraInit,
   scaling: number,
   seed: number,
-): { A: Float32Array; B: Float32Array; residual?: Float32Array } {
+): { A: Float32Array; B: Float32Array; residual?: Float32Array; report?: AutoencoderModuleReport } {
   const { inFeatures: nIn, outFeatures: nOut } = lin;
   const s = streamSeed(seed, lin.name);
   if (init === 'default') return { A: kaimingUniform(nIn * r, nIn, s), B: zeros([r, nOut]) };
@@ -110,7 +112,25 @@ export function initialFactors(
   const W = hostCopy(lin.weight); // [in, out]
   const A = new Float32Array(nIn * r);
   const B = new Float32Array(r * nOut);
-  if (init === 'pissa' || init === 'milora') {
+  const autoencoder = parseAutoencoderInit(init);
+  let report: AutoencoderModuleReport | undefined;
+  if (autoencoder) {
+    // Codes of W's rows -> A [in, r], decoder -> B [r, out]: codes·decoder is the reconstruction Ŵ. Split so
+    // that s·A·B = Ŵ with both factors of a component at the same norm (as PiSSA and pool).
+    const k = Math.min(nIn, nOut);
+    if (r > k) throw new Error(`init_lora_weights='${init}' needs a bottleneck r <= min(in, out) = ${k} for ${lin.name}, got r=${r}`);
+    const fit = fitAutoencoder(W, nIn, nOut, r, autoencoder.kind, autoencoder.steps, s);
+    report = fit.report;
+    for (let c = 0; c < r; c++) {
+      let ca = 0;
+      let cb = 0;
+      for (let i = 0; i < nIn; i++) ca += fit.codes[i * r + c]! ** 2;
+      for (let j = 0; j < nOut; j++) cb += fit.decoder[c * nOut + j]! ** 2;
+      const g = ca > 0 && cb > 0 ? Math.sqrt(Math.sqrt(cb) / Math.sqrt(ca)) : 1;
+      for (let i = 0; i < nIn; i++) A[i * r + c] = (fit.codes[i * r + c]! * g) / Math.sqrt(scaling);
+      for (let j = 0; j < nOut; j++) B[c * nOut + j] = fit.decoder[c * nOut + j]! / g / Math.sqrt(scaling);
+    }
+  } else if (init === 'pissa' || init === 'milora') {
     const k = Math.min(nIn, nOut);
     if (r > k) throw new Error(`init_lora_weights='${init}' needs r <= min(in, out) = ${k} for ${lin.name}, got r=${r}`);
     // W = U S Vᵀ, U [in, k], V [out, k]. PiSSA on large matrices needs only the top r: randomized SVD
@@ -152,7 +172,7 @@ export function initialFactors(
       residual[i * nOut + j] -= scaling * acc;
     }
   }
-  return { A, B, residual };
+  return { A, B, residual, ...(report ? { report } : {}) };
 }
 
 export interface LoraSettings {
@@ -194,6 +214,8 @@ export class LoraAttachment implements Attachment {
   private mergedSnapshot: Map<LowRankModule, Float32Array> | null = null;
   private mergedBias: Map<Linear, Float32Array> | null = null;
   private savedHooks: ReturnType<Hooks['removeAll']> | null = null;
+  /** Per module, how an autoencoder init fitted W (for the analysis). */
+  private readonly initReports = new Map<string, AutoencoderModuleReport>();
 
   constructor(readonly settings: LoraSettings) {
     const { targets, r, alpha, rslora, init, ctx } = settings;
@@ -214,6 +236,7 @@ export class LoraAttachment implements Attachment {
           this.addPart(mod, given.A, given.B, given.r);
         } else {
           const f = initialFactors(lin, r, init, scaling, ctx.seed);
+          if (f.report) this.initReports.set(lin.name, f.report);
           if (f.residual) {
             mod.original = hostCopy(lin.weight);
             assignFrom(lin.weight, f.residual);
@@ -326,7 +349,30 @@ export class LoraAttachment implements Attachment {
 
   analysis(): Record<string, unknown> {
     const byName = new Map(this.modules.map((m) => [m.linear.name, m]));
-    return lowRankAnalysis(this.settings.model, this.deltas(), this.modules[0]?.r, (lin) => byName.get(lin.name)?.original ?? (lin.weight.dataSync() as Float32Array));
+    const report = lowRankAnalysis(this.settings.model, this.deltas(), this.modules[0]?.r, (lin) => byName.get(lin.name)?.original ?? (lin.weight.dataSync() as Float32Array));
+    return this.initReports.size > 0 ? { ...report, init: this.autoencoderSummary() } : report;
+  }
+
+  /** The autoencoder fit: settings, total fit time, means over modules and each module's figures. */
+  private autoencoderSummary(): Record<string, unknown> {
+    const ae = parseAutoencoderInit(this.settings.init)!;
+    const reports = [...this.initReports.values()];
+    const mean = (pick: (m: AutoencoderModuleReport) => number | null) => {
+      const xs = reports.map(pick).filter((x): x is number => x !== null);
+      return xs.length ? Number((xs.reduce((a, x) => a + x, 0) / xs.length).toPrecision(6)) : null;
+    };
+    return {
+      method: 'autoencoder',
+      kind: ae.kind,
+      steps: ae.steps,
+      bottleneck: this.modules[0]?.r,
+      fit_seconds: Number(reports.reduce((a, m) => a + m.fit_seconds, 0).toPrecision(6)),
+      reconstruction_error: mean((m) => m.reconstruction_error),
+      svd_error: mean((m) => m.svd_error),
+      phi_output: mean((m) => m.phi_output),
+      phi_input: mean((m) => m.phi_input),
+      modules: Object.fromEntries(this.initReports),
+    };
   }
 
   /** HF factors of every module (lora_A [R, in], lora_B [out, R]). */

@@ -39,7 +39,10 @@ describe('registry', () => {
     expect(lora.paper.url).toMatch(/arxiv/);
     const r = lora.hyperparameters.find((h) => h.name === 'r')!;
     expect(r).toMatchObject({ type: 'integer', default: 8, minimum: 1, maximum: 1024, allowed: 'integer in 1..1024' });
-    expect(lora.hyperparameters.find((h) => h.name === 'init_lora_weights')!.enum).toEqual(['default', 'gaussian', 'pissa', 'milora', 'pool']);
+    // The named inits, or an autoencoder init with its fit steps ('autoencoder_steps_<n>', as PEFT's 'pissa_niter_<n>').
+    expect(lora.hyperparameters.find((h) => h.name === 'init_lora_weights')!.allowed).toBe(
+      'one of "default", "gaussian", "pissa", "milora", "pool", "autoencoder", "autoencoder_mlp" or string',
+    );
     expect(list.find((m) => m.id === 'bitfit')!.modelFamilies).toEqual(['gpt2']);
     expect(JSON.parse(JSON.stringify(list))).toEqual(list);
   });
@@ -51,6 +54,14 @@ describe('withRank and --set', () => {
     const c = withRank(lora, 16, { lora_alpha: '32', use_rslora: 'true', target_modules: 'q,k,v', init_lora_weights: 'pissa' });
     expect(c).toEqual({ r: 16, lora_alpha: 32, lora_dropout: 0, target_modules: ['q', 'k', 'v'], init_lora_weights: 'pissa', use_rslora: true, bias: 'none' });
     expect(withRank(lora, null, { target_modules: '["blocks\\\\.0\\\\.attn\\\\.q"]' }).target_modules).toEqual(['blocks\\.0\\.attn\\.q']);
+  });
+
+  it('takes an autoencoder init with a fit budget and refuses other strings', async () => {
+    const lora = await getMethod('lora');
+    expect(withRank(lora, 8, { init_lora_weights: 'autoencoder_mlp_steps_50' }).init_lora_weights).toBe('autoencoder_mlp_steps_50');
+    for (const bad of ['autoencoder_steps_0', 'autoencoder_mlp_steps_', 'autoencoders', 'svd']) {
+      expect(() => withRank(lora, 8, { init_lora_weights: bad }), bad).toThrow(/init_lora_weights=.*autoencoder_steps_<n>.*allowed: one of "default"/);
+    }
   });
 
   it('bad values name the method, field, value and what is allowed', async () => {

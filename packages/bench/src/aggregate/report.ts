@@ -124,6 +124,48 @@ export function findings(agg: Aggregated): FindingsSection[] {
     }
   }
 
+  // 3b. Synthesis from W (grids/synthesis.yaml): attn-synth, LoRA initialised by an autoencoder of W, by pooling and
+  // by PiSSA, and default LoRA at attn-synth's parameter counts; fit time and φ from the runs' analysis.init.
+  const analysisOf = new Map(agg.analysis.raw.map((a) => [a.runId, a.analysis]));
+  const atDefaultLr = (gs: ConfigGroup[]) => {
+    const bySeeds = [...gs].sort((a, b) => b.stats.n - a.stats.n);
+    return bySeeds.find((g) => Math.abs(g.lr - defaultLr(String(g.config.model ?? 'default').split('@')[0], g.method)) <= 1e-6 * g.lr) ?? bySeeds[0];
+  };
+  const initMean = (gs: (ConfigGroup | undefined)[], key: string) => mean(gs.flatMap((g) => g?.runIds ?? []).map((id) => {
+    const v = (analysisOf.get(id)?.init as Record<string, unknown> | undefined)?.[key];
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  }).filter((v): v is number => v !== null));
+  const synthRow = (label: string, pick: (g: ConfigGroup) => boolean): string[] | null => {
+    const gs = tasks.map((t) => atDefaultLr(agg.groups.filter((g) => g.task === t.id && pick(g))));
+    const any = gs.find((g) => g);
+    if (!any) return null;
+    const fit = initMean(gs, 'fit_seconds');
+    return [label, int(any.params.trainable), ...gs.map((g) => cell(g?.stats)), fit === null ? '—' : `${num(fit, 1)} s`, num(initMean(gs, 'phi_output'))];
+  };
+  const loraWith = (init: string, r: number) => (g: ConfigGroup) =>
+    g.method === 'lora' && g.rank === r && (g.config.init_lora_weights ?? 'default') === init && g.config.use_rslora !== true;
+  const windows = [...new Set(agg.groups.filter((g) => g.method === 'attn-synth' && g.rank !== null).map((g) => g.rank as number))].sort((a, b) => a - b);
+  const aeRanks = (init: string) => [...new Set(agg.groups.filter((g) => g.method === 'lora' && g.config.init_lora_weights === init).map((g) => g.rank as number))];
+  const synthRows: string[][] = [];
+  if (windows.length > 0 || aeRanks('autoencoder').length + aeRanks('autoencoder_mlp').length > 0) {
+    const loraDefault = agg.groups.filter((g) => loraWith('default', g.rank as number)(g));
+    const loraRanks = new Set([8, 64]);
+    for (const w of windows) {
+      // The default-LoRA rank whose trainable count is nearest to attn-synth's at this window.
+      const count = agg.groups.find((g) => g.method === 'attn-synth' && g.rank === w)!.params.trainable;
+      const nearest = [...loraDefault].sort((a, b) => Math.abs(a.params.trainable - count) - Math.abs(b.params.trainable - count))[0];
+      if (nearest) loraRanks.add(nearest.rank as number);
+      synthRows.push(synthRow(`attn-synth w=${w}`, (g) => g.method === 'attn-synth' && g.rank === w)!);
+    }
+    const ranks = [...new Set([...loraRanks, ...aeRanks('autoencoder'), ...aeRanks('autoencoder_mlp')])].sort((a, b) => a - b);
+    for (const [init, label] of [['autoencoder', 'autoencoder (linear) init'], ['autoencoder_mlp', 'autoencoder (tanh MLP) init'], ['pool', 'pool init'], ['pissa', 'PiSSA init'], ['default', 'default init']]) {
+      for (const r of ranks) {
+        const row = synthRow(`lora r=${r}, ${label}`, loraWith(init!, r));
+        if (row) synthRows.push(row);
+      }
+    }
+  }
+
   // 4. LayerNorm: n outlier weights vs n random ones per layer, all of LayerNorm, LoRA r=8, frozen.
   const ns = [...new Set(agg.lnCurve.map((x) => x.n))].sort((a, b) => a - b);
   const lnCell = (task: string, method: string, n: number) => {
@@ -184,8 +226,18 @@ export function findings(agg: Aggregated): FindingsSection[] {
     {
       id: 'grow', title: '3. Can a small update be grown into a large one?',
       intro: 'lora-grow starts at a small rank and expands during training; PiSSA, MiLoRA and pooling initialise LoRA\'s factors from the pretrained weight.',
-      tables: growRows.length ? [{ headers: ['configuration', ...tasks.map(taskHead)], rows: growRows }] : [],
-      empty: 'No lora-grow or initialisation runs yet.',
+      tables: [
+        ...(growRows.length ? [{ headers: ['configuration', ...tasks.map(taskHead)], rows: growRows }] : []),
+        ...(synthRows.length ? [{
+          title: 'Can the update be synthesised from W?',
+          headers: ['configuration', 'trainable', ...tasks.map(taskHead), 'fit time', 'φ to top-r'],
+          rows: synthRows,
+          note: 'attn-synth builds ΔW from W\'s own windows by sliding-window attention (window w); the autoencoder inits fit a bottleneck of width r to W\'s rows '
+            + 'and start LoRA from its codes and decoder. Fit time: seconds per run spent fitting the autoencoders; φ to top-r: similarity of the fitted '
+            + 'decoder\'s subspace with W\'s top-r singular subspace (1 = the same, as PiSSA by construction), mean over modules and runs.',
+        }] : []),
+      ],
+      empty: 'No lora-grow, initialisation or synthesis runs yet.',
     },
     {
       id: 'layernorm', title: '4. How much do LayerNorm weights carry?',
