@@ -24,7 +24,7 @@ function committedNli(): { name: string; json: Record<string, any> } {
   throw new Error('no committed nli record with a paper link');
 }
 
-describe('committed results', () => {
+describe('committed results', { timeout: 60_000 }, () => {
   it('every record in results/ verifies', async () => {
     const names = fs.readdirSync(RESULTS).filter((n) => n.endsWith('.json'));
     const { records, problems } = await readRecords(RESULTS);
@@ -37,7 +37,7 @@ describe('committed results', () => {
   });
 });
 
-describe('forged and broken records', () => {
+describe('forged and broken records', { timeout: 60_000 }, () => {
   it('a shadow copy with the genuine run_id and a fake score loses, and is reported', async () => {
     const dir = tempDir();
     const { name, json } = committedNli();
@@ -75,6 +75,13 @@ describe('forged and broken records', () => {
     const huge = clone(json);
     huge.params.trainable = 1e15;
     reject(huge, /params\.trainable = 1000000000000000 exceeds params\.total/);
+    const inflated = clone(json);
+    inflated.params.total += 5;
+    reject(inflated, /params\.total = \d+ exceeds the base model's \d+ plus the \d+ trainable parameters/);
+    const belowBase = clone(json);
+    belowBase.params.total = 10;
+    belowBase.params.trainable = 10;
+    reject(belowBase, /params\.total = 10 is below the base model's 957184 parameters/);
     const infinite = clone(json);
     infinite.cost.train_seconds = 1e400; // JSON.parse gives Infinity for this
     reject(infinite, /cost\.train_seconds.*Infinity/);

@@ -227,6 +227,10 @@ function checkParams(record: RunRecord, options: VerifyOptions): string | null {
   }
   if (trainable > total) return `params.trainable = ${trainable} exceeds params.total = ${total} (a share above 1)`;
   if (total < record.model.params) return `params.total = ${total} is below the base model's ${record.model.params} parameters`;
+  // What a method adds to the base model is what it trains (frozen base + trained additions).
+  if (total > record.model.params + trainable) {
+    return `params.total = ${total} exceeds the base model's ${record.model.params} plus the ${trainable} trainable parameters`;
+  }
   const known = options.knownModels?.get(record.model.hash);
   if (known !== undefined && known !== record.model.params) {
     return `model.params = ${record.model.params}, but the model with hash ${record.model.hash.slice(0, 12)}... has ${known} parameters`;
