@@ -80,9 +80,10 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
   }
   if (options.shard) todo = todo.filter((run) => shardOf(shardKey(run), options.shard!.count) === options.shard!.index);
 
-  const measured = existsSync(options.outDir)
-    ? (await readRecords(options.outDir)).records.map(timingOf).filter((t): t is Timing => t !== null)
-    : [];
+  const measured: Timing[] = [];
+  for (const dir of [options.outDir, ...options.finishedIn]) {
+    if (existsSync(dir)) measured.push(...(await readRecords(dir)).records.map(timingOf).filter((t): t is Timing => t !== null));
+  }
   const estimate = estimateFor(todo, measured, options);
   const perExperiment = new Map<string, { total: number; finished: number }>();
   for (const run of runs) {
@@ -202,7 +203,7 @@ function estimateFor(
     return {
       wall: measured.wallSeconds,
       total: measured.totalSeconds,
-      basis: `from ${timings.length} measured runs in ${options.outDir}${measured.unmeasured ? `, ${measured.unmeasured} runs without a close match` : ''}`,
+      basis: `from ${timings.length} measured runs in ${[options.outDir, ...options.finishedIn].join(', ')}${measured.unmeasured ? `, ${measured.unmeasured} runs without a close match` : ''}`,
     };
   }
   if (options.perRunSeconds !== null) {
