@@ -9,7 +9,7 @@ import { getTask } from '@peft-bench/core/tasks/index';
 import { decodeScores } from '../src/record/verify.ts';
 import { loadRecordFile } from '../src/record/store.ts';
 import { executeRun } from '../src/run/execute.ts';
-import { exampleIdsHash } from '../src/run/per-example.ts';
+import { encodeScores, exampleIdsHash } from '../src/run/per-example.ts';
 import { loadCatalog } from '../src/run/registries.ts';
 import { resolveRequests } from '../src/run/resolve.ts';
 import type { RunRequest } from '../src/grid/grid.ts';
@@ -53,5 +53,15 @@ describe('per-example test scores', { timeout: 300_000 }, () => {
     // Same task and knobs, another method: the same examples in the same order.
     expect(none.record.test_examples!.ids_hash).toBe(lora.record.test_examples!.ids_hash);
     expect(summarize.record.test_examples!.ids_hash).not.toBe(lora.record.test_examples!.ids_hash);
+  });
+});
+
+describe('score encoding', () => {
+  it("writes 0/1 scores as a string of '0'/'1' and other scores rounded to 4 decimals, and reads them back", () => {
+    expect(encodeScores([1, 0, 0, 1])).toBe('1001');
+    expect(encodeScores([0.123456, 1, 0, 0.99996])).toEqual([0.1235, 1, 0, 1]);
+    expect(decodeScores('1001')).toEqual([1, 0, 0, 1]);
+    expect(decodeScores([0.1235, 1])).toEqual([0.1235, 1]);
+    expect(encodeScores([])).toBe('');
   });
 });
