@@ -24,7 +24,7 @@ export function fixtureRecords(): FixtureRecord[] {
   for (const name of readdirSync(FIXTURE_DIR).filter((n) => n.endsWith('.json'))) {
     try {
       const value = JSON.parse(readFileSync(join(FIXTURE_DIR, name), 'utf8'));
-      if (value.schema_version === 1) out.push(value);
+      if (typeof value.schema_version === 'number') out.push(value);
     } catch {
       // the corrupt fixture
     }

@@ -17,7 +17,8 @@ Examples:
   pnpm bench --grid leaderboard --workers 2          run (or resume) the leaderboard grid
   pnpm bench throughput --method lora --rank 8 --model default --threads 1 --json
   pnpm bench aggregate --results results --out site/src/data
-  pnpm bench report --results results`;
+  pnpm bench report --results results
+  pnpm bench verify                                  verify every record in results/ (exit 1 if any fails)`;
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -53,7 +54,7 @@ export function buildProgram(): Command {
     .option('--workers <n>', 'grid worker processes (default: one per core)')
     .option('--dry-run', 'with --grid: print the run count, finished runs and a wall-time estimate, run nothing')
     .option('--per-run-seconds <s>', 'with --dry-run: seconds per run to assume when no runs were measured yet')
-    .option('--retry-failed', 'with --grid: run again the runs recorded as failed')
+    .option('--finished-in <dir>', 'with --grid: also skip runs finished in <dir> (repeatable), e.g. write new records elsewhere while results/ holds the finished ones', collect, [])
     .option('--shard <i/n>', 'with --grid: run only shard i of n')
     .option('--plan', 'with --grid and --shards: print the CI matrix of shards that have unfinished runs')
     .option('--shards <n>', 'with --plan: number of shards')
@@ -131,6 +132,17 @@ export function buildProgram(): Command {
     .action(async (dir, options) => {
       const { importCommand } = await import('./cli/import.ts');
       process.exitCode = await importCommand(dir, options);
+    });
+
+  program
+    .command('verify')
+    .description('verify run records (run id = hash of the spec, file name = run id, values in range, safe ids and links); exit 1 if any fails')
+    .argument('[paths...]', 'record files or directories of them (default: results)')
+    .option('--changed-since <ref>', 'verify only the records added or changed since this git ref (e.g. origin/main)')
+    .option('--json', 'one JSON line per failing file, then a summary line')
+    .action(async (paths: string[], options) => {
+      const { verifyCommand } = await import('./cli/verify.ts');
+      process.exitCode = await verifyCommand(paths, options);
     });
 
   program

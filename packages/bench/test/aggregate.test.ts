@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { runRecord, type RunRecord } from '../src/record/schema.ts';
 import { matrixFrom, deltaReport, normReport, compareUpdates } from '@peft-bench/core/analysis/index';
 import { readRecords } from '../src/record/read.ts';
+import { seal } from './fixtures.ts';
 import {
   aggregate, aggregateDir, toCsv, toJson, writeAggregated, metricInfo, paretoFrontier, sampleStd, findingsMarkdown,
 } from '../src/aggregate/index.ts';
@@ -25,15 +26,16 @@ function rec(o: Overrides = {}): RunRecord {
   // The validation score mirrors test unless a test sets it: selection is on valid.
   const valid = o.valid ?? primary;
   const record = {
-    schema_version: 1,
+    schema_version: 2,
     run_id: counter.toString(16).padStart(16, '0'),
+    code_version: '0123456789abcdef',
     status,
     reason: status === 'ok' ? null : `${status} for the test`,
     method: { id: o.method ?? 'lora', family: o.family ?? 'low-rank', config: o.config ?? { r: o.rank ?? 8 }, rank: o.rank === undefined ? 8 : o.rank },
     task: { id: o.task ?? 'nli', tier: 'synthetic', family: o.taskFamily ?? 'simple', primary_metric: o.metric ?? 'acc', config: {} },
     model: { id: 'tiny', hash: 'abc', params: 1000 },
     seed: o.seed ?? 0,
-    training: { steps: o.steps ?? 10, batch_size: 4, micro_batch_size: 4, lr: o.lr ?? 1e-3, schedule: 'cosine', warmup_steps: 0, weight_decay: 0, grad_clip: 1, max_seq_len: 64 },
+    training: { steps: o.steps ?? 10, batch_size: 4, micro_batch_size: 4, lr: o.lr ?? 1e-3, schedule: 'cosine', warmup_steps: 0, weight_decay: 0, grad_clip: 1, max_seq_len: 64, eval_every: 0 },
     metrics: {
       primary,
       valid: valid === null ? {} : { [o.metric ?? 'acc']: valid },
@@ -57,11 +59,11 @@ describe('readRecords', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'peft-read-'));
-    const good = rec({ seed: 1 });
+    const good = seal(rec({ seed: 1 }));
     await writeFile(join(dir, `${good.run_id}.json`), JSON.stringify(good));
     await writeFile(join(dir, 'corrupt.json'), '{"schema_version": 1, "run_id": "ab');
     await writeFile(join(dir, 'foreign.json'), JSON.stringify({ name: 'some package', version: '1.0.0' }));
-    await writeFile(join(dir, 'invalid.json'), JSON.stringify({ ...good, run_id: 'ffffffffffffffff', status: 'maybe' }));
+    await writeFile(join(dir, 'ffffffffffffffff.json'), JSON.stringify({ ...good, run_id: 'ffffffffffffffff', status: 'maybe' }));
     await writeFile(join(dir, 'old.json'), JSON.stringify({ ...good, schema_version: 99 }));
     await writeFile(join(dir, `${good.run_id}.json.tmp`), '{half');
     await writeFile(join(dir, 'notes.txt'), 'not a record');
@@ -74,10 +76,10 @@ describe('readRecords', () => {
     expect(records).toHaveLength(1);
     expect(records[0].seed).toBe(1);
     const byName = Object.fromEntries(problems.map((p) => [p.path.slice(dir.length + 1), p.message]));
-    expect(Object.keys(byName).sort()).toEqual(['corrupt.json', 'foreign.json', 'invalid.json', 'old.json']);
+    expect(Object.keys(byName).sort()).toEqual(['corrupt.json', 'ffffffffffffffff.json', 'foreign.json', 'old.json']);
     expect(byName['corrupt.json']).toMatch(/not valid JSON/);
     expect(byName['foreign.json']).toMatch(/not a run record/);
-    expect(byName['invalid.json']).toMatch(/^invalid run record: status:/);
+    expect(byName['ffffffffffffffff.json']).toMatch(/^invalid run record: status:/);
     expect(byName['old.json']).toMatch(/unsupported schema_version 99/);
     for (const message of Object.values(byName)) expect(message).not.toContain('\n');
   });
@@ -362,7 +364,7 @@ describe('exports', () => {
   it('aggregateDir + writeAggregated round-trip through files', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'peft-agg-'));
     try {
-      const r = rec({ primary: 0.9 });
+      const r = seal(rec({ primary: 0.9 }));
       await writeFile(join(dir, `${r.run_id}.json`), JSON.stringify(r));
       await writeFile(join(dir, 'broken.json'), '{');
       const fromDir = await aggregateDir(dir);

@@ -1,6 +1,7 @@
 // A complete, schema-valid run record and spec for tests that need one.
 import type { RunRecord } from '../src/record/schema.ts';
-import type { RunSpec } from '../src/run/spec.ts';
+import { specOfRecord } from '../src/record/verify.ts';
+import { runIdOf, type RunSpec } from '../src/run/spec.ts';
 
 export function sampleSpec(): RunSpec {
   return {
@@ -26,8 +27,9 @@ export function sampleSpec(): RunSpec {
 
 export function sampleRecord(runId = 'aaaaaaaaaaaaaaaaaaaa'): RunRecord {
   return {
-    schema_version: 1,
+    schema_version: 2,
     run_id: runId,
+    code_version: '0123456789abcdef',
     status: 'ok',
     reason: null,
     method: { id: 'lora', family: 'low-rank', config: { r: 8 }, rank: 8 },
@@ -44,6 +46,7 @@ export function sampleRecord(runId = 'aaaaaaaaaaaaaaaaaaaa'): RunRecord {
       weight_decay: 0,
       grad_clip: 1,
       max_seq_len: 64,
+      eval_every: 0,
     },
     metrics: { primary: 0.5, valid: { accuracy: 0.5 }, test: { accuracy: 0.5 }, base_lm_loss_before: 3, base_lm_loss_after: 3.1 },
     params: { trainable: 100, total: 1100, adapter_bytes: 400, optimizer_state_bytes: 800 },
@@ -63,4 +66,14 @@ export function sampleRecord(runId = 'aaaaaaaaaaaaaaaaaaaa'): RunRecord {
       finished_at: '2025-01-01T00:00:01.000Z',
     },
   };
+}
+
+/** `record` with its run_id set to the hash of the spec it states (what verification checks). */
+export function seal<T extends RunRecord>(record: T): T {
+  return { ...record, run_id: runIdOf(specOfRecord(record, record.code_version, record.training.eval_every)) };
+}
+
+/** A verifiable record; `seed` tells records apart (each seed is another run id). */
+export function sealedRecord(seed = 0, overrides: Partial<RunRecord> = {}): RunRecord {
+  return seal({ ...sampleRecord(), seed, ...overrides });
 }

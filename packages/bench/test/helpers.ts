@@ -1,7 +1,8 @@
 // Running the real CLI in a child process, for tests of exit codes, output and resumption.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli.ts');
 
@@ -12,10 +13,13 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startCli(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult>; lines: AsyncGenerator<Record<string, unknown>> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+export function startCli(args: string[], env: Record<string, string> = {}, cwd?: string): { child: ChildProcess; done: Promise<CliResult>; lines: AsyncGenerator<Record<string, unknown>> } {
+  // From another working directory `tsx` is not resolvable by name: give node its loader's path.
+  const loader = cwd === undefined ? 'tsx' : pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  const child = spawn(process.execPath, ['--import', loader, CLI, ...args], {
     env: { ...process.env, PEFT_BENCH_THREADS: '1', OPENBLAS_NUM_THREADS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd,
   });
   let stdout = '';
   let stderr = '';
@@ -52,6 +56,6 @@ export function startCli(args: string[], env: Record<string, string> = {}): { ch
   return { child, done, lines: lines() };
 }
 
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return startCli(args, env).done;
+export async function runCli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
+  return startCli(args, env, cwd).done;
 }

@@ -113,7 +113,9 @@ describe('runner', { timeout: 120_000 }, () => {
     expect(record.status).toBe('failed');
     expect(record.reason).toMatch(/checkpoint .* changed since the run was planned/);
     expect(record.metrics.primary).toBeNull();
-    expect(hasFinished(out, run.runId)).toBe(true);
+    // Recorded, but not finished: the next run of the same spec retries it.
+    expect(fs.existsSync(path.join(out, `${run.runId}.json`))).toBe(true);
+    expect(hasFinished(out, run.runId)).toBe(false);
   });
 });
 

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runRecord } from '../src/record/schema.ts';
 import { hasFinished, loadRecordFile, readFinished, recordPath, removeStaleTempFiles, writeRecord } from '../src/record/store.ts';
-import { sampleRecord } from './fixtures.ts';
+import { sampleRecord, sealedRecord } from './fixtures.ts';
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'peft-store-'));
 
@@ -28,7 +28,7 @@ describe('record schema', () => {
 describe('results store', () => {
   it('writes <run_id>.json that reads back equal and counts as finished', () => {
     const dir = tempDir();
-    const record = sampleRecord('0123456789abcdef0123');
+    const record = sealedRecord(1);
     const file = writeRecord(dir, record);
     expect(file).toBe(recordPath(dir, record.run_id));
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual(record);
@@ -46,37 +46,43 @@ describe('results store', () => {
 
   it('treats a half-written, corrupt, foreign or mismatched file as not finished', () => {
     const dir = tempDir();
-    const id = 'bbbbbbbbbbbbbbbbbbbb';
-    fs.writeFileSync(recordPath(dir, id), JSON.stringify(sampleRecord(id)).slice(0, 200));
+    const good = sealedRecord(2);
+    const id = good.run_id;
+    fs.writeFileSync(recordPath(dir, id), JSON.stringify(good).slice(0, 200));
     expect(hasFinished(dir, id)).toBe(false);
     expect(loadRecordFile(recordPath(dir, id))).toMatchObject({ ok: false, message: expect.stringMatching(/not valid JSON/) });
     fs.writeFileSync(recordPath(dir, id), JSON.stringify({ hello: 'world' }));
     expect(hasFinished(dir, id)).toBe(false);
-    fs.writeFileSync(recordPath(dir, id), JSON.stringify(sampleRecord('cccccccccccccccccccc')));
+    fs.writeFileSync(recordPath(dir, id), JSON.stringify(sealedRecord(3)));
     expect(hasFinished(dir, id)).toBe(false);
     // Rewriting replaces the bad file with a valid one.
-    writeRecord(dir, sampleRecord(id));
+    writeRecord(dir, good);
     expect(hasFinished(dir, id)).toBe(true);
   });
 
-  it('counts a failed record as finished unless failed runs are retried', () => {
+  it('never counts a failed record as finished; a diverged one only on its own backend', () => {
     const dir = tempDir();
-    const id = 'dddddddddddddddddddd';
-    writeRecord(dir, { ...sampleRecord(id), status: 'failed', reason: 'boom', metrics: { ...sampleRecord().metrics, primary: null } });
-    expect(hasFinished(dir, id)).toBe(true);
-    expect(hasFinished(dir, id, { retryFailed: true })).toBe(false);
+    const failed = { ...sealedRecord(4), status: 'failed' as const, reason: 'boom', metrics: { ...sampleRecord().metrics, primary: null, test: {} } };
+    writeRecord(dir, failed);
+    expect(hasFinished(dir, failed.run_id)).toBe(false);
+    expect(hasFinished(dir, failed.run_id, { backend: 'cpu' })).toBe(false);
+    const diverged = { ...sealedRecord(5), status: 'diverged' as const, reason: 'loss ended above its start' };
+    writeRecord(dir, diverged);
+    expect(hasFinished(dir, diverged.run_id, { backend: 'cpu' })).toBe(true);
+    expect(hasFinished(dir, diverged.run_id, { backend: 'wasm-blas' })).toBe(false);
   });
 
   it('a writer killed between write and rename leaves only an ignored temp file', () => {
     const dir = tempDir();
-    const id = 'eeeeeeeeeeeeeeeeeeee';
+    const record = sealedRecord(6);
+    const id = record.run_id;
     // A real process writes the temp file exactly as writeRecord does, then dies before rename.
     const script = `
       const fs = require('node:fs');
       const fd = fs.openSync(process.argv[1] + '/.${id}.' + process.pid + '.0a0b0c0d.tmp', 'wx');
       fs.writeSync(fd, process.argv[2]); fs.fsyncSync(fd);
       process.kill(process.pid, 'SIGKILL');`;
-    const child = spawnSync(process.execPath, ['-e', script, dir, JSON.stringify(sampleRecord(id))]);
+    const child = spawnSync(process.execPath, ['-e', script, dir, JSON.stringify(record)]);
     expect(child.signal).toBe('SIGKILL');
     const names = fs.readdirSync(dir);
     expect(names).toHaveLength(1);

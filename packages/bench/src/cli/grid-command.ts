@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { readRecords } from '../record/read.ts';
-import { hasFinished, removeStaleTempFiles } from '../record/store.ts';
+import { removeStaleTempFiles } from '../record/store.ts';
+import { finishedRuns, plannedBackend } from '../grid/plan.ts';
 import { runPool, type JobResult, type PoolJob } from '../grid/pool.ts';
 import { estimateGrid, estimateRunSeconds, formatDuration, timingOf, type Timing } from '../grid/estimate.ts';
 import type { ResolvedRun } from '../run/resolve.ts';
@@ -22,7 +23,8 @@ export interface GridCommandOptions {
   adapterRoot: string;
   json: boolean;
   dryRun: boolean;
-  retryFailed: boolean;
+  /** More directories whose finished records count (e.g. the checkout's results/ when --out is elsewhere). */
+  finishedIn: string[];
   /** `i/n`: run only the runs of shard i (1-based) of n. */
   shard: { index: number; count: number } | null;
   /** Print the CI matrix of shards that still have unfinished runs, and exit. */
@@ -54,14 +56,14 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     if (options.json) process.stdout.write(`${JSON.stringify(value)}\n`);
   };
   removeStaleTempFiles(options.outDir);
-  // A run whose kept adapter another unfinished run needs is only finished if the adapter is there too.
+  // Failed runs and runs diverged on another backend are redone; see grid/plan.ts.
   const needed = new Set(runs.flatMap((run) => run.dependsOn));
-  const finished = runs.filter(
-    (run) =>
-      hasFinished(options.outDir, run.runId, { retryFailed: options.retryFailed }) &&
-      !(needed.has(run.runId) && !existsSync(path.join(options.adapterRoot, run.runId))),
-  );
-  const finishedIds = new Set(finished.map((run) => run.runId));
+  const finishedIds = await finishedRuns(runs, {
+    dirs: [options.outDir, ...options.finishedIn],
+    adapterRoot: options.adapterRoot,
+    backend: () => plannedBackend(options.backend),
+  });
+  const finished = runs.filter((run) => finishedIds.has(run.runId));
   let todo = runs.filter((run) => !finishedIds.has(run.runId));
 
   // Runs linked by adapter references share a task, seed and model: keep each such group in one
@@ -78,9 +80,10 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
   }
   if (options.shard) todo = todo.filter((run) => shardOf(shardKey(run), options.shard!.count) === options.shard!.index);
 
-  const measured = existsSync(options.outDir)
-    ? (await readRecords(options.outDir)).records.map(timingOf).filter((t): t is Timing => t !== null)
-    : [];
+  const measured: Timing[] = [];
+  for (const dir of [options.outDir, ...options.finishedIn]) {
+    if (existsSync(dir)) measured.push(...(await readRecords(dir)).records.map(timingOf).filter((t): t is Timing => t !== null));
+  }
   const estimate = estimateFor(todo, measured, options);
   const perExperiment = new Map<string, { total: number; finished: number }>();
   for (const run of runs) {
@@ -200,7 +203,7 @@ function estimateFor(
     return {
       wall: measured.wallSeconds,
       total: measured.totalSeconds,
-      basis: `from ${timings.length} measured runs in ${options.outDir}${measured.unmeasured ? `, ${measured.unmeasured} runs without a close match` : ''}`,
+      basis: `from ${timings.length} measured runs in ${[options.outDir, ...options.finishedIn].join(', ')}${measured.unmeasured ? `, ${measured.unmeasured} runs without a close match` : ''}`,
     };
   }
   if (options.perRunSeconds !== null) {

@@ -1,9 +1,11 @@
-// `pnpm bench import <dir> --out results`: adds validated records (e.g. CI shard artifacts) to
-// the results directory atomically. Invalid files are reported by path and skipped; a record
-// already present with the same run id is left as it is.
+// `pnpm bench import <dir> --out results`: adds verified records (e.g. CI shard artifacts) to
+// the results directory atomically. Files that fail verification (record/verify.ts) are reported by
+// path and skipped. A record already present with the same run id is kept, unless it is a failed
+// run and the imported one finished (ok or diverged), or the present file does not verify: then
+// the imported record replaces it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hasFinished, loadRecordFile, writeRecord } from '../record/store.ts';
+import { loadRecordFile, readVerified, recordPath, writeRecord } from '../record/store.ts';
 
 function listJson(dir: string): string[] {
   const out: string[] = [];
@@ -21,6 +23,7 @@ export async function importCommand(dir: string, options: { out: string }): Prom
     return 2;
   }
   let added = 0;
+  let replaced = 0;
   let present = 0;
   let skipped = 0;
   for (const file of listJson(dir)) {
@@ -30,13 +33,22 @@ export async function importCommand(dir: string, options: { out: string }): Prom
       skipped += 1;
       continue;
     }
-    if (hasFinished(options.out, loaded.record.run_id)) {
+    const existing = readVerified(options.out, loaded.record.run_id);
+    const there = existing !== null || fs.existsSync(recordPath(options.out, loaded.record.run_id));
+    if (existing && !(existing.status === 'failed' && loaded.record.status !== 'failed')) {
       present += 1;
       continue;
     }
     writeRecord(options.out, loaded.record);
-    added += 1;
+    if (there) {
+      replaced += 1;
+      process.stderr.write(`replaced ${recordPath(options.out, loaded.record.run_id)} (${existing ? `was ${existing.status}` : 'did not verify'}) with ${file} (${loaded.record.status})\n`);
+    } else {
+      added += 1;
+    }
   }
-  process.stdout.write(`imported ${added} records into ${options.out} (${present} already there, ${skipped} invalid files skipped)\n`);
+  process.stdout.write(
+    `imported ${added} records into ${options.out} (${replaced} replaced, ${present} already there, ${skipped} invalid files skipped)\n`,
+  );
   return 0;
 }

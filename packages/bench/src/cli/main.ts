@@ -38,7 +38,7 @@ export interface MainOptions {
   workers?: string;
   dryRun?: boolean;
   perRunSeconds?: string;
-  retryFailed?: boolean;
+  finishedIn?: string[];
   shard?: string;
   plan?: boolean;
   shards?: string;
@@ -123,7 +123,7 @@ async function main(options: MainOptions): Promise<number> {
       adapterRoot,
       json: options.json === true,
       dryRun: options.dryRun === true,
-      retryFailed: options.retryFailed === true,
+      finishedIn: (options.finishedIn ?? []).map((dir) => path.resolve(dir)),
       shard: options.shard !== undefined ? parseShard(options.shard) : null,
       plan: options.plan ? { shards: parsePositiveInt('--shards', options.shards!) } : null,
       perRunSeconds: options.perRunSeconds !== undefined ? parsePositiveNumber('--per-run-seconds', options.perRunSeconds) : null,

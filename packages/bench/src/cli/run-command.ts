@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunRequest } from '../grid/grid.ts';
-import { readFinished, removeStaleTempFiles } from '../record/store.ts';
+import { finishedRecord } from '../grid/plan.ts';
+import { removeStaleTempFiles } from '../record/store.ts';
 import type { RunRecord } from '../record/schema.ts';
 import { executeRun } from '../run/execute.ts';
 import type { ResolvedRun } from '../run/resolve.ts';
@@ -58,7 +59,7 @@ export async function runCommand(runs: ResolvedRun[], options: RunCommandOptions
   const done: { run: ResolvedRun; record: RunRecord; path: string; reused: boolean }[] = [];
   for (const [index, run] of runs.entries()) {
     const prefix = `[${index + 1}/${runs.length}] ${run.label}`;
-    const existing = options.force ? null : readFinished(options.outDir, run.runId);
+    const existing = options.force ? null : await finishedRecord(options.outDir, run.runId, options.backend);
     if (existing) {
       const file = path.join(options.outDir, `${run.runId}.json`);
       if (!options.json) process.stderr.write(`${prefix}: already finished (${file}); --force runs it again\n`);

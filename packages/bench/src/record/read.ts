@@ -1,8 +1,11 @@
 // Reads every run record in a results directory. A bad file never stops the reader: it is reported by
 // path with a one-line reason and skipped, so one corrupt record cannot take the leaderboard down.
+// Every record is verified (record/verify.ts): a file whose name is not its run_id, or whose run_id
+// is not its spec's hash, is rejected, so a copy can never shadow the genuine record.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runRecord, RECORD_SCHEMA_VERSION, type RunRecord } from './schema.ts';
+import type { RunRecord } from './schema.ts';
+import { verifyRecordText, type VerifyOptions } from './verify.ts';
 
 export interface RecordProblem {
   path: string;
@@ -14,42 +17,10 @@ export interface ReadResult {
   problems: RecordProblem[];
 }
 
-/** Formats the first few zod issues as `field.path: message`, on one line. */
-function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  const shown = issues.slice(0, 3).map((issue) => {
-    const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
-    return `${where}: ${issue.message}`;
-  });
-  const more = issues.length > 3 ? ` (+${issues.length - 3} more)` : '';
-  return shown.join('; ') + more;
-}
-
-/** A JSON value that does not even look like a run record (no schema_version / run_id / method). */
-function isForeign(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return true;
-  const obj = value as Record<string, unknown>;
-  return !('schema_version' in obj) && !('run_id' in obj);
-}
-
-/** Validates one file's text; returns the record or a one-line reason. */
-export function parseRecord(text: string): { record: RunRecord } | { message: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    return { message: `not valid JSON (${detail}); the file may be truncated or corrupt` };
-  }
-  if (isForeign(value)) {
-    return { message: 'not a run record (no schema_version or run_id field); foreign JSON in the results directory' };
-  }
-  const version = (value as Record<string, unknown>).schema_version;
-  if (version !== RECORD_SCHEMA_VERSION) {
-    return { message: `unsupported schema_version ${JSON.stringify(version)}; this reader understands version ${RECORD_SCHEMA_VERSION}` };
-  }
-  const parsed = runRecord.safeParse(value);
-  if (!parsed.success) return { message: `invalid run record: ${describeIssues(parsed.error.issues)}` };
-  return { record: parsed.data };
+/** Validates one file's text (its name must be `<run_id>.json`); returns the record or a one-line reason. */
+export function parseRecord(text: string, file: string, options: VerifyOptions = {}): { record: RunRecord } | { message: string } {
+  const verified = verifyRecordText(file, text, options);
+  return verified.ok ? { record: verified.record } : { message: verified.message };
 }
 
 /**
@@ -57,7 +28,7 @@ export function parseRecord(text: string): { record: RunRecord } | { message: st
  * saves) and other extensions are ignored. A missing directory is an empty result, not an error.
  * Records come back sorted by file name so the output is deterministic.
  */
-export async function readRecords(dir: string): Promise<ReadResult> {
+export async function readRecords(dir: string, options: VerifyOptions = {}): Promise<ReadResult> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -78,7 +49,7 @@ export async function readRecords(dir: string): Promise<ReadResult> {
       problems.push({ path, message: `cannot read: ${(err as Error).message}` });
       continue;
     }
-    const result = parseRecord(text);
+    const result = parseRecord(text, path, options);
     if ('message' in result) {
       problems.push({ path, message: result.message });
       continue;

@@ -3,7 +3,12 @@
 // Anchored on HF PEFT's method_comparison result files; adds seeds, stability and analysis.
 import { z } from 'zod';
 
-export const RECORD_SCHEMA_VERSION = 1;
+/**
+ * 2: adds code_version and training.eval_every (the rest of the spec the run id hashes, so every
+ * record's run id can be checked) and test_examples (per-example test scores). Schema-1 records are
+ * still read: record/verify.ts migrates them.
+ */
+export const RECORD_SCHEMA_VERSION = 2;
 
 const metricMap = z.record(z.string(), z.number());
 
@@ -12,8 +17,21 @@ const curve = z.array(z.object({ step: z.number().int().nonnegative(), value: z.
 
 export const runStatus = z.enum(['ok', 'diverged', 'failed']);
 
-export const runRecord = z.object({
-  schema_version: z.literal(RECORD_SCHEMA_VERSION),
+/**
+ * Per-example test scores, in test-split order (the same order for every method on a task and its
+ * knobs), so records can be paired example by example (paired bootstrap intervals).
+ */
+export const testExamples = z.object({
+  /** Number of test examples. */
+  n: z.number().int().nonnegative(),
+  /** sha256 (first 16 hex) of the test examples' ids and prompts, in order: equal hashes = pairable records. */
+  ids_hash: z.string().regex(/^[0-9a-f]{16}$/),
+  /** metric -> scores: a string of '0'/'1' for 0/1 metrics, else numbers rounded to 4 decimals. */
+  scores: z.record(z.string(), z.union([z.string().regex(/^[01]*$/), z.array(z.number())])),
+});
+
+const runRecordV1Shape = z.object({
+  schema_version: z.literal(1),
   /** Hash of everything that determines the result; also the file name (`<run_id>.json`). */
   run_id: z.string().regex(/^[0-9a-f]{16,64}$/),
   status: runStatus,
@@ -98,6 +116,21 @@ export const runRecord = z.object({
     started_at: z.string(),
     finished_at: z.string(),
   }),
+});
+
+/** Schema-1 records (no code_version, no training.eval_every, no per-example scores). */
+export const runRecordV1 = runRecordV1Shape;
+
+export const runRecord = runRecordV1Shape.extend({
+  schema_version: z.literal(RECORD_SCHEMA_VERSION),
+  /** Hash of the result-computing source (part of the spec the run id hashes; run/code-version.ts). */
+  code_version: z.string().regex(/^[A-Za-z0-9._-]+$/),
+  training: runRecordV1Shape.shape.training.extend({
+    /** Validation-loss interval in steps (0 = only at the end); part of the spec the run id hashes. */
+    eval_every: z.number().int().nonnegative(),
+  }),
+  /** Per-example test scores; absent in schema-1 records and in runs that did not finish. */
+  test_examples: testExamples.optional(),
 });
 
 export type RunRecord = z.infer<typeof runRecord>;

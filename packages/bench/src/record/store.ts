@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runRecord, type RunRecord } from './schema.ts';
+import { verifyRecord, verifyRecordText, type VerifyOptions } from './verify.ts';
 
 const TEMP_SUFFIX = '.tmp';
 
@@ -23,13 +24,16 @@ export function describeSchemaIssues(error: { issues: { path: PropertyKey[]; mes
 /**
  * Validates `record` against the schema and writes it to `<dir>/<run_id>.json`: temp file in the
  * same directory, fsync, rename (atomic on POSIX), then fsync of the directory so the rename
- * survives a power loss. Returns the final path. Throws (writing nothing) on an invalid record.
+ * survives a power loss (an existing file, e.g. a failed run's record, is replaced in one step).
+ * Returns the final path. Throws (writing nothing) on an invalid or unverifiable record.
  */
 export function writeRecord(dir: string, record: RunRecord): string {
   const parsed = runRecord.safeParse(record);
   if (!parsed.success) {
     throw new Error(`refusing to write an invalid run record (${record?.run_id ?? 'no run_id'}): ${describeSchemaIssues(parsed.error)}`);
   }
+  const verified = verifyRecord(`${parsed.data.run_id}.json`, parsed.data);
+  if (!verified.ok) throw new Error(`refusing to write an unverifiable run record (${parsed.data.run_id}): ${verified.message}`);
   fs.mkdirSync(dir, { recursive: true });
   const finalPath = recordPath(dir, parsed.data.run_id);
   const tempPath = path.join(dir, `.${parsed.data.run_id}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
@@ -64,43 +68,55 @@ function syncDirectory(dir: string): void {
 
 export type LoadedRecord = { ok: true; record: RunRecord } | { ok: false; message: string };
 
-/** Reads and validates one record file; never throws. */
-export function loadRecordFile(file: string): LoadedRecord {
+/** Reads and verifies one record file (record/verify.ts); never throws. */
+export function loadRecordFile(file: string, options: VerifyOptions = {}): LoadedRecord {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     return { ok: false, message: `cannot read: ${(error as Error).message}` };
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    return { ok: false, message: `not valid JSON (half-written or corrupt): ${(error as Error).message}` };
-  }
-  const parsed = runRecord.safeParse(json);
-  if (!parsed.success) return { ok: false, message: `not a valid run record: ${describeSchemaIssues(parsed.error)}` };
-  return { ok: true, record: parsed.data };
+  return verifyRecordText(file, text, options);
 }
 
 /**
- * True when `<dir>/<runId>.json` holds a complete, schema-valid record for that run id. A
- * half-written, corrupt or foreign file is not a result: the run is redone (and the file replaced).
- * With `retryFailed`, a record whose status is 'failed' also counts as not finished.
+ * Whether a verified record counts as finished, so its run is not run again: an ok run always; a
+ * diverged run only when it diverged on the backend that would run it again (numerics differ between
+ * backends, so divergence on one does not settle another); a failed run never (it is retried, and
+ * the new record replaces it). `backend` null = unknown: a diverged record is then taken as final.
  */
-export function hasFinished(dir: string, runId: string, options: { retryFailed?: boolean } = {}): boolean {
-  const file = recordPath(dir, runId);
-  if (!fs.existsSync(file)) return false;
-  const loaded = loadRecordFile(file);
-  if (!loaded.ok || loaded.record.run_id !== runId) return false;
-  if (options.retryFailed && loaded.record.status === 'failed') return false;
-  return true;
+export function countsAsFinished(record: RunRecord, backend: string | null): boolean {
+  if (record.status === 'ok') return true;
+  if (record.status === 'diverged') return backend === null || record.provenance.backend === backend;
+  return false;
 }
 
-/** Reads the finished record for a run id, or null when there is no valid one. */
-export function readFinished(dir: string, runId: string): RunRecord | null {
-  const loaded = loadRecordFile(recordPath(dir, runId));
+export interface FinishedOptions {
+  /** The backend a rerun would use (see countsAsFinished); null or absent = unknown. */
+  backend?: string | null;
+}
+
+/**
+ * True when `<dir>/<runId>.json` holds a verified record for that run id that counts as finished
+ * (countsAsFinished). A half-written, corrupt, foreign or unverifiable file is not a result: the run
+ * is redone and the file replaced.
+ */
+export function hasFinished(dir: string, runId: string, options: FinishedOptions = {}): boolean {
+  return readFinished(dir, runId, options) !== null;
+}
+
+/** The verified record for a run id in `dir`, whatever its status, or null when there is none. */
+export function readVerified(dir: string, runId: string): RunRecord | null {
+  const file = recordPath(dir, runId);
+  if (!fs.existsSync(file)) return null;
+  const loaded = loadRecordFile(file);
   return loaded.ok && loaded.record.run_id === runId ? loaded.record : null;
+}
+
+/** The finished record for a run id (see hasFinished), or null. */
+export function readFinished(dir: string, runId: string, options: FinishedOptions = {}): RunRecord | null {
+  const record = readVerified(dir, runId);
+  return record && countsAsFinished(record, options.backend ?? null) ? record : null;
 }
 
 /**

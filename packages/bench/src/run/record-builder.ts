@@ -29,11 +29,16 @@ export function provenanceOf(backend: BackendFacts, startedAt: Date, finishedAt:
 }
 
 /** The parts of a record that come from the spec and the registries alone. */
-export function recordHead(runId: string, spec: RunSpec, meta: RunMeta): Pick<RunRecord, 'schema_version' | 'run_id' | 'method' | 'task' | 'model' | 'seed' | 'training'> {
-  const { eval_every: _evalEvery, ...training } = spec.training;
+export function recordHead(
+  runId: string,
+  spec: RunSpec,
+  meta: RunMeta,
+): Pick<RunRecord, 'schema_version' | 'run_id' | 'code_version' | 'method' | 'task' | 'model' | 'seed' | 'training'> {
   return {
     schema_version: RECORD_SCHEMA_VERSION,
     run_id: runId,
+    // With the fields below, the whole spec: anyone can recompute the run id (record/verify.ts).
+    code_version: spec.code_version,
     method: {
       id: spec.method.id,
       family: meta.method.family,
@@ -52,7 +57,7 @@ export function recordHead(runId: string, spec: RunSpec, meta: RunMeta): Pick<Ru
     },
     model: { id: spec.model.id, hash: spec.model.hash, params: meta.model.params },
     seed: spec.seed,
-    training,
+    training: { ...spec.training },
   };
 }
 

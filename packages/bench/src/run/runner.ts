@@ -24,6 +24,7 @@ import type { RunMeta } from './meta.ts';
 import { findModelDef } from './models.ts';
 import type { RunProgress } from './progress.ts';
 import { failedRecord, provenanceOf, recordHead, type BackendFacts } from './record-builder.ts';
+import { perExampleScores } from './per-example.ts';
 import { isOurCheckpoint } from './registries.ts';
 import type { RunSpec } from './spec.ts';
 
@@ -366,6 +367,7 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
     let testMetrics: Record<string, number> = {};
     let lossAfter: number | null = null;
     let samples: RunRecord['samples'];
+    let testExamples: RunRecord['test_examples'];
     if (!nonFinite) {
       progress({ phase: 'eval', step: totalSteps, totalSteps, loss: null, tokensPerS: null, note: 'scoring valid' });
       validMetrics = await task.score(predict(model, tokenizer, task, splits.valid, maxSeq), splits.valid);
@@ -373,6 +375,7 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
       progress({ phase: 'eval', step: totalSteps, totalSteps, loss: null, tokensPerS: null, note: 'scoring test' });
       const testPredictions = predict(model, tokenizer, task, splits.test, maxSeq);
       testMetrics = await task.score(testPredictions, splits.test);
+      testExamples = await perExampleScores(task, testPredictions, splits.test);
       samples = splits.test.slice(0, LOGGED_SAMPLES).map((example, i) => ({
         id: example.id,
         prompt: example.prompt,
@@ -412,6 +415,7 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
         base_lm_loss_after: lossAfter,
       },
       samples,
+      ...(testExamples ? { test_examples: testExamples } : {}),
       params: {
         trainable,
         total: totalBase + added,

@@ -67,7 +67,13 @@ function sortKeys(value: unknown, where: string): unknown {
   return value;
 }
 
-/** sha256 of the spec's canonical JSON, first RUN_ID_HEX_CHARS hex characters. */
+/**
+ * sha256 of the spec's canonical JSON, first RUN_ID_HEX_CHARS hex characters.
+ * The backend and thread count are deliberately not in the spec: a run id names the experiment,
+ * not the machine, so records from GPU runners and CPU machines merge into one results/. They are
+ * recorded in each record's provenance instead, and a diverged record counts as final only on the
+ * backend it diverged on (record/store.ts countsAsFinished).
+ */
 export function runIdOf(spec: RunSpec): string {
   return createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, RUN_ID_HEX_CHARS);
 }

@@ -1,0 +1,164 @@
+// Record verification: every committed record verifies, and forged or broken records are reported
+// by path and skipped without shadowing the genuine ones.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readRecords } from '../src/record/read.ts';
+import { verifyRecord } from '../src/record/verify.ts';
+import { REPO_ROOT } from '../src/run/code-version.ts';
+import { runCli } from './helpers.ts';
+import { seal, sealedRecord } from './fixtures.ts';
+
+const RESULTS = path.join(REPO_ROOT, 'results');
+const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'peft-verify-'));
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+/** A committed nli record (its primary metric is `acc`), as raw JSON. */
+function committedNli(): { name: string; json: Record<string, any> } {
+  for (const name of fs.readdirSync(RESULTS).filter((n) => n.endsWith('.json')).sort()) {
+    const json = JSON.parse(fs.readFileSync(path.join(RESULTS, name), 'utf8'));
+    if (json.task.id === 'nli' && json.method.paper?.url) return { name, json };
+  }
+  throw new Error('no committed nli record with a paper link');
+}
+
+describe('committed results', { timeout: 60_000 }, () => {
+  it('every record in results/ verifies', async () => {
+    const names = fs.readdirSync(RESULTS).filter((n) => n.endsWith('.json'));
+    const { records, problems } = await readRecords(RESULTS);
+    expect(problems).toEqual([]);
+    expect(records).toHaveLength(names.length);
+    expect(records.length).toBeGreaterThanOrEqual(1524);
+    // Schema-1 records are migrated: the code version their run id hashes is filled in, nothing is invented.
+    expect(records.every((r) => r.code_version === '79d98a0132f137a4' && r.training.eval_every === 50)).toBe(true);
+    expect(records.some((r) => r.test_examples !== undefined)).toBe(false);
+  });
+});
+
+describe('forged and broken records', { timeout: 60_000 }, () => {
+  it('a shadow copy with the genuine run_id and a fake score loses, and is reported', async () => {
+    const dir = tempDir();
+    const { name, json } = committedNli();
+    fs.copyFileSync(path.join(RESULTS, name), path.join(dir, name));
+    const shadow = clone(json);
+    shadow.metrics.primary = 0.999;
+    shadow.metrics.test.acc = 0.999;
+    fs.writeFileSync(path.join(dir, '0-shadow.json'), JSON.stringify(shadow));
+    const { records, problems } = await readRecords(dir);
+    expect(records).toHaveLength(1);
+    expect(records[0]!.metrics.primary).toBe(json.metrics.primary);
+    expect(problems).toEqual([{ path: path.join(dir, '0-shadow.json'), message: `file name 0-shadow.json is not its run_id (${json.run_id}.json)` }]);
+  });
+
+  it('rejects out-of-range values, unsafe links, unsafe ids, wrong names and wrong run ids, each with a reason', () => {
+    const { name, json } = committedNli();
+    const file = (record: { run_id: string }) => `${record.run_id}.json`;
+    const reject = (record: Record<string, any>, pattern: RegExp, fileName = file(record as { run_id: string })) => {
+      const result = verifyRecord(path.join('/any', fileName), record);
+      expect(result.ok, JSON.stringify(result)).toBe(false);
+      if (!result.ok) {
+        expect(result.message).toMatch(pattern);
+        expect(result.message).not.toContain('\n');
+      }
+    };
+    expect(verifyRecord(path.join('/any', name), json).ok).toBe(true);
+
+    const high = clone(json);
+    high.metrics.test.acc = 7.5;
+    high.metrics.primary = 7.5;
+    reject(high, /metrics\.test\.acc = 7\.5 is outside \[0, 1\]/);
+    const negative = clone(json);
+    negative.metrics.valid.acc = -3;
+    reject(negative, /metrics\.valid\.acc = -3 is outside/);
+    const huge = clone(json);
+    huge.params.trainable = 1e15;
+    reject(huge, /params\.trainable = 1000000000000000 exceeds params\.total/);
+    const inflated = clone(json);
+    inflated.params.total += 5;
+    reject(inflated, /params\.total = \d+ exceeds the base model's \d+ plus the \d+ trainable parameters/);
+    const belowBase = clone(json);
+    belowBase.params.total = 10;
+    belowBase.params.trainable = 10;
+    reject(belowBase, /params\.total = 10 is below the base model's 957184 parameters/);
+    const infinite = clone(json);
+    infinite.cost.train_seconds = 1e400; // JSON.parse gives Infinity for this
+    reject(infinite, /cost\.train_seconds.*Infinity/);
+    const script = clone(json);
+    script.method.paper.url = 'javascript:alert(3)';
+    reject(script, /method\.paper\.url "javascript:alert\(3\)" is not an http\(s\) URL/);
+    const slash = clone(json);
+    slash.method.id = 'lo/ra';
+    reject(slash, /method\.id "lo\/ra" is not a slug/);
+    // A valid record under another name: rejected, so it can never stand in for another run.
+    reject(clone(json), /file name 00000000000000000000\.json is not its run_id/, '00000000000000000000.json');
+    // A run_id that is not the hash of the spec the record states (another seed claimed).
+    const reseeded = clone(json);
+    reseeded.seed = 7;
+    reject(reseeded, /run_id \w+ is not the hash of the record's spec/);
+  });
+
+  it('schema 2 records verify their own code version; per-example scores must average to the metric', () => {
+    const record = sealedRecord(11);
+    expect(verifyRecord(`${record.run_id}.json`, record).ok).toBe(true);
+    const otherCode = { ...record, code_version: 'fedcba9876543210' };
+    expect(verifyRecord(`${record.run_id}.json`, otherCode)).toMatchObject({ ok: false, message: expect.stringMatching(/not the hash/) });
+    const withScores = { ...record, test_examples: { n: 4, ids_hash: '0123456789abcdef', scores: { accuracy: '0110' } } };
+    expect(verifyRecord(`${record.run_id}.json`, withScores).ok).toBe(true);
+    const fake = { ...withScores, test_examples: { ...withScores.test_examples, scores: { accuracy: '1110' } } };
+    expect(verifyRecord(`${record.run_id}.json`, fake)).toMatchObject({ ok: false, message: expect.stringMatching(/average to 0\.75, but metrics\.test\.accuracy is 0\.5/) });
+    const short = { ...withScores, test_examples: { ...withScores.test_examples, scores: { accuracy: [0.5, 0.5] } } };
+    expect(verifyRecord(`${record.run_id}.json`, short)).toMatchObject({ ok: false, message: expect.stringMatching(/2 entries, expected n = 4/) });
+    const sealed = seal({ ...record, method: { ...record.method, id: 'lo/ra' } });
+    expect(verifyRecord(`${sealed.run_id}.json`, sealed)).toMatchObject({ ok: false, message: expect.stringMatching(/not a slug/) });
+  });
+});
+
+describe('pnpm bench verify', { timeout: 60_000 }, () => {
+  it('prints one line per failing file and a summary; exit 1 on any failure, 0 when all verify', async () => {
+    const dir = tempDir();
+    const { name, json } = committedNli();
+    fs.copyFileSync(path.join(RESULTS, name), path.join(dir, name));
+    const good = await runCli(['verify', dir]);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toContain('verified 1 record file(s): 1 ok, 0 failed');
+    const shadow = clone(json);
+    shadow.metrics.test.acc = 1;
+    shadow.metrics.primary = 1;
+    fs.writeFileSync(path.join(dir, '0-shadow.json'), JSON.stringify(shadow));
+    fs.writeFileSync(path.join(dir, 'broken.json'), '{');
+    const bad = await runCli(['verify', dir]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain(`FAIL ${path.join(dir, '0-shadow.json')}: file name 0-shadow.json is not its run_id`);
+    expect(bad.stdout).toContain(`FAIL ${path.join(dir, 'broken.json')}: not valid JSON`);
+    expect(bad.stdout).toContain('verified 3 record file(s): 1 ok, 2 failed');
+    const missing = await runCli(['verify', path.join(dir, 'nope')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no such file or directory/);
+  });
+
+  it('--changed-since verifies only records added or changed since a git ref', async () => {
+    const repo = tempDir();
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe' });
+    git('init', '-q');
+    git('config', 'user.email', 't@example.org');
+    git('config', 'user.name', 't');
+    fs.mkdirSync(path.join(repo, 'results'));
+    const { name, json } = committedNli();
+    fs.writeFileSync(path.join(repo, 'results', 'old-bad.json'), '{');
+    git('add', '.');
+    git('commit', '-qm', 'base');
+    fs.copyFileSync(path.join(RESULTS, name), path.join(repo, 'results', name));
+    const fake = clone(json);
+    fake.metrics.test.acc = 7.5;
+    fs.writeFileSync(path.join(repo, 'results', `${json.run_id.replace(/^./, 'f')}.json`), JSON.stringify(fake));
+    const result = await runCli(['verify', '--changed-since', 'HEAD'], {}, repo);
+    expect(result.stdout).toContain('verified 2 record file(s) changed since HEAD: 1 ok, 1 failed');
+    expect(result.stdout).not.toContain('old-bad.json');
+    expect(result.code).toBe(1);
+    const badRef = await runCli(['verify', '--changed-since', 'no-such-ref'], {}, repo);
+    expect(badRef.code).toBe(2);
+    expect(badRef.stderr).toMatch(/--changed-since a commit, branch or tag/);
+  });
+});
