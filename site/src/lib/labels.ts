@@ -84,3 +84,13 @@ const RANK_MEANING: Record<string, string> = {
   num_virtual_tokens: 'virtual tokens',
 };
 export const rankMeaning = (field: string | null): string => (field ? RANK_MEANING[field] ?? field : 'rank');
+
+/** "r=8", "n=256", "bottleneck=64": a method's rank with the name of the field it sets (cached per method). */
+export function rankTagger(groups: readonly ConfigGroup[]): (method: string, rank: number) => string {
+  const fields = new Map<string, string>();
+  return (method, rank) => {
+    if (!fields.has(method)) fields.set(method, rankFieldOf(groups, method) ?? 'r');
+    const f = fields.get(method)!;
+    return `${f === 'rank' ? 'r' : f}=${rank}`;
+  };
+}
