@@ -377,26 +377,37 @@ export function methodScores(
  * Lines over training steps, one per series, with integer step ticks. A series with a single point (a run
  * validated once) is drawn as a labelled point, since a one-point line shows nothing.
  */
-export function stepCurves(points: { series: string; step: number; value: number }[], yTitle: string): Spec {
+export function stepCurves(
+  points: { series: string; step: number; value: number }[], yTitle: string,
+  /** Read the points from a JSON file instead of inlining them (a run's record: its curves), one series per property. */
+  from?: { url: string; series: { name: string; property: string }[] },
+): Spec {
   const steps = [...new Set(points.map((p) => p.step))];
   const single = steps.length === 1;
   const x = { field: 'step', type: 'quantitative', title: 'training step', axis: { format: 'd', tickMinStep: 1, ...(single ? { values: steps } : {}) }, scale: single ? { domain: [0, steps[0] * 1.1 || 1] } : { nice: false } };
   const y = { field: 'value', type: 'quantitative', title: yTitle, scale: { zero: false }, axis: { format: '.3~f' } };
-  const color = { field: 'series', type: 'nominal', title: null, scale: { range: PALETTE } };
+  const names = from ? from.series.map((f) => f.name) : [...new Set(points.map((p) => p.series))];
+  const color = { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: PALETTE.slice(0, names.length) } };
   const tooltip = [{ field: 'series' }, { field: 'step' }, { field: 'value', format: '.4f' }];
+  const marks = single
+    ? [
+        { mark: { type: 'point', filled: true, size: 80 }, encoding: { x, y, color, tooltip } },
+        { mark: { type: 'text', align: 'right', dx: -8, fontSize: 11 }, encoding: { x, y, text: { field: 'value', format: '.4f' }, color } },
+      ]
+    : [
+        { mark: { type: 'line' }, encoding: { x, y, color } },
+        { mark: { type: 'point', filled: true, size: 20 }, encoding: { x, y, color, tooltip } },
+      ];
+  if (!from) return { ...base, width: 440, data: { values: points }, layer: marks } as Spec;
   return {
     ...base,
     width: 440,
-    data: { values: points },
-    layer: single
-      ? [
-          { mark: { type: 'point', filled: true, size: 80 }, encoding: { x, y, color, tooltip } },
-          { mark: { type: 'text', align: 'right', dx: -8, fontSize: 11 }, encoding: { x, y, text: { field: 'value', format: '.4f' }, color } },
-        ]
-      : [
-          { mark: { type: 'line' }, encoding: { x, y, color } },
-          { mark: { type: 'point', filled: true, size: 20 }, encoding: { x, y, color, tooltip } },
-        ],
+    layer: from.series.map((f) => ({
+      // a query per series: Vega-Lite would otherwise merge the two sources of one URL into one
+      data: { url: `${from.url}?${encodeURIComponent(f.property)}`, format: { type: 'json', property: f.property } },
+      transform: [{ calculate: JSON.stringify(f.name), as: 'series' }],
+      layer: marks,
+    })),
   } as Spec;
 }
 
