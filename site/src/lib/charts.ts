@@ -13,7 +13,7 @@ export function setMethodOrder(methods: string[]): void {
 // A method's colour and shape come from its place in the fixed order: ten colours and seven shapes repeat
 // with different periods, so every one of the first 70 methods has its own pair and neighbours differ in both.
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#000000', '#882255', '#999933', '#7f7f7f'];
-const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'wye'];
+const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'triangle-right'];
 /** A series such as "lora (use_rslora=true)" keeps its method's colour and takes another shape. */
 const baseOf = (series: string) => series.replace(/ \(.*\)$/, '');
 const indexOf = (series: string) => {
@@ -395,8 +395,9 @@ export function stepCurves(
         { mark: { type: 'text', align: 'right', dx: -8, fontSize: 11 }, encoding: { x, y, text: { field: 'value', format: '.4f' }, color } },
       ]
     : [
-        { mark: { type: 'line' }, encoding: { x, y, color } },
-        { mark: { type: 'point', filled: true, size: 20 }, encoding: { x, y, color, tooltip } },
+        { mark: { type: 'line', strokeWidth: steps.length > 60 ? 1.2 : 2 }, encoding: { x, y, color } },
+        // past 60 steps the markers would hide the line: kept invisible, for the tooltips
+        { mark: { type: 'point', filled: true, size: 20, opacity: steps.length > 60 ? 0 : 1 }, encoding: { x, y, color, tooltip } },
       ];
   if (!from) return { ...base, width: 440, data: { values: points }, layer: marks } as Spec;
   return {

@@ -9,7 +9,7 @@ const LABEL_ORDER = ['r', 'rank', 'n', 'bottleneck', 'num_virtual_tokens', 'lr']
 
 export function formatValue(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(3)));
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return v === '' ? 'none' : v;
   return JSON.stringify(v);
 }
 
