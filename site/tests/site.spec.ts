@@ -2,7 +2,7 @@ import { test, expect, type Page, type ConsoleMessage } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { fixtureRecords, expectedBest, emptyBase, configKey, type FixtureRecord } from './helpers.ts';
 
-const PAGES = ['index', 'questions', 'stability', 'cost', 'rank', 'analysis', 'methods', 'runs', 'submit', 'data', 'methods/lora', 'methods/ln-outlier'];
+const PAGES = ['index', 'questions', 'stability', 'cost', 'rank', 'analysis', 'methods', 'runs', 'submit', 'data', 'methods/lora', 'methods/ln-outlier', 'compare'];
 const records = fixtureRecords();
 const tasks = [...new Set(records.map((r) => r.task.id))];
 mkdirSync('screenshots', { recursive: true });

@@ -144,6 +144,35 @@ test.describe('runs', () => {
   });
 });
 
+test.describe('compare', () => {
+  test('chosen methods side by side on every task, with rank curves; the URL keeps the choice', async ({ page }) => {
+    await page.goto('compare.html?m=lora,ln-outlier');
+    await expect(page.locator('#compare-form input[value="lora"]')).toBeChecked();
+    await expect(page.locator('#compare-form input[value="ln-outlier"]')).toBeChecked();
+    await expect(page.locator('#compare-form input[value="full"]')).not.toBeChecked();
+    await expect(page.locator('#compare-scores thead th[data-method]')).toHaveCount(2);
+    const best = expectedBest(records);
+    for (const task of ['nli', 'math']) {
+      for (const m of ['lora', 'ln-outlier']) {
+        const e = best.get(`${m}/${task}`)!;
+        await expect(page.locator(`#compare-scores tr[data-task="${task}"] td[data-method="${m}"] .v`)).toHaveText(e.mean.toFixed(3));
+        await expect(page.locator(`#compare-scores tr[data-task="${task}"] td[data-method="${m}"] .iv`)).toHaveText(`± ${e.std.toFixed(3)}`);
+      }
+      const winner = best.get(`lora/${task}`)!.mean > best.get(`ln-outlier/${task}`)!.mean ? 'lora' : 'ln-outlier';
+      await expect(page.locator(`#compare-scores tr[data-task="${task}"] td.best`)).toHaveAttribute('data-method', winner);
+    }
+    // one point per rank (lora) and per n (ln-outlier) on the math chart
+    const points = new Set(records.filter((r) => r.task.id === 'math' && r.status === 'ok' && ['lora', 'ln-outlier'].includes(r.method.id) && r.method.rank !== null && r.training.steps !== 0)
+      .map((r) => `${r.method.id}/${r.method.rank}`));
+    const chart = page.locator('[data-chart="compare-rank-math"]');
+    await chart.scrollIntoViewIfNeeded();
+    await expect(chart.locator('svg .mark-symbol.role-mark path')).toHaveCount(points.size, { timeout: 20_000 });
+    await page.locator('#compare-form input[value="full"]').check();
+    await expect(page).toHaveURL(/[?&]m=full,lora,ln-outlier$/);
+    await expect(page.locator('#compare-scores thead th[data-method]')).toHaveCount(3);
+  });
+});
+
 test.describe('mobile (390 px)', () => {
   test.use({ viewport: { width: 390, height: 844 } });
   test('the table is on the first screen and the method column stays put while the table scrolls', async ({ page }) => {
@@ -167,7 +196,7 @@ test.describe('mobile (390 px)', () => {
 test.describe('accessibility', () => {
   const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
   const run = records.find((r) => r.status === 'ok')!;
-  for (const name of ['index', 'runs', 'data', 'submit', 'rank', 'methods/lora', `runs/${run.run_id}`]) {
+  for (const name of ['index', 'runs', 'data', 'submit', 'rank', 'compare', 'methods/lora', `runs/${run.run_id}`]) {
     test(`${name} has no axe violations (contrast aside)`, async ({ page }) => {
       await page.goto(`${name}.html`);
       await page.addScriptTag({ path: axePath });
