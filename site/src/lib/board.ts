@@ -86,8 +86,6 @@ export function paretoCandidates(sortedBestFirst: Cand[]): Cand[] {
 export const pick = (cands: Cand[], budget: number | null): Cand | null =>
   cands.find((c) => budget === null || c.p <= budget) ?? null;
 
-const better = (dir: 'higher' | 'lower', a: number, b: number) => (dir === 'higher' ? a > b : a < b);
-
 /** Natural order of a column: best first for tasks, smallest mean rank first, names A-Z, fewer parameters first. */
 export function naturalDir(sort: string, tasks: BoardTask[]): 'asc' | 'desc' {
   const t = tasks.find((x) => x.id === sort);
