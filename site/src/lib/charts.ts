@@ -301,17 +301,20 @@ export function heatmapChooser(
 /** Amplification factor per module, grouped by rank. */
 export function amplificationBars(points: { module: string; rank: string; value: number }[], rankOrder?: string[]): Spec {
   const order = rankOrder ?? [...new Set(points.map((p) => p.rank))];
+  // Coloured by method (its fixed colour), one bar per method and rank side by side in each module's group:
+  // dozens of method-rank colours could not be told apart; the tooltip names the rank.
+  const values = points.map((p) => ({ ...p, method: p.rank.split(' ')[0] }));
   return {
     ...base,
     width: 420,
-    data: { values: points },
+    data: { values },
     mark: { type: 'bar' },
     encoding: {
       x: { field: 'module', type: 'nominal', title: null, axis: { labelAngle: -30 } },
       xOffset: { field: 'rank', sort: order },
       y: { field: 'value', type: 'quantitative', title: 'amplification factor' },
-      color: { field: 'rank', type: 'nominal', title: 'method, rank', sort: order, legend: legendFor(order.length) },
-      tooltip: [{ field: 'module' }, { field: 'rank' }, { field: 'value', format: '.2f' }],
+      color: methodColor(values.map((p) => p.method)),
+      tooltip: [{ field: 'module' }, { field: 'rank', title: 'method, rank' }, { field: 'value', format: '.2f' }],
     },
   } as Spec;
 }
