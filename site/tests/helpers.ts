@@ -16,6 +16,7 @@ export interface FixtureRecord {
   metrics: { primary: number | null };
   params: { trainable: number };
   analysis: Record<string, unknown> | null;
+  samples?: { id: string; prompt: string; target: string; prediction: string }[];
 }
 
 /** Every fixture file that is a run record (the corrupt and foreign files are left out). */

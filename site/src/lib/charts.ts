@@ -9,17 +9,33 @@ let methodOrder: string[] = [];
 export function setMethodOrder(methods: string[]): void {
   methodOrder = [...methods];
 }
-// tableau10 followed by tableau20's lighter tones: enough distinct colours for a large catalogue.
-const PALETTE = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac',
-  '#1f77b4', '#aec7e8', '#ffbb78', '#98df8a', '#ff9896', '#c5b0d5', '#c49c94', '#f7b6d2', '#dbdb8d', '#9edae5'];
-const colorOf = (method: string) => {
-  const i = methodOrder.indexOf(method);
-  return PALETTE[(i < 0 ? methodOrder.length : i) % PALETTE.length];
+// Colour-blind-safe colours (Okabe-Ito without its yellow, plus black, wine, olive and grey) and seven shapes.
+// A method's colour and shape come from its place in the fixed order: ten colours and seven shapes repeat
+// with different periods, so every one of the first 70 methods has its own pair and neighbours differ in both.
+const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#000000', '#882255', '#999933', '#7f7f7f'];
+const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'triangle-right'];
+/** A series such as "lora (use_rslora=true)" keeps its method's colour and takes another shape. */
+const baseOf = (series: string) => series.replace(/ \(.*\)$/, '');
+const indexOf = (series: string) => {
+  const i = methodOrder.indexOf(baseOf(series));
+  return i < 0 ? methodOrder.length : i;
 };
+const colorOf = (series: string) => PALETTE[indexOf(series) % PALETTE.length];
+const shapeOf = (series: string) => SHAPES[(indexOf(series) + (series === baseOf(series) ? 0 : 3)) % SHAPES.length];
+/** Legends list every entry, untruncated; past eight entries they go under the chart in columns. */
+const legendFor = (entries: number) => (entries > 8
+  ? { orient: 'bottom', columns: 3, symbolLimit: 0, labelLimit: 0, direction: 'vertical' }
+  : { symbolLimit: 0, labelLimit: 0 });
+const seriesDomain = (present: string[]) => [...new Set(present)].sort((a, b) => indexOf(a) - indexOf(b) || (a < b ? -1 : a > b ? 1 : 0));
 /** Colour encoding by method: the legend lists only the methods in this chart, each in its fixed colour. */
-const methodColor = (present: string[]) => {
-  const domain = [...new Set(present)].sort((a, b) => methodOrder.indexOf(a) - methodOrder.indexOf(b));
-  return { field: 'method', type: 'nominal', title: 'method', scale: { domain, range: domain.map(colorOf) } };
+const methodColor = (present: string[], field = 'method') => {
+  const domain = seriesDomain(present);
+  return { field, type: 'nominal', title: 'method', scale: { domain, range: domain.map(colorOf) }, legend: legendFor(domain.length) };
+};
+/** Shape encoding by method, merged into the colour legend (same field and title). */
+const methodShape = (present: string[], field = 'method') => {
+  const domain = seriesDomain(present);
+  return { field, type: 'nominal', title: 'method', scale: { domain, range: domain.map(shapeOf) }, legend: legendFor(domain.length) };
 };
 /** Powers of ten spanning the values, for readable log axes. */
 function decades(values: number[]): number[] {
@@ -40,18 +56,32 @@ const WIDTH = 380;
 const HEIGHT = 230;
 const base = { $schema: SCHEMA, width: WIDTH, height: HEIGHT, config: { font: 'system-ui, sans-serif', view: { stroke: '#ddd' } } } as const;
 
+/**
+ * Lines with a marker per point, coloured and shaped by series: an optional error bar (lo..hi), the line, and
+ * the points (one symbol each, carrying the tooltip). Colour and shape share one legend.
+ */
+function seriesLayers(
+  x: object, y: { field: string; title: string }, series: string[],
+  opts: { errorBars?: boolean; tooltip: object[]; field?: string },
+): unknown[] {
+  const field = opts.field ?? 'method';
+  const color = methodColor(series, field);
+  const yEnc = { field: y.field, type: 'quantitative', title: y.title, scale: { zero: false } };
+  return [
+    ...(opts.errorBars ? [{ mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { ...yEnc, field: 'lo' }, y2: { field: 'hi' }, color } }] : []),
+    { mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y: yEnc, color, detail: { field, type: 'nominal' } } },
+    { mark: { type: 'point', filled: true, size: 60, opacity: 1 }, encoding: { x, y: yEnc, color, shape: methodShape(series, field), tooltip: opts.tooltip } },
+  ];
+}
+
 /** Score vs learning rate (log x), one line per method. */
 export function lrSensitivity(metric: string, points: { method: string; lr: number; score: number }[]): Spec {
+  const x = { field: 'lr', type: 'quantitative', scale: { type: 'log' }, title: 'learning rate (log)', axis: { format: '.0e', values: decades(points.map((p) => p.lr)) } };
   return {
     ...base,
     data: { values: points },
-    mark: { type: 'line', point: { filled: true, size: 50 } },
-    encoding: {
-      x: { field: 'lr', type: 'quantitative', scale: { type: 'log' }, title: 'learning rate (log)', axis: { format: '.0e', values: decades(points.map((p) => p.lr)) } },
-      y: { field: 'score', type: 'quantitative', title: metric, scale: { zero: false } },
-      color: methodColor(points.map((p) => p.method)),
-      tooltip: [{ field: 'method' }, { field: 'lr', format: '.0e' }, { field: 'score', format: '.3f' }],
-    },
+    layer: seriesLayers(x, { field: 'score', title: metric }, points.map((p) => p.method),
+      { tooltip: [{ field: 'method' }, { field: 'lr', format: '.0e' }, { field: 'score', format: '.3f' }] }),
   } as Spec;
 }
 
@@ -66,7 +96,7 @@ export function divergenceBars(points: { method: string; task: string; rate: num
       x: { field: 'method', type: 'nominal', title: null, axis: { labelAngle: -30 } },
       xOffset: { field: 'task' },
       y: { field: 'rate', type: 'quantitative', title: 'divergence rate', axis: { format: '%' } },
-      color: { field: 'task', type: 'nominal', title: 'task' },
+      color: { field: 'task', type: 'nominal', title: 'task', legend: legendFor(new Set(points.map((p) => p.task)).size) },
       tooltip: [{ field: 'method' }, { field: 'task' }, { field: 'rate', format: '.1%' }],
     },
   } as Spec;
@@ -93,7 +123,9 @@ export function pareto(
         x: { field: 'trainable', type: 'quantitative', scale: { type: 'log' }, title: 'trainable parameters (log)', axis: { format: '~s', values: decades(shown.map((p) => p.trainable)) } },
         y: { field: 'mean', type: 'quantitative', title: metric, scale: { zero: false } },
         color: methodColor(shown.map((p) => p.method)),
-        shape: { field: 'frontier', type: 'nominal', title: 'on frontier' },
+        shape: methodShape(shown.map((p) => p.method)),
+        // off-frontier configurations are drawn faint: the frontier is what the dashed line joins
+        opacity: { field: 'frontier', type: 'nominal', title: 'on the frontier', scale: { domain: [true, false], range: [1, 0.35] } },
         tooltip: [{ field: 'method' }, { field: 'config' }, { field: 'trainable', format: ',' }, { field: 'mean', format: '.3f' }, { field: 'frontier' }],
       },
     },
@@ -110,26 +142,24 @@ export function pareto(
   return { ...base, layer: layers } as Spec;
 }
 
-/** Mean ± std vs rank (log2 x) per method, with the none/full baselines as labelled rules. */
+/**
+ * Mean ± std vs rank (log2 x) per method, with the none/full baselines as labelled rules. `xTitle` says what
+ * "rank" is for the methods drawn (r, bottleneck size, virtual tokens): one line per meaning.
+ */
 export function rankCurve(
   metric: string,
   points: { method: string; rank: number; mean: number; lo: number; hi: number; n: number }[],
   baselines: { method: string; mean: number }[],
+  xTitle: string | string[] = 'rank (log2)',
 ): Spec {
-  const x = { field: 'rank', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'rank (log2)', axis: { values: [1, 2, 4, 8, 16, 32, 64, 128, 256] } };
+  const x = { field: 'rank', type: 'quantitative', scale: { type: 'log', base: 2 }, title: xTitle, axis: { values: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] } };
   const layers: unknown[] = [
     {
       data: { values: points },
-      layer: [
-        { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'hi' }, color: methodColor(points.map((p) => p.method)) } },
-        {
-          mark: { type: 'line', point: { filled: true, size: 50 } },
-          encoding: {
-            x, y: { field: 'mean', type: 'quantitative' }, color: methodColor(points.map((p) => p.method)),
-            tooltip: [{ field: 'method' }, { field: 'rank' }, { field: 'mean', format: '.3f' }, { field: 'n', title: 'seeds' }],
-          },
-        },
-      ],
+      layer: seriesLayers(x, { field: 'mean', title: metric }, points.map((p) => p.method), {
+        errorBars: true,
+        tooltip: [{ field: 'method' }, { field: 'rank' }, { field: 'mean', format: '.3f' }, { field: 'n', title: 'seeds' }],
+      }),
     },
   ];
   if (baselines.length) {
@@ -271,17 +301,20 @@ export function heatmapChooser(
 /** Amplification factor per module, grouped by rank. */
 export function amplificationBars(points: { module: string; rank: string; value: number }[], rankOrder?: string[]): Spec {
   const order = rankOrder ?? [...new Set(points.map((p) => p.rank))];
+  // Coloured by method (its fixed colour), one bar per method and rank side by side in each module's group:
+  // dozens of method-rank colours could not be told apart; the tooltip names the rank.
+  const values = points.map((p) => ({ ...p, method: p.rank.split(' ')[0] }));
   return {
     ...base,
     width: 420,
-    data: { values: points },
+    data: { values },
     mark: { type: 'bar' },
     encoding: {
       x: { field: 'module', type: 'nominal', title: null, axis: { labelAngle: -30 } },
       xOffset: { field: 'rank', sort: order },
       y: { field: 'value', type: 'quantitative', title: 'amplification factor' },
-      color: { field: 'rank', type: 'nominal', title: 'method, rank', sort: order },
-      tooltip: [{ field: 'module' }, { field: 'rank' }, { field: 'value', format: '.2f' }],
+      color: methodColor(values.map((p) => p.method)),
+      tooltip: [{ field: 'module' }, { field: 'rank', title: 'method, rank' }, { field: 'value', format: '.2f' }],
     },
   } as Spec;
 }
@@ -306,30 +339,79 @@ export function histogram(edges: number[], counts: number[], title: string): Spe
 
 /** Score vs n tuned weights (log2 x): ln-outlier against ln-random. */
 export function nCurve(metric: string, points: { method: string; n: number; mean: number; lo: number; hi: number }[]): Spec {
-  const x = { field: 'n', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'n weights per norm layer (log2)', axis: { values: [4, 16, 64, 256, 1024] } };
+  const x = { field: 'n', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'n tuned weights per norm layer (log2)', axis: { values: [4, 16, 64, 256, 1024] } };
   return {
     ...base,
     data: { values: points },
-    layer: [
-      { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: metric, scale: { zero: false } }, y2: { field: 'hi' }, color: methodColor(points.map((p) => p.method)) } },
-      { mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color: methodColor(points.map((p) => p.method)), tooltip: [{ field: 'method' }, { field: 'n' }, { field: 'mean', format: '.3f' }] } },
-    ],
+    layer: seriesLayers(x, { field: 'mean', title: metric }, points.map((p) => p.method),
+      { errorBars: true, tooltip: [{ field: 'method' }, { field: 'n' }, { field: 'mean', format: '.3f' }] }),
   } as Spec;
 }
 
-/** Lines over training steps, one per series. */
-export function stepCurves(points: { series: string; step: number; value: number }[], yTitle: string): Spec {
+/**
+ * A method's own scores against its rank or learning rate, one line per task (tasks have different metrics,
+ * so each task's scores are drawn as they are; the y title names them).
+ */
+export function methodScores(
+  points: { task: string; x: number; mean: number; lo: number; hi: number; n: number; config: string }[],
+  xTitle: string, log2: boolean,
+): Spec {
+  const xs = points.map((p) => p.x);
+  const x = log2
+    ? { field: 'x', type: 'quantitative', scale: { type: 'log', base: 2 }, title: xTitle, axis: { values: [...new Set(xs)].sort((a, b) => a - b) } }
+    : { field: 'x', type: 'quantitative', scale: { type: 'log' }, title: xTitle, axis: { format: '.0e', values: decades(xs) } };
+  const tasks = [...new Set(points.map((p) => p.task))];
+  const yEnc = { field: 'mean', type: 'quantitative', title: 'test score (each task\'s metric)', scale: { zero: false } };
+  const color = { field: 'task', type: 'nominal', title: 'task', scale: { domain: tasks, range: tasks.map((_, i) => PALETTE[i % PALETTE.length]) } };
+  const shape = { field: 'task', type: 'nominal', title: 'task', scale: { domain: tasks, range: tasks.map((_, i) => SHAPES[i % SHAPES.length]) } };
   return {
     ...base,
     width: 440,
     data: { values: points },
-    mark: { type: 'line', point: { size: 20 } },
-    encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'step' },
-      y: { field: 'value', type: 'quantitative', title: yTitle, scale: { zero: false } },
-      color: { field: 'series', type: 'nominal', title: null },
-      tooltip: [{ field: 'series' }, { field: 'step' }, { field: 'value', format: '.4f' }],
-    },
+    layer: [
+      { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { ...yEnc, field: 'lo' }, y2: { field: 'hi' }, color } },
+      { mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x, y: yEnc, color, detail: { field: 'task', type: 'nominal' } } },
+      { mark: { type: 'point', filled: true, size: 60, opacity: 1 }, encoding: { x, y: yEnc, color, shape, tooltip: [{ field: 'task' }, { field: 'config', title: 'configuration' }, { field: 'mean', format: '.3f' }, { field: 'n', title: 'seeds' }] } },
+    ],
+  } as Spec;
+}
+
+/**
+ * Lines over training steps, one per series, with integer step ticks. A series with a single point (a run
+ * validated once) is drawn as a labelled point, since a one-point line shows nothing.
+ */
+export function stepCurves(
+  points: { series: string; step: number; value: number }[], yTitle: string,
+  /** Read the points from a JSON file instead of inlining them (a run's record: its curves), one series per property. */
+  from?: { url: string; series: { name: string; property: string }[] },
+): Spec {
+  const steps = [...new Set(points.map((p) => p.step))];
+  const single = steps.length === 1;
+  const x = { field: 'step', type: 'quantitative', title: 'training step', axis: { format: 'd', tickMinStep: 1, ...(single ? { values: steps } : {}) }, scale: single ? { domain: [0, steps[0] * 1.1 || 1] } : { nice: false } };
+  const y = { field: 'value', type: 'quantitative', title: yTitle, scale: { zero: false }, axis: { format: '.3~f' } };
+  const names = from ? from.series.map((f) => f.name) : [...new Set(points.map((p) => p.series))];
+  const color = { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: PALETTE.slice(0, names.length) } };
+  const tooltip = [{ field: 'series' }, { field: 'step' }, { field: 'value', format: '.4f' }];
+  const marks = single
+    ? [
+        { mark: { type: 'point', filled: true, size: 80 }, encoding: { x, y, color, tooltip } },
+        { mark: { type: 'text', align: 'right', dx: -8, fontSize: 11 }, encoding: { x, y, text: { field: 'value', format: '.4f' }, color } },
+      ]
+    : [
+        { mark: { type: 'line', strokeWidth: steps.length > 60 ? 1.2 : 2 }, encoding: { x, y, color } },
+        // past 60 steps the markers would hide the line: kept invisible, for the tooltips
+        { mark: { type: 'point', filled: true, size: 20, opacity: steps.length > 60 ? 0 : 1 }, encoding: { x, y, color, tooltip } },
+      ];
+  if (!from) return { ...base, width: 440, data: { values: points }, layer: marks } as Spec;
+  return {
+    ...base,
+    width: 440,
+    layer: from.series.map((f) => ({
+      // a query per series: Vega-Lite would otherwise merge the two sources of one URL into one
+      data: { url: `${from.url}?${encodeURIComponent(f.property)}`, format: { type: 'json', property: f.property } },
+      transform: [{ calculate: JSON.stringify(f.name), as: 'series' }],
+      layer: marks,
+    })),
   } as Spec;
 }
 
@@ -342,7 +424,7 @@ export function singularValues(points: { module: string; index: number; value: n
     encoding: {
       x: { field: 'index', type: 'quantitative', title: 'component', scale: { nice: false }, axis: { tickMinStep: 1 } },
       y: { field: 'value', type: 'quantitative', title: 'singular value', scale: { type: 'log' }, axis: { values: logTicks(points.map((p) => p.value)) } },
-      color: { field: 'module', type: 'nominal', title: 'module' },
+      color: { field: 'module', type: 'nominal', title: 'module', legend: legendFor(new Set(points.map((p) => p.module)).size) },
     },
   } as Spec;
 }

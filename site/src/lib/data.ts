@@ -7,6 +7,7 @@ import { readRecords } from '@peft-bench/bench/record/read';
 import { aggregate, type Aggregated } from '@peft-bench/bench/aggregate/index';
 import type { RunRecord } from '@peft-bench/bench/record/schema';
 import { setMethodOrder } from './charts.ts';
+import { shortenLabels } from './labels.ts';
 
 export interface SiteData {
   resultsDir: string;
@@ -41,7 +42,7 @@ export function loadSiteData(): Promise<SiteData> {
     const { records, problems } = await readRecords(dir);
     console.log(`[peft-bench] ${records.length} run records from ${dir}`);
     for (const p of problems) console.warn(`[peft-bench] skipped ${p.path}: ${p.message}`);
-    const agg = aggregate(records, problems);
+    const agg = shortenLabels(aggregate(records, problems));
     setMethodOrder(agg.methods.map((m) => m.id));
     return { resultsDir: dir, records, agg };
   })();

@@ -1,0 +1,207 @@
+// The leaderboard's view logic, shared by the build (first render, works without JavaScript) and the browser
+// (filters, sorting, budget, all kept in the URL). Pure functions over plain data: no DOM here.
+
+/** One configuration of a method on a task: what a cell can show. */
+export interface Cand {
+  /** configuration label: the hyperparameters that vary for this method */
+  l: string;
+  /** trainable parameters */
+  p: number;
+  /** mean over seeds */
+  m: number;
+  /** std over seeds */
+  s: number;
+  /** seeds */
+  n: number;
+  /** interval shown and used for ties: mean ± std over seeds */
+  lo: number;
+  hi: number;
+}
+
+export interface BoardRow {
+  method: string;
+  title: string;
+  family: string;
+  /** reference rows (frozen base, full fine-tuning): pinned on top, not ranked */
+  ref: boolean;
+  /** per task: the configurations that are best under some parameter budget, best first */
+  cells: Record<string, Cand[]>;
+  ok: number;
+  runs: number;
+}
+
+export interface BoardTask {
+  id: string;
+  family: 'simple' | 'reasoning';
+  direction: 'higher' | 'lower';
+}
+
+export interface BoardState {
+  /** task columns shown (empty: all) */
+  tasks: string[];
+  /** column sorted by: overall, method, family, trainable, runs or a task id */
+  sort: string;
+  /** null: the column's natural order (best first) */
+  dir: 'asc' | 'desc' | null;
+  budget: number | null;
+  family: string;
+}
+
+export const DEFAULT_STATE: BoardState = { tasks: [], sort: 'overall', dir: null, budget: null, family: '' };
+
+export interface CellView {
+  c: Cand | null;
+  best: boolean;
+  tied: boolean;
+  rank: number | null;
+}
+
+export interface RowView {
+  row: BoardRow;
+  cells: Record<string, CellView>;
+  /** mean rank over the shown tasks the method has a score on */
+  overall: number | null;
+  /** how many shown tasks that mean is over */
+  overallTasks: number;
+  trainable: [number, number] | null;
+  hidden: boolean;
+}
+
+export interface BoardView {
+  shownTasks: BoardTask[];
+  /** reference rows first (in input order), then the others in the sorted order */
+  rows: RowView[];
+  sort: string;
+  dir: 'asc' | 'desc';
+}
+
+/** Only configurations that are the best within some budget: each must train fewer parameters than every better one. */
+export function paretoCandidates(sortedBestFirst: Cand[]): Cand[] {
+  const out: Cand[] = [];
+  for (const c of sortedBestFirst) if (out.length === 0 || c.p < out[out.length - 1].p) out.push(c);
+  return out;
+}
+
+/** The best configuration within the budget (candidates are best first). */
+export const pick = (cands: Cand[], budget: number | null): Cand | null =>
+  cands.find((c) => budget === null || c.p <= budget) ?? null;
+
+/** Natural order of a column: best first for tasks, smallest mean rank first, names A-Z, fewer parameters first. */
+export function naturalDir(sort: string, tasks: BoardTask[]): 'asc' | 'desc' {
+  const t = tasks.find((x) => x.id === sort);
+  if (t) return t.direction === 'higher' ? 'desc' : 'asc';
+  return sort === 'runs' ? 'desc' : 'asc';
+}
+
+export function shownTasks(tasks: BoardTask[], state: BoardState): BoardTask[] {
+  if (state.tasks.length === 0) return tasks;
+  // The sorted-by column stays visible, so the order on screen always has its reason on screen.
+  return tasks.filter((t) => state.tasks.includes(t.id) || t.id === state.sort);
+}
+
+export function view(rows: BoardRow[], tasks: BoardTask[], state: BoardState): BoardView {
+  const shown = shownTasks(tasks, state);
+  const views: RowView[] = rows.map((row) => {
+    const cells: Record<string, CellView> = {};
+    for (const t of tasks) cells[t.id] = { c: pick(row.cells[t.id] ?? [], row.ref ? null : state.budget), best: false, tied: false, rank: null };
+    return { row, cells, overall: null, overallTasks: 0, trainable: null, hidden: false };
+  });
+  const competitors = views.filter((v) => !v.row.ref);
+  for (const t of tasks) {
+    const scored = competitors.filter((v) => v.cells[t.id].c !== null);
+    if (scored.length === 0) continue;
+    // Rank 1 is best; equal means share the average of their places.
+    const sorted = [...scored].sort((a, b) => (t.direction === 'higher' ? b.cells[t.id].c!.m - a.cells[t.id].c!.m : a.cells[t.id].c!.m - b.cells[t.id].c!.m));
+    for (let i = 0; i < sorted.length;) {
+      let j = i;
+      while (j + 1 < sorted.length && sorted[j + 1].cells[t.id].c!.m === sorted[i].cells[t.id].c!.m) j++;
+      for (let k = i; k <= j; k++) sorted[k].cells[t.id].rank = (i + j) / 2 + 1;
+      i = j + 1;
+    }
+    const best = sorted[0].cells[t.id].c!;
+    for (const v of scored) {
+      const cell = v.cells[t.id];
+      const c = cell.c!;
+      cell.best = c.m === best.m;
+      // Tied: the intervals overlap with the best one's.
+      cell.tied = !cell.best && (t.direction === 'higher' ? c.hi >= best.lo : c.lo <= best.hi);
+    }
+  }
+  for (const v of views) {
+    const ranks = shown.map((t) => v.cells[t.id].rank).filter((r): r is number => r !== null);
+    v.overall = ranks.length ? ranks.reduce((a, b) => a + b, 0) / ranks.length : null;
+    v.overallTasks = ranks.length;
+    const ps = shown.map((t) => v.cells[t.id].c?.p).filter((p): p is number => p !== undefined);
+    v.trainable = ps.length ? [Math.min(...ps), Math.max(...ps)] : null;
+    const anyScore = shown.some((t) => v.cells[t.id].c !== null);
+    v.hidden = !v.row.ref && (!anyScore || (state.family !== '' && v.row.family !== state.family));
+  }
+  const dir = state.dir ?? naturalDir(state.sort, tasks);
+  const key = (v: RowView): number | string | null => {
+    switch (state.sort) {
+      case 'overall': return v.overall;
+      case 'method': return v.row.title.toLowerCase();
+      case 'family': return v.row.family;
+      case 'trainable': return v.trainable ? v.trainable[1] : null;
+      case 'runs': return v.row.ok;
+      default: return v.cells[state.sort]?.c?.m ?? null;
+    }
+  };
+  const ordered = [...competitors].sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    if (ka === null && kb === null) return 0;
+    if (ka === null) return 1; // missing values always last
+    if (kb === null) return -1;
+    const c = ka < kb ? -1 : ka > kb ? 1 : 0;
+    return (dir === 'asc' ? c : -c) || (a.overall ?? Infinity) - (b.overall ?? Infinity);
+  });
+  return { shownTasks: shown, rows: [...views.filter((v) => v.row.ref), ...ordered], sort: state.sort, dir };
+}
+
+// URL state: only what differs from the default is written, so the plain page URL is the default view.
+export function stateFromSearch(search: string, tasks: BoardTask[]): BoardState {
+  const q = new URLSearchParams(search);
+  const ids = new Set(tasks.map((t) => t.id));
+  const columns = new Set(['overall', 'method', 'family', 'trainable', 'runs', ...ids]);
+  const sort = q.get('sort') ?? '';
+  const dir = q.get('dir');
+  const budget = Number(q.get('budget'));
+  return {
+    tasks: (q.get('task') ?? '').split(',').filter((t) => ids.has(t)),
+    sort: columns.has(sort) ? sort : DEFAULT_STATE.sort,
+    dir: dir === 'asc' || dir === 'desc' ? dir : null,
+    budget: q.get('budget') && Number.isFinite(budget) && budget > 0 ? budget : null,
+    family: q.get('family') ?? '',
+  };
+}
+
+export function searchFromState(state: BoardState): string {
+  const q = new URLSearchParams();
+  if (state.tasks.length) q.set('task', state.tasks.join(','));
+  if (state.sort !== DEFAULT_STATE.sort) q.set('sort', state.sort);
+  if (state.dir) q.set('dir', state.dir);
+  if (state.budget !== null) q.set('budget', String(state.budget));
+  if (state.family) q.set('family', state.family);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export function fmtScore(v: number): string {
+  return v.toFixed(3);
+}
+
+export function fmtCount(v: number): string {
+  if (v >= 1e9) return `${(v / 1e9).toFixed(2)}B`;
+  if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
+  if (v >= 1e4) return `${(v / 1e3).toFixed(1)}k`;
+  return String(Math.round(v));
+}
+
+export const fmtRank = (r: number) => (Number.isInteger(r) ? String(r) : r.toFixed(1));
+
+/** The interval part of a cell. Kept apart from the mean so another interval (e.g. [lo, hi]) can replace it. */
+export const fmtInterval = (c: Cand) => `± ${fmtScore(c.s)}`;
+
+/** Hover text of a cell: the configuration and its seeds. */
+export const cellTitle = (c: Cand) => `${c.l} · ${c.n} seed${c.n === 1 ? '' : 's'} · ${c.p.toLocaleString('en-US')} trainable · interval ${fmtScore(c.lo)}–${fmtScore(c.hi)}`;
