@@ -13,7 +13,7 @@ export interface Cand {
   s: number;
   /** seeds */
   n: number;
-  /** interval shown and used for ties: mean ± std over seeds */
+  /** 95% interval shown and used for ties (a t interval over seed means; the mean itself with one seed) */
   lo: number;
   hi: number;
 }
@@ -24,8 +24,10 @@ export interface BoardRow {
   family: string;
   /** reference rows (frozen base, full fine-tuning): pinned on top, not ranked */
   ref: boolean;
-  /** per task: the configurations that are best under some parameter budget, best first */
+  /** per task: the configurations chosen on the validation split under some parameter budget, chosen first */
   cells: Record<string, Cand[]>;
+  /** per task: the trainable counts of every configuration searched (how many a budget leaves to choose from) */
+  searched: Record<string, number[]>;
   ok: number;
   runs: number;
 }
@@ -51,6 +53,8 @@ export const DEFAULT_STATE: BoardState = { tasks: [], sort: 'overall', dir: null
 
 export interface CellView {
   c: Cand | null;
+  /** configurations searched within the budget */
+  k: number;
   best: boolean;
   tied: boolean;
   rank: number | null;
@@ -75,14 +79,14 @@ export interface BoardView {
   dir: 'asc' | 'desc';
 }
 
-/** Only configurations that are the best within some budget: each must train fewer parameters than every better one. */
+/** Only configurations chosen within some budget: each must train fewer parameters than every one chosen before it. */
 export function paretoCandidates(sortedBestFirst: Cand[]): Cand[] {
   const out: Cand[] = [];
   for (const c of sortedBestFirst) if (out.length === 0 || c.p < out[out.length - 1].p) out.push(c);
   return out;
 }
 
-/** The best configuration within the budget (candidates are best first). */
+/** The configuration chosen within the budget (candidates are in the order of choice: best on valid first). */
 export const pick = (cands: Cand[], budget: number | null): Cand | null =>
   cands.find((c) => budget === null || c.p <= budget) ?? null;
 
@@ -103,7 +107,11 @@ export function view(rows: BoardRow[], tasks: BoardTask[], state: BoardState): B
   const shown = shownTasks(tasks, state);
   const views: RowView[] = rows.map((row) => {
     const cells: Record<string, CellView> = {};
-    for (const t of tasks) cells[t.id] = { c: pick(row.cells[t.id] ?? [], row.ref ? null : state.budget), best: false, tied: false, rank: null };
+    for (const t of tasks) {
+      const budget = row.ref ? null : state.budget;
+      const k = (row.searched[t.id] ?? []).filter((p) => budget === null || p <= budget).length;
+      cells[t.id] = { c: pick(row.cells[t.id] ?? [], budget), k, best: false, tied: false, rank: null };
+    }
     return { row, cells, overall: null, overallTasks: 0, trainable: null, hidden: false };
   });
   const competitors = views.filter((v) => !v.row.ref);
@@ -201,7 +209,10 @@ export function fmtCount(v: number): string {
 export const fmtRank = (r: number) => (Number.isInteger(r) ? String(r) : r.toFixed(1));
 
 /** The interval part of a cell. Kept apart from the mean so another interval (e.g. [lo, hi]) can replace it. */
-export const fmtInterval = (c: Cand) => `± ${fmtScore(c.s)}`;
+/** Half the width of the 95% interval; nothing with one seed. */
+export const fmtInterval = (c: Cand) => (c.n > 1 ? `± ${fmtScore((c.hi - c.lo) / 2)}` : '');
+/** Seeds and configurations searched. */
+export const fmtCounts = (cell: CellView) => (cell.c ? `n=${cell.c.n} · ${cell.k} cfg` : '');
 
 /** Hover text of a cell: the configuration and its seeds. */
-export const cellTitle = (c: Cand) => `${c.l} · ${c.n} seed${c.n === 1 ? '' : 's'} · ${c.p.toLocaleString('en-US')} trainable · interval ${fmtScore(c.lo)}–${fmtScore(c.hi)}`;
+export const cellTitle = (c: Cand) => `${c.l} · ${c.n} seed${c.n === 1 ? '' : 's'} · ${c.p.toLocaleString('en-US')} trainable · 95% interval ${fmtScore(c.lo)}–${fmtScore(c.hi)} · sd ${fmtScore(c.s)}`;

@@ -1,6 +1,9 @@
-// Leaderboard rows: one per method, one cell per task holding the configurations that are best under some
-// trainable-parameter budget (best first), so the page can re-pick the best configuration under a budget.
+// Leaderboard rows: one per method, one cell per task holding the configurations that are chosen under some
+// trainable-parameter budget, so the page can re-pick under a budget. The choice is made on the validation
+// split (never on test) and the cell reports the test score, as `pnpm bench report` does. Post-hoc (derived)
+// configurations are left out: they live in their studies.
 import type { Aggregated, TaskInfo } from '@peft-bench/bench/aggregate/index';
+import { seedOnlyInterval } from '@peft-bench/results';
 import { paretoCandidates, type BoardRow, type BoardTask, type Cand } from './board.ts';
 
 export type { Cand as Candidate };
@@ -9,22 +12,25 @@ export function leaderboardRows(agg: Aggregated): BoardRow[] {
   const direction = new Map(agg.tasks.map((t) => [t.id, t.direction]));
   return agg.methods.map((m) => {
     const cells: Record<string, Cand[]> = {};
+    const searched: Record<string, number[]> = {};
     for (const task of agg.tasks) {
-      const dir = direction.get(task.id);
-      const all = agg.groups
-        .filter((g) => g.method === m.id && g.task === task.id && g.stats.mean !== null)
+      const lower = direction.get(task.id) === 'lower';
+      const groups = agg.groups.filter((g) => g.method === m.id && g.task === task.id && g.stats.mean !== null && !g.derived && g.validStats.mean !== null);
+      const all = groups
         .map((g) => {
           const mean = g.stats.mean as number;
-          const std = g.stats.std ?? 0;
-          return { l: g.configLabel, p: g.params.trainable, m: mean, s: std, n: g.stats.n, lo: mean - std, hi: mean + std };
+          const ci = seedOnlyInterval(g.stats.values);
+          return { valid: g.validStats.mean as number, c: { l: g.configLabel, p: g.params.trainable, m: mean, s: g.stats.std ?? 0, n: g.stats.n, lo: ci?.lo ?? mean, hi: ci?.hi ?? mean } };
         })
-        // best first; ties: fewer parameters first
-        .sort((a, b) => (dir === 'lower' ? a.m - b.m : b.m - a.m) || a.p - b.p);
+        // chosen first: best on valid; ties: fewer parameters first
+        .sort((a, b) => (lower ? a.valid - b.valid : b.valid - a.valid) || a.c.p - b.c.p)
+        .map((x) => x.c);
       cells[task.id] = paretoCandidates(all);
+      searched[task.id] = groups.map((g) => g.params.trainable);
     }
     const mt = agg.methodTask.filter((x) => x.method === m.id);
     return {
-      method: m.id, family: m.family, ref: m.isBaseline, title: m.title ?? m.id, cells,
+      method: m.id, family: m.family, ref: m.isBaseline, title: m.title ?? m.id, cells, searched,
       ok: mt.reduce((s, x) => s + x.ok, 0), runs: mt.reduce((s, x) => s + x.runs, 0),
     };
   });
