@@ -103,6 +103,20 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('check-equivalence')
+    .description('re-run a sample of finished grid runs under the current code and, if every result is identical, record the old code version as equivalent (so finished records stay finished)')
+    .option('--from <version>', 'the code version of the records to compare with (default: the most common in --results)')
+    .option('--grid <name|file>', 'grid whose runs are sampled', 'leaderboard')
+    .option('--results <dir>', 'results directory', 'results')
+    .option('--per-method <n>', 'runs re-run per method', '1')
+    .option('--workers <n>', 'worker processes')
+    .option('--write', 'record the equivalence in packages/bench/code-equivalence.json when every sampled run is identical')
+    .action(async (options) => {
+      const { checkEquivalenceCommand } = await import('./cli/equivalence.ts');
+      process.exitCode = await checkEquivalenceCommand(options);
+    });
+
+  program
     .command('aggregate')
     .description('aggregate the run records into JSON and CSV tables for the site')
     .option('--results <dir>', 'results directory', 'results')

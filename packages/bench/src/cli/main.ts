@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import { expandGrid, findGridFile, loadGrid } from '../grid/grid.ts';
 import { codeVersion } from '../run/code-version.ts';
+import { attachEquivalentIds } from '../grid/equivalence.ts';
 import { SMOKE_OVERRIDES, SMOKE_TASK_KNOBS } from '../run/defaults.ts';
 import { loadCatalog, backendChoices } from '../run/registries.ts';
 import { findMethod, findTask, InputError, resolveRequests } from '../run/resolve.ts';
@@ -83,7 +84,6 @@ async function main(options: MainOptions): Promise<number> {
   const outDir = path.resolve(options.out);
   // Kept adapters (and `run:<id>` references) live beside the results directory unless --keep-adapters says where.
   const adapterRoot = options.keepAdapters ? path.resolve(options.keepAdapters) : path.join(path.dirname(outDir), '.adapters');
-  const version = codeVersion();
 
   if (options.grid !== undefined) {
     for (const flag of ['method', 'rank', 'task', 'lr', 'steps'] as const) {
@@ -110,7 +110,8 @@ async function main(options: MainOptions): Promise<number> {
       throw new InputError((error as Error).message);
     }
     for (const warning of warnings) process.stderr.write(`warning: grid ${grid.name}, ${warning}\n`);
-    const runs = await resolveRequests(requests, catalog, { codeVersion: version, defaultModel: options.model });
+    const runs = await resolveRequests(requests, catalog, { codeVersion, defaultModel: options.model });
+    await attachEquivalentIds(runs, (versionOf) => resolveRequests(requests!, catalog, { codeVersion: versionOf, defaultModel: options.model }));
     const workers = options.workers !== undefined ? parsePositiveInt('--workers', options.workers) : defaultWorkers();
     if (options.plan && options.shards === undefined) throw new InputError('--plan needs --shards <n> (the number of CI shards).');
     return gridCommand(runs, {
@@ -155,7 +156,8 @@ async function main(options: MainOptions): Promise<number> {
     model: options.model,
     keepAdapters: options.keepAdapters !== undefined,
   });
-  const runs = await resolveRequests(requests, catalog, { codeVersion: version, defaultModel: options.model });
+  const runs = await resolveRequests(requests, catalog, { codeVersion, defaultModel: options.model });
+  await attachEquivalentIds(runs, (versionOf) => resolveRequests(requests, catalog, { codeVersion: versionOf, defaultModel: options.model }));
   return runCommand(runs, {
     outDir,
     backend: options.backend,

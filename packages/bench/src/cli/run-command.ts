@@ -59,7 +59,7 @@ export async function runCommand(runs: ResolvedRun[], options: RunCommandOptions
   const done: { run: ResolvedRun; record: RunRecord; path: string; reused: boolean }[] = [];
   for (const [index, run] of runs.entries()) {
     const prefix = `[${index + 1}/${runs.length}] ${run.label}`;
-    const existing = options.force ? null : await finishedRecord(options.outDir, run.runId, options.backend);
+    const existing = options.force ? null : await finishedRecord(options.outDir, run.runId, options.backend, run.equivalentIds);
     if (existing) {
       const file = path.join(options.outDir, `${run.runId}.json`);
       if (!options.json) process.stderr.write(`${prefix}: already finished (${file}); --force runs it again\n`);

@@ -73,7 +73,7 @@ export async function sliceCommand(flags: SliceFlags): Promise<number> {
         },
       ],
       catalog,
-      { codeVersion: codeVersion(), defaultModel: source.model.id },
+      { codeVersion, defaultModel: source.model.id },
     );
     return await runCommand(runs, {
       outDir: path.resolve(flags.out),

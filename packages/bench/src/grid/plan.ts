@@ -11,6 +11,8 @@ import type { RunRecord } from '../record/schema.ts';
 export interface PlannedRun {
   runId: string;
   dependsOn: string[];
+  /** Ids of the same run under code versions declared equivalent; a verified record under one counts. */
+  equivalentIds?: string[];
 }
 
 export interface FinishedQuery {
@@ -36,7 +38,7 @@ export async function finishedRuns(runs: readonly PlannedRun[], query: FinishedQ
   let backend: string | null = null;
   const finished = new Set<string>();
   for (const run of runs) {
-    const record = findRecord(query.dirs, run.runId);
+    const record = [run.runId, ...(run.equivalentIds ?? [])].map((id) => findRecord(query.dirs, id)).find((r) => r !== null) ?? null;
     if (!record) continue;
     if (record.status === 'diverged') backend ??= await query.backend();
     if (countsAsFinished(record, backend)) finished.add(run.runId);
@@ -64,8 +66,8 @@ export async function plannedBackend(requested: string | undefined): Promise<str
 }
 
 /** A single run's finished record in `dir`, or null (a failed run, or one diverged on another backend, is not finished). */
-export async function finishedRecord(dir: string, runId: string, requestedBackend: string | undefined): Promise<RunRecord | null> {
-  const record = readVerified(dir, runId);
+export async function finishedRecord(dir: string, runId: string, requestedBackend: string | undefined, equivalentIds: readonly string[] = []): Promise<RunRecord | null> {
+  const record = [runId, ...equivalentIds].map((id) => readVerified(dir, id)).find((r) => r !== null) ?? null;
   if (!record) return null;
   const backend = record.status === 'diverged' ? await plannedBackend(requestedBackend) : null;
   return countsAsFinished(record, backend) ? record : null;

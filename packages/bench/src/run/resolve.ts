@@ -23,6 +23,8 @@ export interface ResolvedRun {
   modelSource: string;
   /** Runs whose kept adapters this run reads (`run:<id>` in its config); they run first. */
   dependsOn: string[];
+  /** The same run's ids under code versions declared equivalent (grid/equivalence.ts): their records count as finished. */
+  equivalentIds?: string[];
 }
 
 /**
@@ -93,7 +95,8 @@ function checkTraining(training: TrainingSettings): void {
 export async function resolveRequests(
   requests: RunRequest[],
   catalog: Catalog,
-  options: { codeVersion: string; defaultModel: string },
+  /** The code version of each run: one string for all, or per method (run/code-version.ts). */
+  options: { codeVersion: string | ((methodId: string) => string); defaultModel: string },
 ): Promise<ResolvedRun[]> {
   const models = new Map<string, ResolvedModel>();
   const resolveModel = async (idOrDir: string): Promise<ResolvedModel> => {
@@ -171,7 +174,7 @@ export async function resolveRequests(
       model: { id: model.id, hash: model.hash },
       seed: request.seed,
       training,
-      code_version: options.codeVersion,
+      code_version: typeof options.codeVersion === 'function' ? options.codeVersion(method.id) : options.codeVersion,
     };
     const runId = runIdOf(spec);
     const earlier = seen.get(runId);

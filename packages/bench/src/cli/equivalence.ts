@@ -1,0 +1,136 @@
+// `pnpm bench check-equivalence`: is the current code result-equivalent to the code that made the records in
+// results/? Re-runs a sample of finished grid runs (per method) under the current code, on the backend the
+// records were made on, and compares status, every valid and test metric, the trainable count and the whole
+// training-loss curve exactly. Only when every sampled run is identical, and with --write, it records the old
+// code version as equivalent to each sampled method's current one (grid/equivalence.ts); nothing else changes.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { expandGrid, findGridFile, loadGrid } from '../grid/grid.ts';
+import { readEquivalence, writeEquivalence, type EquivalenceEntry } from '../grid/equivalence.ts';
+import { readRecords } from '../record/read.ts';
+import type { RunRecord } from '../record/schema.ts';
+import { codeVersion } from '../run/code-version.ts';
+import { loadCatalog } from '../run/registries.ts';
+import { InputError, resolveRequests, type ResolvedRun } from '../run/resolve.ts';
+import { defaultWorkers, reportError } from './errors.ts';
+import { gridCommand } from './grid-command.ts';
+import { parsePositiveInt } from './values.ts';
+
+export interface EquivalenceFlags {
+  from?: string;
+  grid: string;
+  results: string;
+  perMethod: string;
+  workers?: string;
+  write?: boolean;
+}
+
+/** Differences between two records of the same experiment that would change what the leaderboard shows. */
+export function resultDifferences(a: RunRecord, b: RunRecord): string[] {
+  const out: string[] = [];
+  if (a.status !== b.status) out.push(`status ${a.status} -> ${b.status}`);
+  for (const split of ['valid', 'test'] as const) {
+    const keys = new Set([...Object.keys(a.metrics[split]), ...Object.keys(b.metrics[split])]);
+    for (const k of keys) {
+      if (a.metrics[split][k] !== b.metrics[split][k]) out.push(`${split}.${k} ${a.metrics[split][k]} -> ${b.metrics[split][k]}`);
+    }
+  }
+  if (a.params.trainable !== b.params.trainable) out.push(`trainable ${a.params.trainable} -> ${b.params.trainable}`);
+  const la = a.curves.train_loss.map((p) => p.value);
+  const lb = b.curves.train_loss.map((p) => p.value);
+  const firstDiff = la.findIndex((v, i) => v !== lb[i]);
+  if (la.length !== lb.length || firstDiff >= 0) out.push(`training loss differs from logged step ${firstDiff >= 0 ? a.curves.train_loss[firstDiff]!.step : Math.min(la.length, lb.length)}`);
+  return out;
+}
+
+export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<number> {
+  try {
+    const perMethod = parsePositiveInt('--per-method', flags.perMethod);
+    const workers = flags.workers !== undefined ? parsePositiveInt('--workers', flags.workers) : defaultWorkers();
+    const resultsDir = path.resolve(flags.results);
+    const { records, problems } = await readRecords(resultsDir);
+    if (problems.length) process.stderr.write(`skipped ${problems.length} record(s) that do not verify (pnpm bench verify lists them)\n`);
+    const byId = new Map(records.map((r) => [r.run_id, r]));
+    const counts = new Map<string, number>();
+    for (const r of records) counts.set(r.code_version, (counts.get(r.code_version) ?? 0) + 1);
+    const from = flags.from ?? [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+    if (!from) throw new InputError(`${flags.results} holds no verified records to compare with.`);
+    if (!counts.has(from)) throw new InputError(`No record in ${flags.results} has code version ${from}; present: ${[...counts.keys()].join(', ')}.`);
+
+    const catalog = await loadCatalog();
+    let gridFile: string;
+    try {
+      gridFile = findGridFile(flags.grid);
+    } catch (error) {
+      throw new InputError((error as Error).message);
+    }
+    const grid = loadGrid(gridFile);
+    const requests = expandGrid(grid, catalog.methods().map((m) => ({ id: m.id, takesRank: m.rankField !== null })), []);
+    const current = await resolveRequests(requests, catalog, { codeVersion, defaultModel: 'default' });
+    const old = await resolveRequests(requests, catalog, { codeVersion: () => from, defaultModel: 'default' });
+    if (old.length !== current.length) throw new Error('the grid resolves to a different number of runs under the old code version');
+
+    // Candidates: finished ok under `from`, self-contained (no adapter of another run), whose id the change moved.
+    const byMethod = new Map<string, { now: ResolvedRun; before: RunRecord }[]>();
+    current.forEach((now, i) => {
+      const before = byId.get(old[i]!.runId);
+      if (!before || before.status !== 'ok' || now.dependsOn.length > 0 || now.runId === old[i]!.runId) return;
+      const list = byMethod.get(now.spec.method.id) ?? [];
+      list.push({ now, before });
+      byMethod.set(now.spec.method.id, list);
+    });
+    const sample = [...byMethod.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
+      .flatMap(([, list]) => list.sort((x, y) => (x.before.run_id < y.before.run_id ? -1 : 1)).slice(0, perMethod));
+    if (sample.length === 0) {
+      process.stdout.write(`Nothing to check: no finished self-contained run of grid ${grid.name} has a new run id under the current code.\n`);
+      return 0;
+    }
+    const backends = [...new Set(sample.map((s) => s.before.provenance.backend))];
+    if (backends.length !== 1) throw new InputError(`The sampled records were made on several backends (${backends.join(', ')}); results are compared on one.`);
+    const threads = [...new Set(sample.map((s) => s.before.provenance.threads))];
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'peft-bench-equivalence-'));
+    process.stderr.write(`re-running ${sample.length} run(s) of ${byMethod.size} method(s) made under ${from}, on ${backends[0]} with ${threads[0]} thread(s) each\n`);
+    const code = await gridCommand(sample.map((s) => s.now), {
+      gridName: `${grid.name} (equivalence sample)`, outDir: tmp, workers, threads: threads[0] ?? 1, backend: backends[0],
+      dataDir: undefined, adapterRoot: path.join(tmp, '.adapters'), json: false, dryRun: false, finishedIn: [],
+      shard: null, plan: null, perRunSeconds: null,
+    });
+    if (code !== 0) return code;
+
+    const rows = sample.map(({ now, before }) => {
+      const file = path.join(tmp, `${now.runId}.json`);
+      const after = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord) : null;
+      const differences = after ? resultDifferences(before, after) : ['no record was written'];
+      return { method: now.spec.method.id, before, now, differences };
+    });
+    process.stdout.write(`\n| method | run under ${from} | run now | test ${'metric'} | identical |\n|---|---|---|---|---|\n`);
+    for (const r of rows) {
+      process.stdout.write(`| ${r.method} | ${r.before.run_id} | ${r.now.runId} | ${r.before.metrics.primary} | ${r.differences.length ? `no: ${r.differences.slice(0, 3).join('; ')}` : 'yes'} |\n`);
+    }
+    const mismatched = rows.filter((r) => r.differences.length > 0);
+    if (mismatched.length) {
+      process.stdout.write(`\n${mismatched.length} of ${rows.length} sampled runs differ: the current code is not equivalent to ${from}; nothing was recorded.\n`);
+      return 1;
+    }
+    const to: Record<string, string> = {};
+    for (const r of rows) to[r.method] = r.now.spec.code_version;
+    const entry: EquivalenceEntry = {
+      from, to, checked_on: new Date().toISOString().slice(0, 10), backend: backends[0]!,
+      evidence: rows.map((r) => ({ method: r.method, from_run: r.before.run_id, to_run: r.now.runId, identical: true as const })),
+    };
+    const skipped = [...new Set(current.map((r) => r.spec.method.id))].filter((m) => !(m in to)).sort();
+    process.stdout.write(`\nAll ${rows.length} sampled runs are identical: ${Object.keys(to).length} method(s) equivalent to ${from}.`
+      + `${skipped.length ? ` Not covered (no self-contained finished run to re-run): ${skipped.join(', ')}.` : ''}\n`);
+    if (flags.write) {
+      writeEquivalence([...readEquivalence(), entry]);
+      process.stdout.write(`Recorded in packages/bench/code-equivalence.json.\n`);
+    } else {
+      process.stdout.write('Run again with --write to record it.\n');
+    }
+    fs.rmSync(tmp, { recursive: true, force: true });
+    return 0;
+  } catch (error) {
+    return reportError(error);
+  }
+}
