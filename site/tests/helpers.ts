@@ -13,7 +13,7 @@ export interface FixtureRecord {
   task: { id: string; family: string; primary_metric: string };
   seed: number;
   training: Record<string, unknown> & { lr: number };
-  metrics: { primary: number | null };
+  metrics: { primary: number | null; valid: Record<string, number> };
   params: { trainable: number };
   analysis: Record<string, unknown> | null;
   samples?: { id: string; prompt: string; target: string; prediction: string }[];
@@ -36,9 +36,16 @@ export function fixtureRecords(): FixtureRecord[] {
 export interface Expected {
   mean: number;
   std: number;
+  /** half the width of the 95% t interval over seeds (0 with one seed) */
+  half: number;
   n: number;
   trainable: number;
+  /** configurations searched */
+  k: number;
 }
+
+/** Student's t, 97.5% quantile, for 1..4 degrees of freedom (the fixtures have at most 5 seeds). */
+const T975 = [12.706, 4.303, 3.182, 2.776];
 
 /**
  * A run's configuration without its seed. A `run:<id>` value (another run's adapter, on the same task and
@@ -52,27 +59,43 @@ export function configKey(r: FixtureRecord, byId: Map<string, FixtureRecord>): s
   return JSON.stringify([r.method.id, r.task.id, config, r.training]);
 }
 
-/** Best configuration (highest mean; every fixture metric is higher-is-better) per method and task. */
-export function expectedBest(records: FixtureRecord[], maxTrainable = Infinity): Map<string, Expected> {
+/**
+ * The configuration each method is shown with, per task: the one with the best mean on the validation split
+ * (ties: fewer parameters), among trained configurations (post-hoc ones, 0 steps, are left out for every
+ * method but the references, unless `derived`); its test mean, std and 95% interval; and how many configurations were searched.
+ * Every fixture metric is higher-is-better.
+ */
+export function expectedBest(records: FixtureRecord[], maxTrainable = Infinity, { derived = false } = {}): Map<string, Expected> {
   const byId = new Map(records.map((r) => [r.run_id, r]));
-  const groups = new Map<string, { values: number[]; trainable: number }>();
+  const groups = new Map<string, { values: number[]; valid: number[]; trainable: number }>();
   for (const r of records) {
     if (r.status !== 'ok' || r.metrics.primary === null || r.params.trainable > maxTrainable) continue;
+    if (!derived && r.training.steps === 0 && !['none', 'full'].includes(r.method.id)) continue;
+    const v = r.metrics.valid[r.task.primary_metric];
+    if (typeof v !== 'number') continue;
     const key = configKey(r, byId);
-    const g = groups.get(key) ?? { values: [], trainable: r.params.trainable };
+    const g = groups.get(key) ?? { values: [], valid: [], trainable: r.params.trainable };
     g.values.push(r.metrics.primary);
+    g.valid.push(v);
     groups.set(key, g);
   }
-  const best = new Map<string, Expected>();
+  const best = new Map<string, Expected & { validMean: number }>();
+  const searched = new Map<string, number>();
   for (const [key, g] of groups) {
     const [method, task] = JSON.parse(key) as [string, string];
     const n = g.values.length;
     const mean = g.values.reduce((a, b) => a + b, 0) / n;
+    const validMean = g.valid.reduce((a, b) => a + b, 0) / n;
     const std = n > 1 ? Math.sqrt(g.values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
+    const half = n > 1 ? (T975[n - 2]! * std) / Math.sqrt(n) : 0;
     const k = `${method}/${task}`;
+    searched.set(k, (searched.get(k) ?? 0) + 1);
     const current = best.get(k);
-    if (!current || mean > current.mean || (mean === current.mean && g.trainable < current.trainable)) best.set(k, { mean, std, n, trainable: g.trainable });
+    if (!current || validMean > current.validMean || (validMean === current.validMean && g.trainable < current.trainable)) {
+      best.set(k, { mean, std, half, n, trainable: g.trainable, k: 0, validMean });
+    }
   }
+  for (const [k, e] of best) e.k = searched.get(k)!;
   return best;
 }
 

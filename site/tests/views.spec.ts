@@ -68,13 +68,13 @@ test.describe('leaderboard views in the URL', () => {
     expect(order.slice(0, withMath.length)).toEqual(withMath);
     // methods with no configuration within the budget on the shown tasks are not listed
     for (const m of competitors.filter((x) => !best.has(`${x}/math`) && !best.has(`${x}/sql`))) expect(order).not.toContain(m);
-    // the best in the math column is highlighted; tied ones (mean ± std overlapping the best's) are marked
+    // the best in the math column is highlighted; tied ones (95% intervals overlapping the best's) are marked
     const top = best.get(`${withMath[0]}/math`)!;
     await expect(page.locator('#leaderboard td.best[data-task="math"]')).toHaveCount(1);
     await expect(page.locator(`#leaderboard tr[data-method="${withMath[0]}"] td[data-task="math"]`)).toHaveClass(/\bbest\b/);
     for (const m of withMath.slice(1)) {
       const e = best.get(`${m}/math`)!;
-      const tied = e.mean + e.std >= top.mean - top.std;
+      const tied = e.mean + e.half >= top.mean - top.half;
       await expect(page.locator(`#leaderboard tr[data-method="${m}"] td[data-task="math"]`)).toHaveClass(tied ? /\btied\b/ : /^(?!.*\btied\b)/);
     }
   });
