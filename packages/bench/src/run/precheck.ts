@@ -3,6 +3,7 @@
 // shapes against config.json), the method's config fits the model (attached to a seeded model of
 // the same configuration: no weights are read), and every data file a real task needs parses and
 // fits the length policy.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -77,22 +78,30 @@ export function checkOutDir(outDir: string): void {
   }
 }
 
-/** Backends that could start here (tensorflow when its package resolves, wasm-blas when the addon loads). */
+let available: string[] | null = null;
+
+/**
+ * Backends that can start here: tensorflow when tfjs-node(-gpu) loads (probed in a child process,
+ * so its side effects stay out of this one), wasm-blas when the native addon loads, wasm and cpu.
+ */
 export function availableBackends(): string[] {
-  const out: string[] = [];
+  if (available) return available;
   const require = createRequire(import.meta.url);
-  const resolves = (pkg: string) => {
+  const loads = (pkg: string) => {
     try {
-      require.resolve(pkg);
+      const resolved = require.resolve(pkg);
+      execFileSync(process.execPath, ['-e', `require(${JSON.stringify(resolved)})`], { stdio: 'ignore', timeout: 120_000 });
       return true;
     } catch {
       return false;
     }
   };
-  if (resolves('@tensorflow/tfjs-node-gpu') || resolves('@tensorflow/tfjs-node')) out.push('tensorflow');
+  const out: string[] = [];
+  if (loads('@tensorflow/tfjs-node-gpu') || loads('@tensorflow/tfjs-node')) out.push('tensorflow');
   if (loadNative().addon) out.push('wasm-blas');
   out.push('wasm', 'cpu');
-  return out.filter((name) => BACKEND_CHOICES.includes(name as never));
+  available = out.filter((name) => BACKEND_CHOICES.includes(name as never));
+  return available;
 }
 
 async function startBackend(backend: string | undefined, threads: number): Promise<BackendInfo> {
