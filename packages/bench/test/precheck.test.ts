@@ -162,6 +162,15 @@ describe('pre-checks: exit 2, nothing written', { timeout: 60_000 }, () => {
   });
 });
 
+describe('--list', () => {
+  it('says what each model was built for', async () => {
+    const result = await run({ list: true, json: true });
+    expect(result.code).toBe(0);
+    const models = JSON.parse(result.stdout).models as { id: string; built_for: string[] }[];
+    expect(Object.fromEntries(models.map((m) => [m.id, m.built_for]))).toMatchObject({ default: ['synthetic'], 'tiny-random': ['tests'] });
+  });
+});
+
 describe('divergence and reasons', { timeout: 120_000 }, () => {
   it('--lr 1e9 on tiny-random is recorded as diverged (the command as a user runs it)', async () => {
     const out = path.join(tmp('peft-pre-lr-'), 'results');

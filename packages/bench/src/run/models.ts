@@ -27,7 +27,7 @@ export type ModelDef =
 export const MODELS: ModelDef[] = [
   {
     id: 'default',
-    description: 'The small pretrained decoder shipped with the project (packages/core/models/default, made by `pnpm pretrain`).',
+    description: 'The small pretrained decoder shipped with the project (packages/core/models/default, made by `pnpm pretrain`), pretrained on text in the language of the synthetic tasks: it has not seen real English.',
     builtFor: ['synthetic'],
     kind: 'checkpoint',
     dir: DEFAULT_MODEL_DIR,

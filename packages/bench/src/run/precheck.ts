@@ -19,7 +19,7 @@ import { findModelDef, type ModelDef } from './models.ts';
 import { configParamCount } from './registries.ts';
 import { InputError, type ResolvedRun } from './resolve.ts';
 import { sanitizeReason } from './sanitize.ts';
-import { ensureBackend, fitSplits, loadRunTokenizer, RUN_REFERENCE, type FittedSplits } from './runner.ts';
+import { ensureBackend, fitSplits, loadRunTokenizer, RUN_REFERENCE, tokenLengthOf, type FittedSplits } from './runner.ts';
 
 /** Models up to this many parameters get the method attached to a seeded copy before the run. */
 const PROBE_MAX_PARAMS = 30_000_000;
@@ -51,6 +51,8 @@ export interface PrecheckResult {
   /** One-line notes to print (not errors). */
   notes: string[];
 }
+
+const BUILT_FOR_TEXT: Record<string, string> = { synthetic: 'the synthetic tasks', tests: 'tests only', real: 'real text', unknown: 'unknown data' };
 
 const UNDER_SYSTEM = ['/proc', '/sys', '/dev'];
 
@@ -117,8 +119,6 @@ interface ModelFacts {
   def: ModelDef;
   config: ModelConfig;
   tokenizer: Tokenizer;
-  /** Token count cache (the tokenizer is deterministic). */
-  lengths: Map<string, number>;
 }
 
 async function modelFacts(source: string): Promise<ModelFacts> {
@@ -142,7 +142,7 @@ async function modelFacts(source: string): Promise<ModelFacts> {
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new InputError(`The model "${def.id}": its tokenizer.json has ${tokenizer.vocabSize} ids but config.json's vocabulary is ${config.vocabSize}.`);
   }
-  return { def, config, tokenizer, lengths: new Map() };
+  return { def, config, tokenizer };
 }
 
 /** Attaches the method to a seeded model of the model's configuration; returns the prefix length it adds. */
@@ -196,7 +196,7 @@ export async function precheckRuns(runs: ResolvedRun[], options: PrecheckOptions
     if (task.tier !== 'real') continue;
     if (!facts.def.builtFor.includes('real') && !facts.def.builtFor.includes('unknown')) {
       notes.add(
-        `note: model "${facts.def.id}" was built for ${facts.def.builtFor.join(', ')} and has not seen real English text, so its scores on real tasks mean little; ` +
+        `note: model "${facts.def.id}" was built for ${facts.def.builtFor.map((what) => BUILT_FOR_TEXT[what]).join(', ')} and has not seen real English text, so its scores on ${task.id} and the other real tasks mean little; ` +
           'for meaningful scores pass --model <HF checkpoint dir> (a GPT-2 or Llama checkpoint, see README "Real checkpoints").',
       );
     }
@@ -211,13 +211,7 @@ export async function precheckRuns(runs: ResolvedRun[], options: PrecheckOptions
       loaded.set(dataKey, splits);
     }
     const maxSeq = Math.min(run.spec.training.max_seq_len, facts.config.maxSeq - prefix);
-    const lengths = facts.lengths;
-    const lengthOf = (text: string) => {
-      let n = lengths.get(text);
-      if (n === undefined) lengths.set(text, (n = facts!.tokenizer.encode(text).length));
-      return n;
-    };
-    const fitted = fitSplits(facts.tokenizer, task, splits, maxSeq, lengthOf);
+    const fitted = fitSplits(facts.tokenizer, task, splits, maxSeq, tokenLengthOf(run.modelSource, facts.tokenizer));
     const report: RunDataReport = { task: task.id, seed: run.spec.seed, maxSeq, excluded: fitted.excluded, truncated: fitted.truncated, totals: fitted.totals };
     for (const name of ['train', 'valid', 'test'] as const) {
       const total = fitted.totals[name];

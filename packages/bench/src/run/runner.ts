@@ -114,6 +114,19 @@ export function loadRunTokenizer(source: string): Tokenizer {
   return def.kind === 'random' ? new ByteTokenizer() : loadTokenizer(path.join(def.dir, 'tokenizer.json'));
 }
 
+const tokenLengths = new Map<string, Map<string, number>>();
+
+/** Token counts per model source, cached for the process (the pre-check and the run tokenize the same texts). */
+export function tokenLengthOf(source: string, tokenizer: Tokenizer): (text: string) => number {
+  let cache = tokenLengths.get(source);
+  if (!cache) tokenLengths.set(source, (cache = new Map()));
+  return (text) => {
+    let n = cache!.get(text);
+    if (n === undefined) cache!.set(text, (n = tokenizer.encode(text).length));
+    return n;
+  };
+}
+
 type SplitCounts = { train: number; valid: number; test: number };
 export interface FittedSplits {
   splits: TaskSplits;
@@ -339,7 +352,7 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
     const method = await getMethod(spec.method.id);
     attachment = await method.attach(model, resolveAdapterReferences(spec.method.config, env.adapterRoot), { seed: spec.seed, baseModel: spec.model.id });
     const maxSeq = usablePositions(model, spec.training.max_seq_len);
-    const fitted = fitSplits(tokenizer, task, loadedSplits, maxSeq);
+    const fitted = fitSplits(tokenizer, task, loadedSplits, maxSeq, tokenLengthOf(input.modelSource, tokenizer));
     const splits = fitted.splits;
     if (splits.train.length === 0) throw new Error(`no training example of ${task.id} fits in ${maxSeq} tokens`);
     const maxContext = task.maxLengths?.context;
