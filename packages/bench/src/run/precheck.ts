@@ -110,7 +110,11 @@ async function startBackend(backend: string | undefined, threads: number): Promi
   try {
     return await ensureBackend(backend, threads);
   } catch (error) {
-    const first = sanitizeReason(String((error as Error).message).split('\n')[0]!.replace(/ Valid choices: .*$/, '')).replace(/[. ]+$/, '');
+    const first = sanitizeReason(String((error as Error).message).split('\n')[0]!.replace(/ Valid choices: .*$/, ''))
+      // tfjs-node's own wording, shortened: which package, and whether it is missing or unbuilt.
+      .replace(/The Node\.js native addon module \(tfjs_binding\.node\) can not be found at path: [^;)]*/g, 'its native addon tfjs_binding.node is not built')
+      .replace(/Cannot find module '[^']+'/g, 'not installed')
+      .replace(/[. ]+$/, '');
     throw new InputError(`Backend "${backend ?? 'auto'}" cannot start here: ${first}. Available backends here: ${availableBackends().join(', ')} (or omit --backend for the fastest one).`);
   }
 }
