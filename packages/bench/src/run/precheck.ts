@@ -19,7 +19,7 @@ import { findModelDef, type ModelDef } from './models.ts';
 import { configParamCount } from './registries.ts';
 import { InputError, type ResolvedRun } from './resolve.ts';
 import { sanitizeReason } from './sanitize.ts';
-import { ensureBackend, fitSplits, loadRunTokenizer, RUN_REFERENCE, tokenLengthOf, type FittedSplits } from './runner.ts';
+import { cachedEncode, ensureBackend, fitSplits, loadRunTokenizer, RUN_REFERENCE, type FittedSplits } from './runner.ts';
 
 /** Models up to this many parameters get the method attached to a seeded copy before the run. */
 const PROBE_MAX_PARAMS = 30_000_000;
@@ -215,7 +215,7 @@ export async function precheckRuns(runs: ResolvedRun[], options: PrecheckOptions
       loaded.set(dataKey, splits);
     }
     const maxSeq = Math.min(run.spec.training.max_seq_len, facts.config.maxSeq - prefix);
-    const fitted = fitSplits(facts.tokenizer, task, splits, maxSeq, tokenLengthOf(run.modelSource, facts.tokenizer));
+    const fitted = fitSplits(facts.tokenizer, task, splits, maxSeq, cachedEncode(run.modelSource, facts.tokenizer));
     const report: RunDataReport = { task: task.id, seed: run.spec.seed, maxSeq, excluded: fitted.excluded, truncated: fitted.truncated, totals: fitted.totals };
     for (const name of ['train', 'valid', 'test'] as const) {
       const total = fitted.totals[name];

@@ -114,16 +114,24 @@ export function loadRunTokenizer(source: string): Tokenizer {
   return def.kind === 'random' ? new ByteTokenizer() : loadTokenizer(path.join(def.dir, 'tokenizer.json'));
 }
 
-const tokenLengths = new Map<string, Map<string, number>>();
+const tokenIds = new Map<string, Map<string, number[]>>();
+/** Texts whose ids are kept (bounded: a grid worker sees new synthetic examples every run). */
+const MAX_CACHED_TEXTS = 50_000;
 
-/** Token counts per model source, cached for the process (the pre-check and the run tokenize the same texts). */
-export function tokenLengthOf(source: string, tokenizer: Tokenizer): (text: string) => number {
-  let cache = tokenLengths.get(source);
-  if (!cache) tokenLengths.set(source, (cache = new Map()));
+/**
+ * The tokenizer's encode, cached per model source for the process: the pre-check, the length
+ * policy and the training rows tokenize the same texts.
+ */
+export function cachedEncode(source: string, tokenizer: Tokenizer): (text: string) => number[] {
+  let cache = tokenIds.get(source);
+  if (!cache) tokenIds.set(source, (cache = new Map()));
   return (text) => {
-    let n = cache!.get(text);
-    if (n === undefined) cache!.set(text, (n = tokenizer.encode(text).length));
-    return n;
+    let ids = cache!.get(text);
+    if (ids === undefined) {
+      if (cache!.size >= MAX_CACHED_TEXTS) cache!.clear();
+      cache!.set(text, (ids = tokenizer.encode(text)));
+    }
+    return ids;
   };
 }
 
@@ -136,9 +144,9 @@ export interface FittedSplits {
 }
 
 /** The length policy on every split (see fitExamples): what fits, and how many were left out or cut. */
-export function fitSplits(tokenizer: Tokenizer, task: Pick<TaskDef, 'maxLengths'>, splits: TaskSplits, maxSeq: number, lengthOf?: (text: string) => number): FittedSplits {
+export function fitSplits(tokenizer: Tokenizer, task: Pick<TaskDef, 'maxLengths'>, splits: TaskSplits, maxSeq: number, encode?: (text: string) => number[]): FittedSplits {
   const limits = { maxSeq, maxContext: task.maxLengths?.context, maxTarget: task.maxLengths?.target };
-  const parts = (['train', 'valid', 'test'] as const).map((name) => [name, fitExamples(tokenizer, splits[name], limits, lengthOf)] as const);
+  const parts = (['train', 'valid', 'test'] as const).map((name) => [name, fitExamples(tokenizer, splits[name], limits, encode)] as const);
   const of = (pick: (report: ReturnType<typeof fitExamples>, name: string) => number) =>
     Object.fromEntries(parts.map(([name, report]) => [name, pick(report, name)])) as SplitCounts;
   return {
@@ -352,12 +360,13 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
     const method = await getMethod(spec.method.id);
     attachment = await method.attach(model, resolveAdapterReferences(spec.method.config, env.adapterRoot), { seed: spec.seed, baseModel: spec.model.id });
     const maxSeq = usablePositions(model, spec.training.max_seq_len);
-    const fitted = fitSplits(tokenizer, task, loadedSplits, maxSeq, tokenLengthOf(input.modelSource, tokenizer));
+    const encode = cachedEncode(input.modelSource, tokenizer);
+    const fitted = fitSplits(tokenizer, task, loadedSplits, maxSeq, encode);
     const splits = fitted.splits;
     if (splits.train.length === 0) throw new Error(`no training example of ${task.id} fits in ${maxSeq} tokens`);
     const maxContext = task.maxLengths?.context;
-    const trainSet = encodeExamples(tokenizer, splits.train, { maxSeq, maxContext });
-    const validSet = encodeExamples(tokenizer, splits.valid.slice(0, VALID_LOSS_ROWS), { maxSeq, maxContext });
+    const trainSet = encodeExamples(tokenizer, splits.train, { maxSeq, maxContext, encode });
+    const validSet = encodeExamples(tokenizer, splits.valid.slice(0, VALID_LOSS_ROWS), { maxSeq, maxContext, encode });
     const sample = rowSampler(trainSet.n, spec.seed);
 
     const validLoss: { step: number; value: number }[] = [];

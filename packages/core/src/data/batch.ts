@@ -16,6 +16,8 @@ export interface EncodeOptions {
   maxContext?: number;
   /** Start each row with BOS when the tokenizer has one (default true). */
   addBos?: boolean;
+  /** Token ids of a text (default tokenizer.encode): lets a caller reuse ids it already has. */
+  encode?: (text: string) => number[];
 }
 
 export interface EncodedBatch {
@@ -47,11 +49,12 @@ export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[
   const lengths = new Int32Array(n);
   const promptLengths = new Int32Array(n);
   const truncated: string[] = [];
+  const encode = options.encode ?? ((text: string) => tokenizer.encode(text));
 
   for (let row = 0; row < n; row++) {
     const example = examples[row];
-    let prompt = tokenizer.encode(example.prompt);
-    const answer = [...tokenizer.encode(example.target), tokenizer.eosId];
+    let prompt = encode(example.prompt);
+    const answer = [...encode(example.target), tokenizer.eosId];
     // The row holds maxSeq + 1 tokens before the shift.
     const room = maxSeq + 1 - bos.length - answer.length;
     if (room < 0) {
@@ -106,8 +109,8 @@ export interface FitReport {
  * whose target (with EOS, after BOS) cannot fit in the context at all, or is longer than the
  * task's maxTarget, is excluded, and the caller reports how many.
  */
-export function fitExamples(tokenizer: Tokenizer, examples: readonly Example[], limits: LengthLimits, lengthOf?: (text: string) => number): FitReport {
-  const count = lengthOf ?? ((text: string) => tokenizer.encode(text).length);
+export function fitExamples(tokenizer: Tokenizer, examples: readonly Example[], limits: LengthLimits, encode?: (text: string) => number[]): FitReport {
+  const count = (text: string) => (encode ? encode(text) : tokenizer.encode(text)).length;
   const bos = limits.addBos !== false && tokenizer.bosId !== undefined ? 1 : 0;
   const kept: Example[] = [];
   const excluded: string[] = [];
