@@ -178,7 +178,7 @@ export async function loadRunModel(source: string, expectedHash: string): Promis
 }
 
 /** Positions a row may use: the model's context minus any prefix a method prepends. */
-export function usablePositions(model: Pick<Model, 'config' | 'embeddings'>, maxSeqLen: number): number {
+function usablePositions(model: Model, maxSeqLen: number): number {
   return Math.min(maxSeqLen, model.config.maxSeq - (model.embeddings.prefix?.length ?? 0));
 }
 
