@@ -121,7 +121,8 @@ describe('train', () => {
       lossFn: (a, b, c) => tf.tidy(() => model.loss(a, b, c).mul(++calls >= 3 ? NaN : 1)),
     });
     expect(result.status).toBe('diverged');
-    expect(result.reason).toBe('loss is NaN at step 3');
+    expect(result.reason).toBe('non-finite: loss is NaN at step 3');
+    expect(result.divergence).toEqual({ rule: 'non-finite', step: 3 });
     expect(result.steps).toBe(2);
     expect(result.losses).toHaveLength(3);
     model.dispose();

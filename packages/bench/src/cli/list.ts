@@ -1,6 +1,7 @@
 // `pnpm bench --list [--json]`: tasks (tier, family, metrics, primary), methods (hyperparameters
 // with defaults) and models.
 import type { Catalog } from '../run/catalog.ts';
+import { MODELS } from '../run/models.ts';
 import { table } from './output.ts';
 
 export function listCommand(catalog: Catalog, options: { json: boolean }): number {
@@ -20,7 +21,13 @@ export function listCommand(catalog: Catalog, options: { json: boolean }): numbe
     rank: method.rankField,
     hyperparameters: method.hyperparameters,
   }));
-  const models = catalog.models().map((model) => ({ id: model.id, description: model.description, dir: model.dir }));
+  // What each model was made for: real-tier scores mean something only on a model that has seen real text.
+  const models = catalog.models().map((model) => ({
+    id: model.id,
+    description: model.description,
+    dir: model.dir,
+    built_for: MODELS.find((def) => def.id === model.id)?.builtFor ?? ['unknown'],
+  }));
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ tasks, methods, models }, null, 2)}\n`);
     return 0;
@@ -35,6 +42,10 @@ export function listCommand(catalog: Catalog, options: { json: boolean }): numbe
     )}\n\n`,
   );
   process.stdout.write('Models\n');
-  process.stdout.write(`${table(['id', 'description'], models.map((m) => [m.id, m.description]))}\n`);
+  process.stdout.write(`${table(['id', 'built for', 'description'], models.map((m) => [m.id, m.built_for.join(', '), m.description]))}\n`);
+  process.stdout.write(
+    '  or --model <dir>: a checkpoint directory (a Hugging Face GPT-2 / Llama checkpoint counts as built for real text);\n' +
+      '  real-tier tasks need such a model for meaningful scores (README "Real checkpoints").\n',
+  );
   return 0;
 }

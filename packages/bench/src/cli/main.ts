@@ -6,6 +6,7 @@ import { codeVersion } from '../run/code-version.ts';
 import { attachEquivalentIds } from '../grid/equivalence.ts';
 import { SMOKE_OVERRIDES, SMOKE_TASK_KNOBS } from '../run/defaults.ts';
 import { loadCatalog, backendChoices } from '../run/registries.ts';
+import { DEFAULT_MAX_EXCLUDED, precheckRuns } from '../run/precheck.ts';
 import { findMethod, findTask, InputError, resolveRequests } from '../run/resolve.ts';
 import type { TrainingSettings } from '../run/spec.ts';
 import { defaultWorkers, reportError } from './errors.ts';
@@ -38,6 +39,7 @@ export interface MainOptions {
   grid?: string;
   workers?: string;
   dryRun?: boolean;
+  maxExcluded?: string;
   perRunSeconds?: string;
   finishedIn?: string[];
   shard?: string;
@@ -75,7 +77,8 @@ async function main(options: MainOptions): Promise<number> {
   const catalog = await loadCatalog();
   if (options.list) return listCommand(catalog, { json: options.json === true });
 
-  const threads = options.threads !== undefined ? parsePositiveInt('--threads', options.threads) : null;
+  const threads = options.threads !== undefined ? parseThreads(options.threads) : null;
+  const maxExcluded = options.maxExcluded !== undefined ? parseShare('--max-excluded', options.maxExcluded) : DEFAULT_MAX_EXCLUDED;
   if (options.dataDir !== undefined) {
     const problem = checkDataDir(options.dataDir);
     if (problem) throw new InputError(`${problem}. Give a readable directory holding the real-tier datasets (see the datasets' MANIFEST.md).`);
@@ -114,6 +117,8 @@ async function main(options: MainOptions): Promise<number> {
     await attachEquivalentIds(runs, (versionOf) => resolveRequests(requests!, catalog, { codeVersion: versionOf, defaultModel: options.model }));
     const workers = options.workers !== undefined ? parsePositiveInt('--workers', options.workers) : defaultWorkers();
     if (options.plan && options.shards === undefined) throw new InputError('--plan needs --shards <n> (the number of CI shards).');
+    const checked = await precheckRuns(runs, { outDir, backend: options.backend, threads: threads ?? 1, dataDir, maxExcluded });
+    for (const note of checked.notes) process.stderr.write(`${note}\n`);
     return gridCommand(runs, {
       gridName: grid.name,
       outDir,
@@ -159,6 +164,8 @@ async function main(options: MainOptions): Promise<number> {
   const runs = await resolveRequests(requests, catalog, { codeVersion, defaultModel: options.model });
   await attachEquivalentIds(runs, (versionOf) => resolveRequests(requests, catalog, { codeVersion: versionOf, defaultModel: options.model }));
   return runCommand(runs, {
+    dryRun: options.dryRun === true,
+    maxExcluded,
     outDir,
     backend: options.backend,
     threads: threads ?? defaultWorkers(),
@@ -177,4 +184,23 @@ function numericKnobs(knobs: Record<string, string>): Record<string, unknown> {
     out[key] = value.trim() !== '' && Number.isFinite(number) ? number : value === 'true' ? true : value === 'false' ? false : value;
   }
   return out;
+}
+
+/** OpenBLAS threads: the backend accepts 1..64 (more than the cores only adds contention). */
+const MAX_THREADS = 64;
+
+function parseThreads(text: string): number {
+  const value = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isInteger(value) || value < 1 || value > MAX_THREADS) {
+    throw new InputError(`Invalid --threads "${text}": expected an integer from 1 to ${MAX_THREADS} (this machine has ${defaultWorkers()} cores; default: all of them for one run, 1 per grid worker).`);
+  }
+  return value;
+}
+
+function parseShare(flag: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new InputError(`Invalid ${flag} "${text}": expected a share from 0 to 1 (e.g. 0.2 = at most 20% of a split excluded).`);
+  }
+  return value;
 }

@@ -7,10 +7,15 @@ import { finishedRecord } from '../grid/plan.ts';
 import { removeStaleTempFiles } from '../record/store.ts';
 import type { RunRecord } from '../record/schema.ts';
 import { executeRun } from '../run/execute.ts';
+import { DEFAULT_MAX_EXCLUDED, describeDataReport, precheckRuns, type PrecheckResult } from '../run/precheck.ts';
 import type { ResolvedRun } from '../run/resolve.ts';
 import { formatCount, formatNumber, RunBar, table } from './output.ts';
 
 export interface RunCommandOptions {
+  /** Print what would run (run ids, finished or not, data counts) and run nothing. */
+  dryRun?: boolean;
+  /** Largest share of a split the length policy may exclude (default DEFAULT_MAX_EXCLUDED). */
+  maxExcluded?: number;
   outDir: string;
   backend: string | undefined;
   threads: number;
@@ -55,6 +60,13 @@ export function singleRequests(input: {
 }
 
 export async function runCommand(runs: ResolvedRun[], options: RunCommandOptions): Promise<number> {
+  const say = (text: string) => {
+    if (!options.json) process.stderr.write(`${text}\n`);
+  };
+  // Every check first (exit 2, nothing written, when one fails); then the runs.
+  const checked = await precheckRuns(runs, { ...options, maxExcluded: options.maxExcluded ?? DEFAULT_MAX_EXCLUDED });
+  for (const note of checked.notes) process.stderr.write(`${note}\n`);
+  if (options.dryRun) return dryRun(runs, options, checked);
   removeStaleTempFiles(options.outDir);
   const done: { run: ResolvedRun; record: RunRecord; path: string; reused: boolean }[] = [];
   for (const [index, run] of runs.entries()) {
@@ -67,7 +79,9 @@ export async function runCommand(runs: ResolvedRun[], options: RunCommandOptions
       if (options.json) process.stdout.write(`${JSON.stringify({ event: 'run', reused: true, path: file, record: existing })}\n`);
       continue;
     }
-    if (!options.json) process.stderr.write(`${prefix} (run ${run.runId})\n`);
+    say(`${prefix} (run ${run.runId})`);
+    const data = checked.data.get(run.runId);
+    if (data) say(`  ${describeDataReport(data)}`);
     const bar = new RunBar(`${run.spec.task.id} s${run.spec.seed}`, options.json);
     try {
       const outcome = await executeRun(
@@ -120,6 +134,28 @@ export async function runCommand(runs: ResolvedRun[], options: RunCommandOptions
     for (const row of summary) process.stdout.write(`  ${row.path}${row.reused ? ' (already there)' : ''}\n`);
   }
   return done.some(({ record }) => record.status === 'failed') ? 1 : 0;
+}
+
+/** --dry-run: each run's label, id and whether a record already exists; nothing runs or is written. */
+function dryRun(runs: ResolvedRun[], options: RunCommandOptions, checked: PrecheckResult): number {
+  const rows = runs.map((run) => {
+    const finished = !options.force && readFinished(options.outDir, run.runId) !== null;
+    return { run, finished, data: checked.data.get(run.runId) ?? null };
+  });
+  if (options.json) {
+    for (const { run, finished, data } of rows) {
+      process.stdout.write(`${JSON.stringify({ event: 'plan', run_id: run.runId, label: run.label, finished, spec: run.spec, examples: data })}\n`);
+    }
+    process.stdout.write(`${JSON.stringify({ event: 'summary', runs: rows.length, finished: rows.filter((row) => row.finished).length, dry_run: true })}\n`);
+    return 0;
+  }
+  process.stdout.write(
+    `${table(['run id', 'run', 'status'], rows.map(({ run, finished }) => [run.runId, run.label, finished ? 'finished (skipped)' : 'would run']))}\n`,
+  );
+  for (const { data } of rows) if (data) process.stdout.write(`  ${describeDataReport(data)}\n`);
+  const todo = rows.filter((row) => !row.finished).length;
+  process.stdout.write(`\n${rows.length} run(s), ${rows.length - todo} finished, ${todo} would run; backend ${checked.backend.name}. Dry run: nothing trained or written.\n`);
+  return 0;
 }
 
 /** The --data-dir check: it must be a readable directory. */

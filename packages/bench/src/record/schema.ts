@@ -15,6 +15,8 @@ const metricMap = z.record(z.string(), z.number());
 /** Points of a curve: step -> value. */
 const curve = z.array(z.object({ step: z.number().int().nonnegative(), value: z.number() }));
 
+const splitCounts = z.object({ train: z.number().int().nonnegative(), valid: z.number().int().nonnegative(), test: z.number().int().nonnegative() });
+
 export const runStatus = z.enum(['ok', 'diverged', 'failed']);
 
 /**
@@ -79,6 +81,10 @@ const runRecordV1Shape = z.object({
     base_lm_loss_before: z.number().nullable(),
     base_lm_loss_after: z.number().nullable(),
   }),
+  /** The length policy's effect per split: examples left out (target cannot fit) and prompts cut from the left. */
+  examples: z
+    .object({ excluded: splitCounts, truncated: splitCounts })
+    .optional(),
   /** The first few test examples with the run's prediction for each (absent when it did not finish). */
   samples: z
     .array(z.object({ id: z.string(), prompt: z.string(), target: z.string(), prediction: z.string() }))

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseSafetensorsHeader } from '@peft-bench/core/checkpoint/safetensors';
 import { REPO_ROOT } from './code-version.ts';
 
 export const DEFAULT_MODEL_DIR = path.join(REPO_ROOT, 'packages/core/models/default');
@@ -13,20 +14,28 @@ export interface RandomModelDef {
   seed: number;
 }
 
+/**
+ * What a model was made for, shown by `--list`: 'synthetic' (the synthetic tasks' language only),
+ * 'real' (pretrained on real text), 'tests' (untrained, for tests and smoke runs), 'unknown'.
+ */
+export type BuiltFor = 'synthetic' | 'real' | 'tests' | 'unknown';
+
 export type ModelDef =
-  | { id: string; description: string; kind: 'checkpoint'; dir: string }
-  | { id: string; description: string; kind: 'random'; random: RandomModelDef };
+  | { id: string; description: string; builtFor: BuiltFor[]; kind: 'checkpoint'; dir: string }
+  | { id: string; description: string; builtFor: BuiltFor[]; kind: 'random'; random: RandomModelDef };
 
 export const MODELS: ModelDef[] = [
   {
     id: 'default',
-    description: 'The small pretrained decoder shipped with the project (packages/core/models/default, made by `pnpm pretrain`).',
+    description: 'The small pretrained decoder shipped with the project (packages/core/models/default, made by `pnpm pretrain`), pretrained on text in the language of the synthetic tasks: it has not seen real English.',
+    builtFor: ['synthetic'],
     kind: 'checkpoint',
     dir: DEFAULT_MODEL_DIR,
   },
   {
     id: 'tiny-random',
     description: 'A 2-layer, 32-wide GPT-2 style model on bytes, initialised from seed 0 (untrained): for tests and smoke runs only, its scores mean nothing.',
+    builtFor: ['tests'],
     kind: 'random',
     random: { config: { family: 'gpt2', d: 32, nLayer: 2, nHead: 2, maxSeq: 384 }, seed: 0 },
   },
@@ -38,11 +47,22 @@ export function findModelDef(idOrDir: string): ModelDef {
   if (registered) return registered;
   if (fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory()) {
     const dir = path.resolve(idOrDir);
-    return { id: `dir:${path.basename(dir)}`, description: `checkpoint at ${dir}`, kind: 'checkpoint', dir };
+    // A Hugging Face checkpoint is taken to be pretrained on real text; one of ours may be anything.
+    const ours = readFormat(path.join(dir, 'config.json'))?.startsWith('peft-bench/') ?? false;
+    return { id: `dir:${path.basename(dir)}`, description: `checkpoint at ${dir}`, builtFor: [ours ? 'unknown' : 'real'], kind: 'checkpoint', dir };
   }
   throw new Error(
     `Unknown model "${idOrDir}": it is neither a registered model (${MODELS.map((model) => model.id).join(', ')}) nor a checkpoint directory.`,
   );
+}
+
+function readFormat(file: string): string | null {
+  try {
+    const format = (JSON.parse(fs.readFileSync(file, 'utf8')) as { format?: unknown }).format;
+    return typeof format === 'string' ? format : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The id a run record uses for a model: a checkpoint directory is named by its folder and hash. */
@@ -53,21 +73,18 @@ export function checkpointMissingMessage(def: ModelDef & { kind: 'checkpoint' })
   return `The checkpoint directory ${def.dir} holds no model: expected config.json and model.safetensors (ours, from saveModel) or a Hugging Face checkpoint (config.json + model.safetensors + tokenizer.json).`;
 }
 
-/** Total parameter count from a safetensors header, without reading the tensors. */
+/** Total parameter count from a safetensors header, without reading the tensors; errors name the file. */
 export function safetensorsParamCount(file: string): number {
   const fd = fs.openSync(file, 'r');
   try {
+    const size = fs.fstatSync(fd).size;
     const lengthBytes = Buffer.alloc(8);
     fs.readSync(fd, lengthBytes, 0, 8, 0);
-    const headerLength = Number(lengthBytes.readBigUInt64LE(0));
-    const header = Buffer.alloc(headerLength);
-    fs.readSync(fd, header, 0, headerLength, 8);
-    const entries = JSON.parse(header.toString('utf8')) as Record<string, { shape?: number[] }>;
+    const declared = size >= 8 ? Number(lengthBytes.readBigUInt64LE(0)) : 0;
+    const prefix = Buffer.alloc(8 + Math.max(0, Math.min(declared, size - 8)));
+    fs.readSync(fd, prefix, 0, prefix.length, 0);
     let total = 0;
-    for (const [name, entry] of Object.entries(entries)) {
-      if (name === '__metadata__' || !entry.shape) continue;
-      total += entry.shape.reduce((a, b) => a * b, 1);
-    }
+    for (const entry of parseSafetensorsHeader(prefix, size, file).entries.values()) total += entry.shape.reduce((a, b) => a * b, 1);
     return total;
   } finally {
     fs.closeSync(fd);

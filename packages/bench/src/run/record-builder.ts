@@ -2,6 +2,7 @@
 import { RECORD_SCHEMA_VERSION, type RunRecord } from '../record/schema.ts';
 import { writeRecord } from '../record/store.ts';
 import type { RunMeta } from './meta.ts';
+import { sanitizeReason } from './sanitize.ts';
 import { cpuModel, gitState, versions } from './provenance.ts';
 import type { RunSpec } from './spec.ts';
 
@@ -74,7 +75,7 @@ export function failedRecord(
   return {
     ...recordHead(runId, spec, meta),
     status: 'failed',
-    reason,
+    reason: sanitizeReason(reason),
     metrics: partial.metrics ?? { primary: null, valid: {}, test: {}, base_lm_loss_before: null, base_lm_loss_after: null },
     params: partial.params ?? { trainable: 0, total: meta.model.params, adapter_bytes: 0, optimizer_state_bytes: 0 },
     cost: partial.cost ?? { train_seconds: 0, eval_seconds: 0, tokens_per_s: 0, peak_memory_bytes: 0 },

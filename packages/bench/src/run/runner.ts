@@ -1,7 +1,9 @@
 // One run, start to finish: backend, model, task splits, method, base LM loss before (forgetting),
 // training, evaluation on valid and test, base LM loss after, analysis, adapter size on disk.
-// Never throws for a run's own failure: an exception becomes a 'failed' record with the reason,
-// NaN/inf or a loss that ends above where it started becomes 'diverged'.
+// Never throws for a run's own failure: an exception becomes a 'failed' record with the reason
+// (sanitised: no stack, no absolute paths); the trainer's divergence rule (DIVERGENCE in
+// core/train/trainer.ts) makes it 'diverged'. Examples whose target cannot fit the context are
+// left out (fitSplits) and counted in the record.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,12 +11,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendInfo } from '@peft-bench/core/backend/index';
 import { checkpointHash, loadModel } from '@peft-bench/core/checkpoint/checkpoint';
 import { loadHfModel } from '@peft-bench/core/checkpoint/hf';
-import { encodeExamples, type EncodedBatch } from '@peft-bench/core/data/batch';
+import { encodeExamples, fitExamples, type EncodedBatch } from '@peft-bench/core/data/batch';
 import { greedyDecode } from '@peft-bench/core/decode/greedy';
 import { scoreContinuations } from '@peft-bench/core/decode/score';
 import { uniformStream } from '@peft-bench/core/model/rng';
 import { createModel, type Model } from '@peft-bench/core/model/model';
-import { getTask, pretrainCorpus, type Example, type TaskDef } from '@peft-bench/core/tasks/index';
+import { getTask, pretrainCorpus, type Example, type TaskDef, type TaskSplits } from '@peft-bench/core/tasks/index';
 import { ByteTokenizer, loadTokenizer, type Tokenizer } from '@peft-bench/core/tokenizer/index';
 import { train, type Batch, type TrainResult } from '@peft-bench/core/train/trainer';
 import { getMethod } from '@peft-bench/methods/registry';
@@ -26,6 +28,7 @@ import type { RunProgress } from './progress.ts';
 import { failedRecord, provenanceOf, recordHead, type BackendFacts } from './record-builder.ts';
 import { perExampleScores } from './per-example.ts';
 import { isOurCheckpoint } from './registries.ts';
+import { sanitizeReason } from './sanitize.ts';
 import type { RunSpec } from './spec.ts';
 
 export interface RunInput {
@@ -87,7 +90,7 @@ const MAX_CURVE_POINTS = 500;
 let backendPromise: { key: string; info: Promise<BackendInfo> } | null = null;
 
 /** Initialises the backend once per process (per backend/threads choice). */
-function ensureBackend(backend: string | undefined, threads: number): Promise<BackendInfo> {
+export function ensureBackend(backend: string | undefined, threads: number): Promise<BackendInfo> {
   const key = `${backend ?? 'auto'}/${threads}`;
   if (!backendPromise || backendPromise.key !== key) backendPromise = { key, info: initBackend({ backend, threads }) };
   return backendPromise.info;
@@ -104,6 +107,55 @@ class PeakMemory {
     const usage = process.memoryUsage();
     this.peak = Math.max(this.peak, usage.rss, usage.heapUsed + usage.external + usage.arrayBuffers);
   }
+}
+
+/** The tokenizer a run uses (cheap: no weights are read). */
+export function loadRunTokenizer(source: string): Tokenizer {
+  const def = findModelDef(source);
+  return def.kind === 'random' ? new ByteTokenizer() : loadTokenizer(path.join(def.dir, 'tokenizer.json'));
+}
+
+const tokenIds = new Map<string, Map<string, number[]>>();
+/** Texts whose ids are kept (bounded: a grid worker sees new synthetic examples every run). */
+const MAX_CACHED_TEXTS = 50_000;
+
+/**
+ * The tokenizer's encode, cached per model source for the process: the pre-check, the length
+ * policy and the training rows tokenize the same texts.
+ */
+export function cachedEncode(source: string, tokenizer: Tokenizer): (text: string) => number[] {
+  let cache = tokenIds.get(source);
+  if (!cache) tokenIds.set(source, (cache = new Map()));
+  return (text) => {
+    let ids = cache!.get(text);
+    if (ids === undefined) {
+      if (cache!.size >= MAX_CACHED_TEXTS) cache!.clear();
+      cache!.set(text, (ids = tokenizer.encode(text)));
+    }
+    return ids;
+  };
+}
+
+type SplitCounts = { train: number; valid: number; test: number };
+export interface FittedSplits {
+  splits: TaskSplits;
+  excluded: SplitCounts;
+  truncated: SplitCounts;
+  totals: SplitCounts;
+}
+
+/** The length policy on every split (see fitExamples): what fits, and how many were left out or cut. */
+export function fitSplits(tokenizer: Tokenizer, task: Pick<TaskDef, 'maxLengths'>, splits: TaskSplits, maxSeq: number, encode?: (text: string) => number[]): FittedSplits {
+  const limits = { maxSeq, maxContext: task.maxLengths?.context, maxTarget: task.maxLengths?.target };
+  const parts = (['train', 'valid', 'test'] as const).map((name) => [name, fitExamples(tokenizer, splits[name], limits, encode)] as const);
+  const of = (pick: (report: ReturnType<typeof fitExamples>, name: string) => number) =>
+    Object.fromEntries(parts.map(([name, report]) => [name, pick(report, name)])) as SplitCounts;
+  return {
+    splits: { train: parts[0][1].kept, valid: parts[1][1].kept, test: parts[2][1].kept },
+    excluded: of((report) => report.excluded.length),
+    truncated: of((report) => report.truncated.length),
+    totals: of((_, name) => splits[name as keyof TaskSplits].length),
+  };
 }
 
 export async function loadRunModel(source: string, expectedHash: string): Promise<{ model: Model; tokenizer: Tokenizer }> {
@@ -267,21 +319,9 @@ function lossCurve(losses: number[]): { step: number; value: number }[] {
   return points;
 }
 
-/**
- * Divergence by the trainer's own check (NaN/inf), or a loss that ends above where it started:
- * the mean loss of the last tenth of the steps against the mean of the first tenth (windows, so
- * one noisy batch does not decide).
- */
-export function divergence(result: Pick<TrainResult, 'status' | 'reason' | 'losses'>): string | null {
-  if (result.status === 'diverged') return result.reason ?? 'non-finite loss or gradient';
-  const losses = result.losses;
-  if (losses.length < 2) return null;
-  const window = Math.max(1, Math.floor(losses.length / 10));
-  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-  const initial = mean(losses.slice(0, window));
-  const final = mean(losses.slice(-window));
-  if (final > initial) return `final training loss ${final.toFixed(4)} is above the initial ${initial.toFixed(4)} (means of the first and last ${window} step${window === 1 ? '' : 's'})`;
-  return null;
+/** The trainer's divergence verdict (one rule for every run: DIVERGENCE in core/train/trainer.ts). */
+export function divergence(result: Pick<TrainResult, 'status' | 'reason'>): string | null {
+  return result.status === 'diverged' ? (result.reason ?? 'non-finite loss or gradient') : null;
 }
 
 function finite(value: number): number | null {
@@ -310,7 +350,7 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
     model = loaded.model;
     const tokenizer = loaded.tokenizer;
     const task = getTask(spec.task.id);
-    const splits = await task.load({ seed: spec.seed, knobs: spec.task.config, dataDir: env.dataDir });
+    const loadedSplits = await task.load({ seed: spec.seed, knobs: spec.task.config, dataDir: env.dataDir });
     const totalBase = model.paramCount();
     const baseNames = new Set([...model.params().values()].map((v) => v.name));
 
@@ -321,8 +361,13 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
     const method = await getMethod(spec.method.id);
     attachment = await method.attach(model, resolveAdapterReferences(spec.method.config, env.adapterRoot), { seed: spec.seed, baseModel: spec.model.id });
     const maxSeq = usablePositions(model, spec.training.max_seq_len);
-    const trainSet = encodeExamples(tokenizer, splits.train, { maxSeq });
-    const validSet = encodeExamples(tokenizer, splits.valid.slice(0, VALID_LOSS_ROWS), { maxSeq });
+    const encode = cachedEncode(input.modelSource, tokenizer);
+    const fitted = fitSplits(tokenizer, task, loadedSplits, maxSeq, encode);
+    const splits = fitted.splits;
+    if (splits.train.length === 0) throw new Error(`no training example of ${task.id} fits in ${maxSeq} tokens`);
+    const maxContext = task.maxLengths?.context;
+    const trainSet = encodeExamples(tokenizer, splits.train, { maxSeq, maxContext, encode });
+    const validSet = encodeExamples(tokenizer, splits.valid.slice(0, VALID_LOSS_ROWS), { maxSeq, maxContext, encode });
     const sample = rowSampler(trainSet.n, spec.seed);
 
     const validLoss: { step: number; value: number }[] = [];
@@ -359,7 +404,8 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
     }
     const losses = trainResult?.losses ?? [];
     const diverged = trainResult ? divergence(trainResult) : null;
-    const nonFinite = trainResult?.status === 'diverged';
+    // Evaluating non-finite weights is meaningless (and SVD-based analysis rejects them).
+    const nonFinite = trainResult !== null && (!trainResult.weightsFinite || trainResult.divergence?.rule === 'non-finite');
 
     // Evaluation (skipped when the weights are no longer finite).
     const evalStart = performance.now();
@@ -386,7 +432,7 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
       lossAfter = finite(heldOutLoss(model, tokenizer, maxSeq));
     }
     const evalSeconds = (performance.now() - evalStart) / 1000 + (trainResult?.evalSeconds ?? 0);
-    const analysis = attachment.analysis?.() ?? null;
+    const analysis = nonFinite ? null : (attachment.analysis?.() ?? null);
 
     // Adapter bytes on disk: where it is kept, or a temp dir that is removed.
     const adapterDir = env.keepAdapter ? path.join(env.adapterRoot, runId) : (tempAdapterDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peft-adapter-')));
@@ -416,6 +462,7 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
       },
       samples,
       ...(testExamples ? { test_examples: testExamples } : {}),
+      examples: { excluded: fitted.excluded, truncated: fitted.truncated },
       params: {
         trainable,
         total: totalBase + added,
@@ -438,7 +485,7 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
       provenance: provenanceOf(backend, startedAt, new Date()),
     };
   } catch (error) {
-    const message = error instanceof Error ? `${error.message}${error.stack ? `\n${error.stack.split('\n').slice(1, 6).join('\n')}` : ''}` : String(error);
+    const message = sanitizeReason(error instanceof Error ? error.message : String(error), { dataDir: env.dataDir });
     return failedRecord(runId, spec, meta, message, backend, startedAt, {
       curves: { train_loss: lossCurve(trainResult?.losses ?? []), valid_loss: [], valid_metric: [], loss_spikes: 0 },
       cost: { train_seconds: trainResult?.seconds ?? 0, eval_seconds: 0, tokens_per_s: trainResult?.tokensPerS ?? 0, peak_memory_bytes: Math.round(memory.peak) },

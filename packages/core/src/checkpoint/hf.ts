@@ -245,7 +245,42 @@ export async function readHfConfig(dir: string): Promise<ModelConfig> {
   } catch {
     throw new Error(`loadHfModel: ${path} is missing: a Hugging Face checkpoint directory holds config.json and model.safetensors`);
   }
-  return modelConfigFromHf(JSON.parse(raw) as HfConfig);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (e) {
+    throw new Error(`${path} is not JSON (${(e as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${path} is not a JSON object`);
+  try {
+    return modelConfigFromHf(parsed as HfConfig);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message.replace(/^Hugging Face config\.json: /, '')}`);
+  }
+}
+
+/** Our parameter name -> shape, from the shapes of an HF checkpoint's tensors (layout differences applied). */
+export function hfShapesToOurs(config: ModelConfig, shapes: Map<string, number[]>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const gpt2 = config.family === 'gpt2';
+  const root = gpt2 ? 'transformer.' : 'model.';
+  const ignored = gpt2 ? /\.attn\.(masked_)?bias$/ : /rotary_emb\.inv_freq$/;
+  for (const [rawName, shape] of shapes) {
+    if (ignored.test(rawName)) continue;
+    const name = rawName.startsWith(root) ? rawName.slice(root.length) : rawName;
+    if (name === 'lm_head.weight') {
+      if (!config.tieEmbeddings) out.set('lm_head.weight', shape);
+      continue;
+    }
+    const m = gpt2 ? gpt2Name(name) : llamaName(name);
+    if (!m) out.set(`(unmapped) ${rawName}`, shape);
+    else if (m.split) {
+      const outF = shape[shape.length - 1]! / 3;
+      for (const p of ['q', 'k', 'v']) out.set(m.ours.replace('{p}', p), shape.length === 2 ? [shape[0]!, outF] : [outF]);
+    } else if (m.transpose) out.set(m.ours, [shape[1]!, shape[0]!]);
+    else out.set(m.ours, shape);
+  }
+  return out;
 }
 
 /** Loads a Hugging Face GPT-2 or Llama checkpoint directory. */

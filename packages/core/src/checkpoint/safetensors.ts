@@ -5,7 +5,7 @@
 //   rest      the tensors' bytes, little-endian, row-major, back to back.
 // Floating dtypes read as Float32Array (F16 and BF16 are widened); integers as Int32Array / BigInt64Array.
 import { createHash } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64';
@@ -138,30 +138,50 @@ function fail(source: string, what: string): never {
   throw new Error(`${source}: not a valid safetensors file: ${what}`);
 }
 
-/** Parses safetensors bytes; `source` names the file in error messages. */
-export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): SafetensorsFile {
-  if (bytes.length < 8) fail(source, `${bytes.length} bytes, shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** One header entry: where a tensor's bytes are (relative to the end of the header). */
+export interface SafetensorsEntry {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  offsets: [number, number];
+}
+
+/** The checked header of a safetensors file: every entry's dtype, shape and byte range. */
+export interface SafetensorsHeader {
+  entries: Map<string, SafetensorsEntry>;
+  metadata: Record<string, string>;
+  /** Where the tensor data starts (8 + header length). */
+  dataStart: number;
+}
+
+/**
+ * Checks the 8-byte length, the JSON header and every entry against the file size, from the
+ * first `prefix` bytes of a file of `fileSize` bytes (the prefix must hold the header). A
+ * truncated file fails here, naming `source`.
+ */
+export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, source = 'safetensors'): SafetensorsHeader {
+  if (fileSize < 8 || prefix.length < 8) fail(source, `${fileSize} bytes, shorter than the 8-byte header length`);
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
   const headerLen = view.getBigUint64(0, true);
-  if (headerLen > BigInt(bytes.length - 8)) fail(source, `header length ${headerLen} exceeds the file size ${bytes.length}`);
+  if (headerLen > BigInt(fileSize - 8)) fail(source, `header length ${headerLen} exceeds the file size ${fileSize} (truncated?)`);
   const n = Number(headerLen);
+  if (prefix.length < 8 + n) fail(source, `header of ${n} bytes was not read in full`);
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, n).toString('utf8'));
+    header = JSON.parse(Buffer.from(prefix.buffer, prefix.byteOffset + 8, n).toString('utf8'));
   } catch (e) {
     fail(source, `header is not JSON (${(e as Error).message})`);
   }
   if (header == null || typeof header !== 'object' || Array.isArray(header)) fail(source, 'header is not a JSON object');
   const dataStart = 8 + n;
-  const dataLen = bytes.length - dataStart;
+  const dataLen = fileSize - dataStart;
   const metadata: Record<string, string> = {};
-  const tensors = new Map<string, SafetensorsTensor>();
+  const entries = new Map<string, SafetensorsEntry>();
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
       for (const [k, v] of Object.entries((entry ?? {}) as Record<string, unknown>)) metadata[k] = String(v);
       continue;
     }
-    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const e = (entry ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = e.dtype as SafetensorsDtype;
     if (!SAFETENSORS_DTYPES.includes(dtype)) {
       fail(source, `tensor '${name}' has dtype '${String(e.dtype)}'; readable dtypes are ${SAFETENSORS_DTYPES.join(', ')}`);
@@ -170,12 +190,44 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
     if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0)) fail(source, `tensor '${name}' has an invalid shape`);
     const offs = e.data_offsets as number[];
     if (!Array.isArray(offs) || offs.length !== 2 || !(offs[0]! >= 0 && offs[1]! >= offs[0]! && offs[1]! <= dataLen)) {
-      fail(source, `tensor '${name}' has data_offsets ${JSON.stringify(offs)} outside the ${dataLen} data bytes`);
+      fail(source, `tensor '${name}' has data_offsets ${JSON.stringify(offs)} outside the ${dataLen} data bytes (truncated?)`);
     }
     const count = numel(shape);
     if (offs[1]! - offs[0]! !== count * BYTES[dtype]) {
       fail(source, `tensor '${name}' spans ${offs[1]! - offs[0]!} bytes, but ${dtype} [${shape}] needs ${count * BYTES[dtype]}`);
     }
+    entries.set(name, { dtype, shape, offsets: [offs[0]!, offs[1]!] });
+  }
+  return { entries, metadata, dataStart };
+}
+
+/** Reads and checks only the header of a safetensors file (cheap for multi-GB checkpoints). */
+export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    throw new Error(`safetensors: cannot read ${path}: ${(e as Error).message}`);
+  }
+  try {
+    const { size } = await handle.stat();
+    const lengthBytes = Buffer.alloc(8);
+    await handle.read(lengthBytes, 0, 8, 0);
+    const declared = size >= 8 ? Number(lengthBytes.readBigUInt64LE(0)) : 0;
+    const headerBytes = Buffer.alloc(8 + Math.max(0, Math.min(declared, size - 8)));
+    await handle.read(headerBytes, 0, headerBytes.length, 0);
+    return parseSafetensorsHeader(headerBytes, size, path);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Parses safetensors bytes; `source` names the file in error messages. */
+export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): SafetensorsFile {
+  const { entries, metadata, dataStart } = parseSafetensorsHeader(bytes, bytes.length, source);
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const [name, { dtype, shape, offsets: offs }] of entries) {
+    const count = numel(shape);
     // Copy into an aligned buffer: the file's data need not be aligned for typed-array views.
     // (Uint8Array's slice copies; a Node Buffer's slice would be a view into the whole file.)
     const raw = Uint8Array.prototype.slice.call(bytes, dataStart + offs[0]!, dataStart + offs[1]!);

@@ -4,15 +4,20 @@
 // weights are 1 exactly where targets[t] is a target token or the EOS that ends it, and 0 on the
 // prompt and the padding, so the loss is the target's negative loglikelihood.
 // Truncation: when a row is too long, the prompt loses tokens from its left (its start); the
-// target is never cut. A target (plus EOS and BOS) that does not fit on its own is an error.
+// target is never cut. A target (plus EOS and BOS) that does not fit on its own is an error here;
+// fitExamples (the length policy) leaves such examples out first and counts them.
 import type { Example } from '../tasks/types.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 
 export interface EncodeOptions {
   /** Positions per row (the model's context length used in training). */
   maxSeq: number;
+  /** Keep at most this many prompt tokens (the end of the prompt), as a task's maxLengths.context says. */
+  maxContext?: number;
   /** Start each row with BOS when the tokenizer has one (default true). */
   addBos?: boolean;
+  /** Token ids of a text (default tokenizer.encode): lets a caller reuse ids it already has. */
+  encode?: (text: string) => number[];
 }
 
 export interface EncodedBatch {
@@ -44,11 +49,12 @@ export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[
   const lengths = new Int32Array(n);
   const promptLengths = new Int32Array(n);
   const truncated: string[] = [];
+  const encode = options.encode ?? ((text: string) => tokenizer.encode(text));
 
   for (let row = 0; row < n; row++) {
     const example = examples[row];
-    let prompt = tokenizer.encode(example.prompt);
-    const answer = [...tokenizer.encode(example.target), tokenizer.eosId];
+    let prompt = encode(example.prompt);
+    const answer = [...encode(example.target), tokenizer.eosId];
     // The row holds maxSeq + 1 tokens before the shift.
     const room = maxSeq + 1 - bos.length - answer.length;
     if (room < 0) {
@@ -57,8 +63,9 @@ export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[
           `more than maxSeq=${maxSeq} allows; raise maxSeq or use shorter targets (targets are never truncated).`,
       );
     }
-    if (prompt.length > room) {
-      prompt = prompt.slice(prompt.length - room);
+    const keep = Math.min(room, options.maxContext ?? Infinity);
+    if (prompt.length > keep) {
+      prompt = prompt.slice(prompt.length - keep);
       truncated.push(example.id);
     }
     const sequence = [...bos, ...prompt, ...answer];
@@ -75,4 +82,48 @@ export function encodeExamples(tokenizer: Tokenizer, examples: readonly Example[
     promptLengths[row] = answerStart;
   }
   return { n, maxSeq, tokens, targets, weights, lengths, promptLengths, truncated };
+}
+
+/** Token limits of one task on one model: the model's context, and the task's own maxima (if any). */
+export interface LengthLimits {
+  /** Positions per row, as in EncodeOptions. */
+  maxSeq: number;
+  /** The task's maximum prompt tokens (longer prompts keep their end). */
+  maxContext?: number;
+  /** The task's maximum target tokens (EOS not counted). */
+  maxTarget?: number;
+  addBos?: boolean;
+}
+
+/** What the length policy did to one split. */
+export interface FitReport {
+  kept: Example[];
+  /** Ids of examples whose target cannot fit: left out of training and scoring. */
+  excluded: string[];
+  /** Ids of examples whose prompt loses tokens from its start. */
+  truncated: string[];
+}
+
+/**
+ * The length policy of lm-evaluation-harness: a context is cut from the left to fit; an example
+ * whose target (with EOS, after BOS) cannot fit in the context at all, or is longer than the
+ * task's maxTarget, is excluded, and the caller reports how many.
+ */
+export function fitExamples(tokenizer: Tokenizer, examples: readonly Example[], limits: LengthLimits, encode?: (text: string) => number[]): FitReport {
+  const count = (text: string) => (encode ? encode(text) : tokenizer.encode(text)).length;
+  const bos = limits.addBos !== false && tokenizer.bosId !== undefined ? 1 : 0;
+  const kept: Example[] = [];
+  const excluded: string[] = [];
+  const truncated: string[] = [];
+  for (const example of examples) {
+    const target = count(example.target);
+    const room = limits.maxSeq + 1 - bos - (target + 1);
+    if (room < 0 || (limits.maxTarget !== undefined && target > limits.maxTarget)) {
+      excluded.push(example.id);
+      continue;
+    }
+    kept.push(example);
+    if (count(example.prompt) > Math.min(room, limits.maxContext ?? Infinity)) truncated.push(example.id);
+  }
+  return { kept, excluded, truncated };
 }

@@ -72,6 +72,7 @@ interface RealTaskSpec {
   metrics: MetricDef[];
   primaryMetric: string;
   scoring: TaskScoring;
+  maxLengths?: TaskDef['maxLengths'];
   /** Train (before the valid carve, or with its own valid), and test. */
   read(dataDir: string | undefined, validCount: number): { train: Draft[]; valid: Draft[]; test: Draft[] };
   score(predictions: string[], examples: Example[]): Promise<Record<string, number>>;
@@ -90,6 +91,7 @@ function realTask(spec: RealTaskSpec): TaskDef<RealKnobs> {
     metrics: spec.metrics,
     primaryMetric: spec.primaryMetric,
     scoring: spec.scoring,
+    ...(spec.maxLengths ? { maxLengths: spec.maxLengths } : {}),
     async load({ seed, knobs: given, dataDir }) {
       const k = parseKnobs(spec.id, knobs, given);
       return finish(spec.id, seed, k, spec.read(dataDir, k.valid));
@@ -168,6 +170,8 @@ export const REAL_TASKS: TaskDef<RealKnobs>[] = [
     metrics: GSM8K_METRICS.map((m) => ({ ...m })),
     primaryMetric: 'exact_match',
     scoring: { kind: 'generate', maxNewTokens: 256, stop: 'Question:' },
+    // A worked solution longer than the decoder may write cannot be scored or learned whole.
+    maxLengths: { target: 256 },
     read(dataDir, validCount) {
       const { rest, valid } = carve('gsm8k', loadGsm8k('train', dataDir).map(gsm8kDraft), validCount);
       return { train: rest, valid, test: loadGsm8k('test', dataDir).map(gsm8kDraft) };

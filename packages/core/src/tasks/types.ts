@@ -51,6 +51,11 @@ export interface TaskDef<K = Record<string, unknown>> {
   metrics: MetricDef[];
   primaryMetric: string;
   scoring: TaskScoring;
+  /**
+   * Token limits of the task beyond the model's context: prompts longer than `context` keep their
+   * end; examples whose target is longer than `target` are excluded (and counted). Optional.
+   */
+  maxLengths?: { context?: number; target?: number };
   load(opts: LoadOptions<K>): Promise<TaskSplits>;
   /** Every metric in `metrics`, each in 0..1 (ROUGE as F1). Predictions align with examples. */
   score(predictions: string[], examples: Example[]): Promise<Record<string, number>>;

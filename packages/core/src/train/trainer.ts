@@ -1,6 +1,6 @@
 // The training loop: AdamW (ops().adamw) with warm-up then cosine/linear decay, global-norm
 // gradient clipping, gradient accumulation over micro-batches, loss on target tokens only, and
-// divergence detection. It updates exactly the variables in `trainable` and nothing else; a
+// divergence detection (the one place a run is judged diverged; see DIVERGENCE). It updates exactly the variables in `trainable` and nothing else; a
 // `beforeStep` hook may add variables mid-run (a method that grows), which then get fresh moments.
 import * as tf from '@tensorflow/tfjs-core';
 import '../model/tfjs-complete.ts';
@@ -70,10 +70,85 @@ export interface TrainOptions {
   lossFn?: (tokens: tf.Tensor2D, targets: tf.Tensor2D, weights: tf.Tensor2D) => tf.Scalar;
 }
 
+/**
+ * When a run has diverged, checked on every logged step:
+ *  - non-finite: the loss or the gradient norm is NaN/inf at a step, or after an update a trainable
+ *    weight is NaN/inf or beyond float16's range (|w| > 65504: no healthy weight is near it, while a
+ *    blown-up update puts weights at lr-sized values; the loss of such a saturated model can even
+ *    fall, so the loss alone would not tell);
+ *  - loss-spike: a step's loss is above spikeFactor x the initial loss (the mean of the steps before
+ *    it within the first window). 3x: batch-to-batch noise of a healthy fine-tuning run is tens of
+ *    percent, and the committed leaderboard runs (every method, lr x0.25..x4) never pass 2x, while a
+ *    blown-up run's loss goes to tens or hundreds within a few steps;
+ *  - ends-above-start: the mean of the last window is above the mean of the first window by more
+ *    than two standard errors of that difference. Windows are a tenth of the steps, at least
+ *    minWindow; runs shorter than minTrendSteps are too short to tell and are not judged on it.
+ */
+export const DIVERGENCE = { spikeFactor: 3, minWindow: 5, windowShare: 0.1, minTrendSteps: 20, maxWeight: 65504 } as const;
+
+/** The non-finite rule on weights after an update: the reason, or null. */
+function weightTrouble(params: tf.Variable[], step: number): string | null {
+  if (params.length === 0) return null;
+  const [largest, nans] = tf.tidy(() =>
+    tf.stack([tf.max(tf.stack(params.map((p) => p.abs().max()))), tf.addN(params.map((p) => p.isNaN().sum().cast('float32')))]).dataSync(),
+  );
+  if (nans! > 0) return `non-finite: a trainable weight is NaN after step ${step}`;
+  if (!(largest! <= DIVERGENCE.maxWeight)) {
+    return `non-finite: a trainable weight reached ${largest!.toPrecision(3)} after step ${step}, beyond float16's range (${DIVERGENCE.maxWeight})`;
+  }
+  return null;
+}
+
+export type DivergenceRule = 'non-finite' | 'loss-spike' | 'ends-above-start';
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** The first window: a tenth of the planned steps, at least minWindow. */
+export function initialWindow(plannedSteps: number): number {
+  return Math.max(DIVERGENCE.minWindow, Math.ceil(plannedSteps * DIVERGENCE.windowShare));
+}
+
+/** The loss-spike rule for step i (0-based) of `losses`: the reason, or null. */
+export function lossSpike(losses: number[], i: number, plannedSteps: number): string | null {
+  if (i < 1) return null;
+  const window = losses.slice(0, Math.min(i, initialWindow(plannedSteps)));
+  const initial = mean(window);
+  const loss = losses[i]!;
+  if (!(initial > 0) || !(loss > DIVERGENCE.spikeFactor * initial)) return null;
+  const span = window.length === 1 ? 'step 1' : `steps 1-${window.length}`;
+  return `loss-spike: loss ${loss.toPrecision(4)} at step ${i + 1} is above ${DIVERGENCE.spikeFactor}x the initial loss ${initial.toPrecision(4)} (mean of ${span})`;
+}
+
+/** The ends-above-start rule over a finished run's losses: the reason, or null (also when too short to tell). */
+export function endsAboveStart(losses: number[]): string | null {
+  const n = losses.length;
+  if (n < DIVERGENCE.minTrendSteps || !losses.every(Number.isFinite)) return null;
+  const w = Math.max(DIVERGENCE.minWindow, Math.floor(n * DIVERGENCE.windowShare));
+  const first = losses.slice(0, w);
+  const last = losses.slice(n - w);
+  const variance = (xs: number[]) => {
+    const m = mean(xs);
+    return xs.reduce((a, x) => a + (x - m) ** 2, 0) / Math.max(1, xs.length - 1);
+  };
+  const rise = mean(last) - mean(first);
+  const stderr = Math.sqrt(variance(first) / w + variance(last) / w);
+  if (!(rise > 0 && rise > 2 * stderr)) return null;
+  return (
+    `ends-above-start: the mean loss of the last ${w} steps (${mean(last).toFixed(4)}) is above that of the first ${w} ` +
+    `(${mean(first).toFixed(4)}) by ${rise.toFixed(4)}, more than twice its standard error ${stderr.toFixed(4)} (step ${n})`
+  );
+}
+
 export interface TrainResult {
   status: 'ok' | 'diverged';
-  /** Why the run diverged (step and which quantity was not finite); null when ok. */
+  /** Why the run diverged: the rule, the step and the values; null when ok. */
   reason: string | null;
+  /** The divergence rule that stopped the run and the step it fired at (1-based); null when ok. */
+  divergence: { rule: DivergenceRule; step: number } | null;
+  /** False when a trainable weight ended NaN/inf or blown up (evaluating the model would be meaningless). */
+  weightsFinite: boolean;
   /** Training loss of every completed step (the diverged step's value included). */
   losses: number[];
   /** Completed steps (updates applied). */
@@ -136,7 +211,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const vocab = model.config.vocabSize;
 
   const result: TrainResult = {
-    status: 'ok', reason: null, losses: [], steps: 0, evals: [], tokensPerS: 0, seconds: 0, evalSeconds: 0, peakBytes: 0,
+    status: 'ok', reason: null, divergence: null, weightsFinite: true, losses: [], steps: 0, evals: [], tokensPerS: 0, seconds: 0, evalSeconds: 0, peakBytes: 0,
     optimizerStateBytes: 8 * [...trainable.values()].reduce((a, p) => a + p.size, 0),
   };
   if (opts.steps === 0) return result;
@@ -186,7 +261,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         tf.dispose(grads);
         result.status = 'diverged';
         const what = !Number.isFinite(lossValue!) ? `loss is ${lossValue}` : `gradient norm is ${gradNorm}`;
-        result.reason = `${what} at step ${step + 1}`;
+        result.reason = `non-finite: ${what} at step ${step + 1}`;
+        result.divergence = { rule: 'non-finite', step: step + 1 };
+        result.seconds += (performance.now() - t0) / 1000;
+        break;
+      }
+      const spike = lossSpike(result.losses, step, opts.steps);
+      if (spike) {
+        tf.dispose(grads);
+        result.status = 'diverged';
+        result.reason = spike;
+        result.divergence = { rule: 'loss-spike', step: step + 1 };
         result.seconds += (performance.now() - t0) / 1000;
         break;
       }
@@ -196,6 +281,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const lr = learningRateAt(step, { lr: opts.lr, steps: opts.steps, warmupSteps, schedule, minLrRatio: opts.minLrRatio ?? 0 });
       moments.update(clipped, { ...hyper, lr }, step);
       tf.dispose(clipped);
+      const weights = weightTrouble(params, step + 1);
+      if (weights) {
+        result.status = 'diverged';
+        result.reason = weights;
+        result.divergence = { rule: 'non-finite', step: step + 1 };
+        result.weightsFinite = false;
+        result.steps = step + 1;
+        result.seconds += (performance.now() - t0) / 1000;
+        break;
+      }
       const dt = (performance.now() - t0) / 1000;
       result.seconds += dt;
       result.steps = step + 1;
@@ -210,6 +305,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       result.peakBytes = Math.max(result.peakBytes, tf.memory().numBytes);
       if (opts.stopWhen?.(info)) break;
+    }
+    if (result.status === 'ok') {
+      const trend = endsAboveStart(result.losses);
+      if (trend) {
+        result.status = 'diverged';
+        result.reason = trend;
+        result.divergence = { rule: 'ends-above-start', step: result.losses.length };
+      }
     }
   } finally {
     moments.dispose();
