@@ -137,11 +137,11 @@ export async function runCommand(runs: ResolvedRun[], options: RunCommandOptions
 }
 
 /** --dry-run: each run's label, id and whether a record already exists; nothing runs or is written. */
-function dryRun(runs: ResolvedRun[], options: RunCommandOptions, checked: PrecheckResult): number {
-  const rows = runs.map((run) => {
-    const finished = !options.force && readFinished(options.outDir, run.runId) !== null;
+async function dryRun(runs: ResolvedRun[], options: RunCommandOptions, checked: PrecheckResult): Promise<number> {
+  const rows = await Promise.all(runs.map(async (run) => {
+    const finished = !options.force && (await finishedRecord(options.outDir, run.runId, options.backend, run.equivalentIds)) !== null;
     return { run, finished, data: checked.data.get(run.runId) ?? null };
-  });
+  }));
   if (options.json) {
     for (const { run, finished, data } of rows) {
       process.stdout.write(`${JSON.stringify({ event: 'plan', run_id: run.runId, label: run.label, finished, spec: run.spec, examples: data })}\n`);
