@@ -168,6 +168,18 @@ training split:
 
 ${lengthTable(log.tokenLengths)}`);
   }
+  const variants = Object.entries(recipe.variants ?? {});
+  if (variants.length) {
+    const lines = variants.map(([name, v]) => {
+      const arch = { ...a, ...v.architecture };
+      return `- \`${name}\`: d=${arch.d}, ${arch.nLayer} layers, ${arch.nHead} heads, context ${arch.maxSeq} (\`${log.command ?? 'pnpm pretrain'} --variant ${name}\`, written to its own folder). ${v.note ?? ''}`;
+    });
+    sections.push(`## Other sizes
+
+The recipe lists other sizes of the same corpus and training:
+
+${lines.join('\n')}`);
+  }
   const wn = recipe.corpus.mix?.wordnet;
   if (wn) {
     sections.push(`## WordNet
@@ -373,6 +385,13 @@ async function loadState(stateDir: string, hash: string): Promise<SavedState | n
   };
 }
 
+/** Rewrites MODEL_CARD.md of a built model from its recipe.json and pretrain_log.json (after a change to the card's layout). */
+export async function rewriteCard(dir: string): Promise<void> {
+  const recipe = resolveRecipe(JSON.parse(await readFile(path.join(dir, 'recipe.json'), 'utf8')), path.join(dir, 'recipe.json'));
+  const log = JSON.parse(await readFile(path.join(dir, 'pretrain_log.json'), 'utf8')) as PretrainLog;
+  await writeFile(path.join(dir, 'MODEL_CARD.md'), modelCard(recipe, { ...log, command: log.command ?? 'pnpm pretrain' }));
+}
+
 export interface PretrainOptions {
   recipe: string;
   out: string;
@@ -523,6 +542,10 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainLog | nul
   return log;
 }
 
+function command0(o: { model: string; variant?: string }): string {
+  return ['pnpm pretrain', o.model !== 'default' ? `--model ${o.model}` : '', o.variant ? `--variant ${o.variant}` : ''].filter(Boolean).join(' ');
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
@@ -538,6 +561,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     .option('--out <dir>', 'where to write the checkpoint; default: the model folder')
     .option('--steps <n>', 'override the recipe step count (for a quick trial; the card records it)', positiveInt)
     .option('--data-dir <dir>', 'real datasets, for the token-length table in the card', process.env.PEFT_BENCH_DATA_DIR ?? '/work/shared/datasets')
+    .option('--card', 'only rewrite MODEL_CARD.md from the built model\'s recipe.json and pretrain_log.json')
     .option('--backend <name>', 'auto, tensorflow, wasm-blas, wasm or cpu', 'auto')
     .option('--threads <n>', 'BLAS threads', positiveInt, 2)
     .addHelpText(
@@ -545,7 +569,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       '\nExamples:\n  pnpm pretrain                      # rebuild packages/core/models/default\n  pnpm pretrain --model base         # build (or resume building) packages/core/models/base\n  pnpm pretrain --steps 50 --out /tmp/base   # a quick trial\n',
     );
   program.parse();
-  const o = program.opts<{ model: string; variant?: string; recipe?: string; out?: string; steps?: number; dataDir: string; backend: string; threads: number }>();
+  const o = program.opts<{ model: string; variant?: string; recipe?: string; out?: string; steps?: number; dataDir: string; card?: boolean; backend: string; threads: number }>();
   const modelDir = path.join(MODELS_DIR, o.model);
   const recipeFile = o.recipe ?? path.join(modelDir, 'recipe.json');
   if (!existsSync(recipeFile)) {
@@ -554,7 +578,16 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.exit(2);
   }
   const out = o.out ?? (o.variant ? `${modelDir}-${o.variant}` : modelDir);
-  const command = ['pnpm pretrain', o.model !== 'default' ? `--model ${o.model}` : '', o.variant ? `--variant ${o.variant}` : ''].filter(Boolean).join(' ');
+  if (o.card) {
+    if (!existsSync(path.join(out, 'pretrain_log.json'))) {
+      console.error(`pretrain: ${out} has no pretrain_log.json: build the model first (${command0(o)})`);
+      process.exit(2);
+    }
+    await rewriteCard(out);
+    console.log(`wrote ${path.join(out, 'MODEL_CARD.md')}`);
+    process.exit(0);
+  }
+  const command = command0(o);
   pretrain({ ...o, recipe: recipeFile, out, command, dataDir: existsSync(o.dataDir) ? o.dataDir : undefined }).then(
     (log) => {
       if (log) console.log(`wrote ${out}: ${log.parameters} parameters, held-out loss ${log.heldOutLoss.toFixed(3)}, ${(log.seconds / 60).toFixed(1)} min`);

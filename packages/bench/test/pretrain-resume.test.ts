@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '@peft-bench/core';
-import { pretrain, STATE_DIR } from '../src/pretrain.ts';
+import { pretrain, rewriteCard, STATE_DIR } from '../src/pretrain.ts';
 
 const recipe = {
   id: 'tiny-resume',
@@ -32,14 +32,15 @@ afterAll(async () => {
 });
 
 describe('resumable pretraining', () => {
-  it('halted after a checkpoint and resumed, it ends exactly where an uninterrupted run does', async () => {
-    const common = { recipe: path.join(dir, 'recipe.json'), backend: 'cpu', quiet: true };
-    const straight = await pretrain({ ...common, out: path.join(dir, 'straight') });
+  // 'auto' is the backend pretraining uses (wasm + OpenBLAS where the addon is built); 'cpu' the reference.
+  it.each(['cpu', 'auto'])('halted after a checkpoint and resumed, it ends exactly where an uninterrupted run does (%s backend)', async (backend) => {
+    const common = { recipe: path.join(dir, 'recipe.json'), backend, quiet: true };
+    const straight = await pretrain({ ...common, out: path.join(dir, `straight-${backend}`) });
     expect(straight).not.toBeNull();
-    expect(existsSync(path.join(dir, 'straight', STATE_DIR))).toBe(false); // removed once complete
+    expect(existsSync(path.join(dir, `straight-${backend}`, STATE_DIR))).toBe(false); // removed once complete
 
     // "Killed" after step 5: the last checkpoint is step 4, so step 5 is redone on resume.
-    const out = path.join(dir, 'resumed');
+    const out = path.join(dir, `resumed-${backend}`);
     expect(await pretrain({ ...common, out, haltAfterStep: 5 })).toBeNull();
     const state = await readSafetensors(path.join(out, STATE_DIR, 'state.safetensors'));
     expect(state.metadata.step).toBe('4');
@@ -52,10 +53,13 @@ describe('resumable pretraining', () => {
     expect(resumed!.finalLoss).toBe(straight!.finalLoss);
     expect(resumed!.heldOutLoss).toBe(straight!.heldOutLoss);
     expect(resumed!.checkpointHash).toBe(straight!.checkpointHash);
-    expect(await readFile(path.join(out, 'tokenizer.json'), 'utf8')).toBe(await readFile(path.join(dir, 'straight', 'tokenizer.json'), 'utf8'));
+    expect(await readFile(path.join(out, 'tokenizer.json'), 'utf8')).toBe(await readFile(path.join(dir, `straight-${backend}`, 'tokenizer.json'), 'utf8'));
     const card = await readFile(path.join(out, 'MODEL_CARD.md'), 'utf8');
     expect(card).toContain('| facts |');
     expect(card).toContain('resumed 1 time');
+    // --card rebuilds the same card from recipe.json and pretrain_log.json.
+    await rewriteCard(out);
+    expect(await readFile(path.join(out, 'MODEL_CARD.md'), 'utf8')).toBe(card);
   }, 120_000);
 
   it('refuses to resume a state made from another recipe', async () => {
