@@ -484,8 +484,16 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainLog | nul
       ? {
           checkpoint: {
             every: t.checkpointEvery!,
-            save: (step: number, moments: Map<string, { m: tf.Tensor; v: tf.Tensor }>) =>
-              saveState(stateDir, hash, model, moments, { step, losses, seconds: priorSeconds + trainSeconds, resumes }),
+            save: async (step: number, moments: Map<string, { m: tf.Tensor; v: tf.Tensor }>) => {
+              await saveState(stateDir, hash, model, moments, { step, losses, seconds: priorSeconds + trainSeconds, resumes });
+              // A line per checkpoint, so a log that is not a terminal shows progress and an ETA.
+              const recent = losses.slice(-t.checkpointEvery!);
+              const perStep = trainSeconds / (step - startStep);
+              say(
+                `  step ${step}/${t.steps}: loss ${(recent.reduce((x, y) => x + y, 0) / recent.length).toFixed(3)} (mean of the last ${recent.length}), ` +
+                  `${Math.round((t.batch * t.seqLen) / perStep)} tokens/s, state saved; about ${Math.round(((t.steps - step) * perStep) / 60)} min to go (${new Date().toISOString()})`,
+              );
+            },
           },
         }
       : {}),
