@@ -26,17 +26,17 @@ export const MODELS: ModelDef[] = [
     dir: DEFAULT_MODEL_DIR,
   },
   {
+    id: 'tiny-random',
+    description: 'A 2-layer, 32-wide GPT-2 style model on bytes, initialised from seed 0 (untrained): for tests and smoke runs only, its scores mean nothing.',
+    kind: 'random',
+    random: { config: { family: 'gpt2', d: 32, nLayer: 2, nHead: 2, maxSeq: 384 }, seed: 0 },
+  },
+  {
     id: 'base',
     description:
       'A small pretrained decoder (packages/core/models/base, made by `pnpm pretrain --model base`) whose corpus adds to the tasks\' language the skills they build on in other forms (recalling named facts, arithmetic worked in sentences, entailment and negation, dialogues retold as narratives) and real English (WordNet glosses); 4096-id BPE, context 512.',
     kind: 'checkpoint',
     dir: BASE_MODEL_DIR,
-  },
-  {
-    id: 'tiny-random',
-    description: 'A 2-layer, 32-wide GPT-2 style model on bytes, initialised from seed 0 (untrained): for tests and smoke runs only, its scores mean nothing.',
-    kind: 'random',
-    random: { config: { family: 'gpt2', d: 32, nLayer: 2, nHead: 2, maxSeq: 384 }, seed: 0 },
   },
 ];
 
