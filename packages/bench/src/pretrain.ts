@@ -164,7 +164,8 @@ The corpus is seen ${((log.steps * t.batch * t.seqLen) / log.corpus.tokens).toFi
 
 Tokens per example (targets, and prompt + target) at the 50th / 95th / 99th percentile, under this
 tokenizer and under the default model's (1024-id BPE on task language only), over each dataset's
-training split:
+training split. The context (${a.maxSeq}) was chosen so that real targets, and prompt + target up to the
+95th percentile, fit:
 
 ${lengthTable(log.tokenLengths)}`);
   }
@@ -185,10 +186,11 @@ ${lines.join('\n')}`);
     sections.push(`## WordNet
 
 English glosses and example sentences come from WordNet 3.0, read at pretraining time from the
-Debian package \`${wn.package}\` (${wn.dir}; sha256 of each data file in [recipe.json](recipe.json)). The
-project ships none of its text; the weights and the tokenizer were trained on it. Licence (${wn.licence}):
+installed package \`${wn.package}\` in ${wn.dir} (the sha256 of each data file is in [recipe.json](recipe.json)).
+The project ships none of its text; these weights and this tokenizer were trained on it.
+Licence: ${wn.licence}. Its notice, which goes with every copy:
 
-> ${WORDNET_LICENCE}`);
+${WORDNET_LICENCE.split('\n').map((line) => `> ${line}`.trimEnd()).join('\n')}`);
   }
   return `# ${recipe.id}
 
