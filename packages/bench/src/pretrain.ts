@@ -509,7 +509,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainLog | nul
   bar.stop();
   if (saved) tf.dispose([...saved.moments.values()].flatMap((e) => [e.m, e.v]));
   if (result.status !== 'ok') throw new Error(`pretraining diverged: ${result.reason}; nothing was written`);
-  if (opts.haltAfterStep !== undefined && startStep + result.steps < t.steps) {
+  if (opts.haltAfterStep !== undefined && result.steps < t.steps) {
     model.dispose();
     return null;
   }

@@ -62,6 +62,18 @@ describe('resumable pretraining', () => {
     expect(await readFile(path.join(out, 'MODEL_CARD.md'), 'utf8')).toBe(card);
   }, 120_000);
 
+  it('interrupted twice, it still ends where an uninterrupted run does', async () => {
+    const common = { recipe: path.join(dir, 'recipe.json'), backend: 'auto', quiet: true };
+    const out = path.join(dir, 'twice');
+    expect(await pretrain({ ...common, out, haltAfterStep: 3 })).toBeNull(); // state at step 2
+    expect(await pretrain({ ...common, out, haltAfterStep: 5 })).toBeNull(); // resumed at 2, state at 4
+    const resumed = await pretrain({ ...common, out });
+    const straight = JSON.parse(await readFile(path.join(dir, 'straight-auto', 'pretrain_log.json'), 'utf8'));
+    expect(resumed!.resumes).toBe(2);
+    expect(resumed!.losses).toEqual(straight.losses);
+    expect(resumed!.checkpointHash).toBe(straight.checkpointHash);
+  }, 120_000);
+
   it('refuses to resume a state made from another recipe', async () => {
     const out = path.join(dir, 'changed');
     const file = path.join(dir, 'changed.json');

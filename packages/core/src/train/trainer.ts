@@ -83,7 +83,7 @@ export interface TrainResult {
   reason: string | null;
   /** Training loss of every completed step (the diverged step's value included). */
   losses: number[];
-  /** Completed steps (updates applied). */
+  /** Completed steps (updates applied), counted from step 0 when resumed. */
   steps: number;
   evals: { step: number; value: number }[];
   tokensPerS: number;
