@@ -68,6 +68,26 @@ describe('skill documents', () => {
     expect(checked).toBeGreaterThan(100);
   });
 
+  it('say where each thing is after it was moved', () => {
+    let checked = 0;
+    for (const doc of docs.facts!.filter((d) => d.startsWith('There are'))) {
+      const where = new Map<string, string>();
+      for (const sentence of doc.split(/(?<=\.) /)) {
+        let m: RegExpExecArray | null;
+        if ((m = /^The (\w+) is in (\w+)\.$/.exec(sentence)) && !where.has(m[1]!)) where.set(m[1]!, m[2]!);
+        else if ((m = /^Someone puts the (\w+) into (\w+)\.$/.exec(sentence))) where.set(m[1]!, m[2]!);
+        else if ((m = /^(\w+) holds the (\w+)\.$/.exec(sentence))) where.set(m[2]!, m[1]!);
+        else if ((m = /the (\w+) is moved from \w+ to (\w+)\.$/.exec(sentence))) where.set(m[1]!, m[2]!);
+        else if ((m = /takes the (\w+) out of \w+ and puts it in (\w+)\.$/.exec(sentence))) where.set(m[1]!, m[2]!);
+        else if ((m = /^Where is the (\w+) now\? In (\w+)\.$/.exec(sentence))) {
+          expect(m[2], doc).toBe(where.get(m[1]!));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+  });
+
   it('retell dialogues with the plan the speakers settled on', () => {
     for (const doc of docs.dialogue!.slice(0, 300)) {
       const outcome = /will .+ at (.+) on (\w+day) at (\w+)\./.exec(doc);
