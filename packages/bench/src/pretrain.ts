@@ -412,7 +412,8 @@ export interface PretrainOptions {
 
 /** Builds the model; returns null when halted by `haltAfterStep`. */
 export async function pretrain(opts: PretrainOptions): Promise<PretrainLog | null> {
-  const recipe = resolveRecipe(JSON.parse(await readFile(opts.recipe, 'utf8')), opts.recipe, { variant: opts.variant, steps: opts.steps });
+  const raw = JSON.parse(await readFile(opts.recipe, 'utf8'));
+  const recipe = resolveRecipe(raw, opts.recipe, { variant: opts.variant, steps: opts.steps });
   const t = recipe.training;
   const say = (s: string) => opts.quiet || console.log(s);
   const resumable = t.checkpointEvery !== undefined;
@@ -543,7 +544,8 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainLog | nul
   if (!resumable) log.tokensPerS = result.tokensPerS;
   await writeFile(path.join(opts.out, 'pretrain_log.json'), JSON.stringify(log, null, 2) + '\n');
   if (path.resolve(opts.recipe) !== path.resolve(opts.out, 'recipe.json')) {
-    await writeFile(path.join(opts.out, 'recipe.json'), JSON.stringify(recipe, null, 2) + '\n');
+    // The recipe as built (a variant's architecture), steps as recorded: the card gives a --steps override.
+    await writeFile(path.join(opts.out, 'recipe.json'), JSON.stringify(resolveRecipe(raw, opts.recipe, { variant: opts.variant }), null, 2) + '\n');
   }
   await writeFile(path.join(opts.out, 'MODEL_CARD.md'), modelCard(recipe, { ...log, command: log.command ?? 'pnpm pretrain' }));
   model.dispose();
@@ -598,7 +600,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.exit(0);
   }
   const command = command0(o);
-  pretrain({ ...o, recipe: recipeFile, out, command, dataDir: existsSync(o.dataDir) ? o.dataDir : undefined }).then(
+  pretrain({ ...o, recipe: recipeFile, out, command: command === 'pnpm pretrain' ? undefined : command, dataDir: existsSync(o.dataDir) ? o.dataDir : undefined }).then(
     (log) => {
       if (log) console.log(`wrote ${out}: ${log.parameters} parameters, held-out loss ${log.heldOutLoss.toFixed(3)}, ${(log.seconds / 60).toFixed(1)} min`);
     },
