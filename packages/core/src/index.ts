@@ -15,6 +15,7 @@ export * from './decode/greedy.ts';
 export * from './decode/score.ts';
 export * from './throughput.ts';
 export * from './tasks/index.ts';
+export * from './corpus/index.ts';
 export * from './metrics/index.ts';
 export * from './data/index.ts';
 export * from './tokenizer/index.ts';

@@ -70,10 +70,12 @@ export const SMOKE_TASK_KNOBS: Record<string, unknown> = { train: 32, valid: 4, 
 /**
  * Task knobs a model starts from (under the grid's or the CLI's): the tiny model evaluates on a
  * handful of examples so a test run takes seconds; the default model scores half the usual
- * validation split (decoding is a third of a run's time). Other models use each task's defaults.
+ * validation split (decoding is a third of a run's time), and so does `base`. Other models use each task's defaults.
  */
 export const MODEL_TASK_KNOBS: Record<string, Record<string, unknown>> = {
   'tiny-random': { train: 64, valid: 4, test: 4 },
   // Validation scores only pick learning rates; the leaderboard number is on the full test split.
   default: { valid: 50 },
+  // The second pretrained base is compared with the default one on the same examples.
+  base: { valid: 50 },
 };

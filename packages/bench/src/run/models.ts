@@ -7,6 +7,7 @@ import { parseSafetensorsHeader } from '@peft-bench/core/checkpoint/safetensors'
 import { REPO_ROOT } from './code-version.ts';
 
 export const DEFAULT_MODEL_DIR = path.join(REPO_ROOT, 'packages/core/models/default');
+export const BASE_MODEL_DIR = path.join(REPO_ROOT, 'packages/core/models/base');
 
 export interface RandomModelDef {
   /** GPT-2 style config (ModelConfigInput of packages/core), vocabulary from the tokenizer. */
@@ -39,6 +40,13 @@ export const MODELS: ModelDef[] = [
     kind: 'random',
     random: { config: { family: 'gpt2', d: 32, nLayer: 2, nHead: 2, maxSeq: 384 }, seed: 0 },
   },
+  {
+    id: 'base',
+    description:
+      'A small pretrained decoder (packages/core/models/base, made by `pnpm pretrain --model base`) whose corpus adds to the tasks\' language the skills they build on in other forms (recalling named facts, arithmetic worked in sentences, entailment and negation, dialogues retold as narratives) and real English (WordNet glosses); 4096-id BPE, context 512.',
+    kind: 'checkpoint',
+    dir: BASE_MODEL_DIR,
+  },
 ];
 
 /** Registered id, or a directory holding a checkpoint. */
@@ -69,6 +77,9 @@ function readFormat(file: string): string | null {
 export function checkpointMissingMessage(def: ModelDef & { kind: 'checkpoint' }): string {
   if (def.id === 'default') {
     return `The default model checkpoint is missing (${def.dir} has no config.json / model.safetensors). Run \`pnpm pretrain\` to create it, or pass --model tiny-random for a quick smoke run.`;
+  }
+  if (def.id === 'base') {
+    return `The base model checkpoint is not built yet (${def.dir} has no config.json / model.safetensors). Run \`pnpm pretrain --model base\` to build it (about 45 minutes at 2 threads; re-running it after an interruption resumes), or use --model default.`;
   }
   return `The checkpoint directory ${def.dir} holds no model: expected config.json and model.safetensors (ours, from saveModel) or a Hugging Face checkpoint (config.json + model.safetensors + tokenizer.json).`;
 }

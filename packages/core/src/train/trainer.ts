@@ -68,6 +68,13 @@ export interface TrainOptions {
   beforeStep?: (step: number) => void | { trainableChanged?: boolean };
   /** Replaces model.loss (e.g. a method's regulariser); same contract. */
   lossFn?: (tokens: tf.Tensor2D, targets: tf.Tensor2D, weights: tf.Tensor2D) => tf.Scalar;
+  /**
+   * Resuming a run: the 0-based step to start at (the schedule and AdamW's step count go on from
+   * there; `data` is asked for this step first) and the AdamW moments saved with it, by trainable name.
+   */
+  resume?: { step: number; moments: Map<string, { m: tf.Tensor; v: tf.Tensor }> };
+  /** Called after every `every` completed steps (and not after the last) with the AdamW moments, to save a resumable state. */
+  checkpoint?: { every: number; save: (step: number, moments: Map<string, { m: tf.Tensor; v: tf.Tensor }>) => void | Promise<void> };
 }
 
 /**
@@ -151,7 +158,7 @@ export interface TrainResult {
   weightsFinite: boolean;
   /** Training loss of every completed step (the diverged step's value included). */
   losses: number[];
-  /** Completed steps (updates applied). */
+  /** Completed steps (updates applied), counted from step 0 when resumed. */
   steps: number;
   evals: { step: number; value: number }[];
   tokensPerS: number;
@@ -214,11 +221,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     status: 'ok', reason: null, divergence: null, weightsFinite: true, losses: [], steps: 0, evals: [], tokensPerS: 0, seconds: 0, evalSeconds: 0, peakBytes: 0,
     optimizerStateBytes: 8 * [...trainable.values()].reduce((a, p) => a + p.size, 0),
   };
-  if (opts.steps === 0) return result;
+  const startStep = opts.resume?.step ?? 0;
+  if (!Number.isInteger(startStep) || startStep < 0 || startStep > opts.steps) throw new Error(`train: resume step ${startStep} must be an integer in [0, ${opts.steps}]`);
+  if (opts.steps === startStep) return result;
 
   // Reject an oversized micro-batch before any computation.
-  let batch: Batch | null = nextBatch(0);
-  checkBatch(batch, 0, vocab);
+  let batch: Batch | null = nextBatch(startStep);
+  checkBatch(batch, startStep, vocab);
   const micro = Math.min(opts.microBatch ?? batch.B, batch.B);
   if (!Number.isInteger(micro) || micro <= 0) throw new Error(`train: microBatch=${opts.microBatch} must be a positive integer`);
   checkStepFits(model.config, micro, batch.T, opts.memoryLimitBytes ?? defaultMemoryLimit());
@@ -227,7 +236,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let tokensSeen = 0;
   try {
     moments.sync(trainable, 0);
-    for (let step = 0; step < opts.steps; step++) {
+    if (opts.resume) moments.restore(opts.resume.moments);
+    for (let step = startStep; step < opts.steps; step++) {
       if (opts.beforeStep?.(step)?.trainableChanged) {
         checkTrainable(trainable, `train: after beforeStep(${step})`);
         moments.sync(trainable, step);
@@ -243,7 +253,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const t0 = performance.now();
       const run = () => accumulateGradients(b, micro, params, lossFn, step);
       let out: { loss: tf.Scalar; grads: tf.Tensor[] } | null = null;
-      if (step === 0) {
+      if (step === startStep) {
         const info = await tf.profile(() => {
           out = run();
           return undefined as unknown as tf.Tensor;
@@ -304,6 +314,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (typeof value === 'number') result.evals.push({ step: step + 1, value });
       }
       result.peakBytes = Math.max(result.peakBytes, tf.memory().numBytes);
+      if (opts.checkpoint && (step + 1) % opts.checkpoint.every === 0 && step + 1 < opts.steps) await opts.checkpoint.save(step + 1, moments.snapshot());
       if (opts.stopWhen?.(info)) break;
     }
     if (result.status === 'ok') {
@@ -351,6 +362,24 @@ class Moments {
     }
     this.keys = [...trainable.keys()];
     this.params = [...trainable.values()];
+  }
+
+  /** Sets the moments of the named entries (a resumed run); every entry must be given, with its shape. */
+  restore(saved: Map<string, { m: tf.Tensor; v: tf.Tensor }>): void {
+    for (const [key, e] of this.entries) {
+      const s = saved.get(key);
+      if (!s) throw new Error(`train: the resumed optimizer state has no moments for '${key}'`);
+      if (s.m.size !== e.m.size || s.v.size !== e.v.size) throw new Error(`train: the resumed moments of '${key}' have the wrong shape`);
+      tf.tidy(() => {
+        e.m.assign(s.m.reshape(e.m.shape));
+        e.v.assign(s.v.reshape(e.v.shape));
+      });
+    }
+  }
+
+  /** The moments by name (the live variables: read them before the next update). */
+  snapshot(): Map<string, { m: tf.Tensor; v: tf.Tensor }> {
+    return new Map([...this.entries].map(([key, e]) => [key, { m: e.m, v: e.v }]));
   }
 
   bytes(): number {
