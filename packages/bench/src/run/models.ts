@@ -44,6 +44,7 @@ export const MODELS: ModelDef[] = [
     id: 'base',
     description:
       'A small pretrained decoder (packages/core/models/base, made by `pnpm pretrain --model base`) whose corpus adds to the tasks\' language the skills they build on in other forms (recalling named facts, arithmetic worked in sentences, entailment and negation, dialogues retold as narratives) and real English (WordNet glosses); 4096-id BPE, context 512.',
+    builtFor: ['synthetic', 'real'],
     kind: 'checkpoint',
     dir: BASE_MODEL_DIR,
   },
