@@ -9,7 +9,12 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 if has_verify; then
-  bench verify "$@"
+  # pnpm runs the CLI from the workspace root, so paths are made absolute first.
+  args=()
+  for arg in "$@"; do
+    if [[ -e $arg ]]; then args+=("$(realpath -- "$arg")"); else args+=("$arg"); fi
+  done
+  bench verify "${args[@]}"
   exit
 fi
 
