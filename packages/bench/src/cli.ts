@@ -110,6 +110,7 @@ export function buildProgram(): Command {
     .option('--grid <name|file>', 'grid whose runs are sampled', 'leaderboard')
     .option('--results <dir>', 'results directory', 'results')
     .option('--per-method <n>', 'runs re-run per method', '1')
+    .option('--methods <ids>', 'only these methods (comma-separated)')
     .option('--workers <n>', 'worker processes')
     .option('--write', 'record the equivalence in packages/bench/code-equivalence.json when every sampled run is identical')
     .action(async (options) => {

@@ -22,6 +22,8 @@ export interface EquivalenceFlags {
   grid: string;
   results: string;
   perMethod: string;
+  /** Only these methods (comma-separated). */
+  methods?: string;
   workers?: string;
   write?: boolean;
 }
@@ -71,17 +73,27 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
     const old = await resolveRequests(requests, catalog, { codeVersion: () => from, defaultModel: 'default' });
     if (old.length !== current.length) throw new Error('the grid resolves to a different number of runs under the old code version');
 
-    // Candidates: finished ok under `from`, self-contained (no adapter of another run), whose id the change moved.
+    // Candidates: finished ok under `from`, whose id the change moved. Self-contained runs are preferred; a run that
+    // reads another run's adapter is re-run after that run (its adapter is not committed).
+    const only = flags.methods ? new Set(flags.methods.split(',').map((m) => m.trim()).filter(Boolean)) : null;
     const byMethod = new Map<string, { now: ResolvedRun; before: RunRecord }[]>();
     current.forEach((now, i) => {
       const before = byId.get(old[i]!.runId);
-      if (!before || before.status !== 'ok' || now.dependsOn.length > 0 || now.runId === old[i]!.runId) return;
+      if (!before || before.status !== 'ok' || now.runId === old[i]!.runId) return;
+      if (only && !only.has(now.spec.method.id)) return;
       const list = byMethod.get(now.spec.method.id) ?? [];
       list.push({ now, before });
       byMethod.set(now.spec.method.id, list);
     });
     const sample = [...byMethod.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
-      .flatMap(([, list]) => list.sort((x, y) => (x.before.run_id < y.before.run_id ? -1 : 1)).slice(0, perMethod));
+      .flatMap(([, list]) => list.sort((x, y) => x.now.dependsOn.length - y.now.dependsOn.length || (x.before.run_id < y.before.run_id ? -1 : 1)).slice(0, perMethod));
+    const currentById = new Map(current.map((r) => [r.runId, r]));
+    const toRun = new Map<string, ResolvedRun>();
+    const add = (run: ResolvedRun) => {
+      for (const dep of run.dependsOn) add(currentById.get(dep)!);
+      toRun.set(run.runId, run);
+    };
+    for (const s of sample) add(s.now);
     if (sample.length === 0) {
       process.stdout.write(`Nothing to check: no finished self-contained run of grid ${grid.name} has a new run id under the current code.\n`);
       return 0;
@@ -90,8 +102,8 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
     if (backends.length !== 1) throw new InputError(`The sampled records were made on several backends (${backends.join(', ')}); results are compared on one.`);
     const threads = [...new Set(sample.map((s) => s.before.provenance.threads))];
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'peft-bench-equivalence-'));
-    process.stderr.write(`re-running ${sample.length} run(s) of ${byMethod.size} method(s) made under ${from}, on ${backends[0]} with ${threads[0]} thread(s) each\n`);
-    const code = await gridCommand(sample.map((s) => s.now), {
+    process.stderr.write(`re-running ${sample.length} run(s) of ${byMethod.size} method(s) made under ${from} (and ${toRun.size - sample.length} run(s) whose adapters they read), on ${backends[0]} with ${threads[0]} thread(s) each\n`);
+    const code = await gridCommand([...toRun.values()], {
       gridName: `${grid.name} (equivalence sample)`, outDir: tmp, workers, threads: threads[0] ?? 1, backend: backends[0],
       dataDir: undefined, adapterRoot: path.join(tmp, '.adapters'), json: false, dryRun: false, finishedIn: [],
       shard: null, plan: null, perRunSeconds: null,
@@ -119,9 +131,9 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
       from, to, checked_on: new Date().toISOString().slice(0, 10), backend: backends[0]!,
       evidence: rows.map((r) => ({ method: r.method, from_run: r.before.run_id, to_run: r.now.runId, identical: true as const })),
     };
-    const skipped = [...new Set(current.map((r) => r.spec.method.id))].filter((m) => !(m in to)).sort();
+    const skipped = [...new Set(current.map((r) => r.spec.method.id))].filter((m) => !(m in to) && (!only || only.has(m))).sort();
     process.stdout.write(`\nAll ${rows.length} sampled runs are identical: ${Object.keys(to).length} method(s) equivalent to ${from}.`
-      + `${skipped.length ? ` Not covered (no self-contained finished run to re-run): ${skipped.join(', ')}.` : ''}\n`);
+      + `${skipped.length ? ` Not covered (no finished run under ${from} to re-run): ${skipped.join(', ')}.` : ''}\n`);
     if (flags.write) {
       writeEquivalence([...readEquivalence(), entry]);
       process.stdout.write(`Recorded in packages/bench/code-equivalence.json.\n`);
