@@ -325,7 +325,7 @@ test.describe('links and data', () => {
     await expect(page.locator('#problems')).toContainText('not valid JSON');
     await expect(page.locator('#problems')).toContainText('foreign-package.json');
     const csv = await (await request.get('data/leaderboard.csv')).text();
-    expect(csv.split('\n')[0]).toBe('method,family,task,task_family,metric,mean,std,n,best_config,best_lr,trainable');
+    expect(csv.split('\n')[0]).toBe('method,family,task,task_family,metric,mean,std,n,ci95_lo,ci95_hi,interval,valid_mean,selected_on,n_configs,best_config,best_lr,trainable,is_best,tied_with_best');
     const json = await (await request.get('data/aggregated.json')).json();
     expect(json.recordCount).toBe(records.length);
     expect(json.analysis).toBeUndefined();

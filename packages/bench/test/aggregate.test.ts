@@ -349,7 +349,7 @@ describe('exports', () => {
 
   it('writes the leaderboard as CSV with a header and one row per (method, task)', () => {
     const lines = toCsv(agg, 'leaderboard').trim().split('\n');
-    expect(lines[0]).toBe('method,family,task,task_family,metric,mean,std,n,best_config,best_lr,trainable');
+    expect(lines[0]).toBe('method,family,task,task_family,metric,mean,std,n,ci95_lo,ci95_hi,interval,valid_mean,selected_on,n_configs,best_config,best_lr,trainable,is_best,tied_with_best');
     expect(lines).toHaveLength(3);
     const lora = lines.find((l) => l.startsWith('lora,'))!.split(',');
     expect(Number(lora[5])).toBeCloseTo(0.6, 12);

@@ -17,12 +17,15 @@ function rowsFor(agg: Aggregated, table: CsvTable): Row[] {
         method: m.method, family: m.family, task: m.task, task_family: m.taskFamily,
         metric: agg.tasks.find((t) => t.id === m.task)?.primaryMetric ?? null,
         mean: m.best?.mean ?? null, std: m.best?.std ?? null, n: m.best?.n ?? 0,
+        ci95_lo: m.ci95?.[0] ?? null, ci95_hi: m.ci95?.[1] ?? null, interval: m.intervalKind,
+        valid_mean: m.validMean, selected_on: m.selectedOn, n_configs: m.nConfigs,
         best_config: m.bestConfigLabel, best_lr: m.bestLr, trainable: m.bestTrainable,
+        is_best: m.isBest, tied_with_best: m.tiedWithBest,
       }));
     case 'configurations':
       return agg.groups.map((g) => ({
         method: g.method, family: g.family, task: g.task, config: g.configLabel, rank: g.rank, lr: g.lr,
-        mean: g.stats.mean, std: g.stats.std, n: g.stats.n, min: g.stats.min, max: g.stats.max,
+        mean: g.stats.mean, std: g.stats.std, n: g.stats.n, min: g.stats.min, max: g.stats.max, valid_mean: g.validStats.mean, derived: g.derived,
         ok: g.counts.ok, diverged: g.counts.diverged, failed: g.counts.failed,
         trainable: g.params.trainable, total_params: g.params.total, trainable_share: g.params.share,
         adapter_bytes: g.params.adapterBytes, optimizer_state_bytes: g.params.optimizerStateBytes,
