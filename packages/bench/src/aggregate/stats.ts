@@ -1,23 +1,8 @@
 // Small statistics helpers, pure and deterministic.
 import { isBetter, type Direction } from './metrics.ts';
 
-export function mean(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  let sum = 0;
-  for (const v of values) sum += v;
-  return sum / values.length;
-}
-
-/** Sample standard deviation (n-1 denominator). 0 for a single value: one seed gives no spread estimate. */
-export function sampleStd(values: readonly number[]): number | null {
-  const n = values.length;
-  if (n === 0) return null;
-  if (n === 1) return 0;
-  const m = mean(values) as number;
-  let ss = 0;
-  for (const v of values) ss += (v - m) * (v - m);
-  return Math.sqrt(ss / (n - 1));
-}
+// Means and sample spreads are the results package's, so the leaderboard and its statistics agree.
+export { mean, sampleStd } from '@peft-bench/results';
 
 export interface ParetoInput {
   cost: number;
