@@ -1,5 +1,7 @@
-// Expected values computed straight from the fixture files, independently of the aggregation code.
-import { readdirSync, readFileSync } from 'node:fs';
+// Expected values computed straight from the fixture files (read by the record reader), independently of the
+// aggregation code.
+import { readdirSync } from 'node:fs';
+import { loadRecordFile } from '@peft-bench/results/record/store';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,12 +25,9 @@ export interface FixtureRecord {
 export function fixtureRecords(): FixtureRecord[] {
   const out: FixtureRecord[] = [];
   for (const name of readdirSync(FIXTURE_DIR).filter((n) => n.endsWith('.json'))) {
-    try {
-      const value = JSON.parse(readFileSync(join(FIXTURE_DIR, name), 'utf8'));
-      if (typeof value.schema_version === 'number') out.push(value);
-    } catch {
-      // the corrupt fixture
-    }
+    // The corrupt and foreign fixtures fail to load and are left out.
+    const loaded = loadRecordFile(join(FIXTURE_DIR, name));
+    if (loaded.ok) out.push(loaded.record as unknown as FixtureRecord);
   }
   return out;
 }

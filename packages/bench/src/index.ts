@@ -1,9 +1,9 @@
-// @peft-bench/bench: run specs and ids, the runner, the results store, grids and the worker pool.
-// Aggregation (pure, no TensorFlow.js) is at '@peft-bench/bench/aggregate/index'.
-export { runRecord, RECORD_SCHEMA_VERSION, type RunRecord, type RunStatus } from './record/schema.ts';
-export { writeRecord, hasFinished, readFinished, readVerified, countsAsFinished, loadRecordFile, recordPath, removeStaleTempFiles } from './record/store.ts';
-export { verifyRecord, verifyRecordText, specOfRecord, decodeScores, type Verified } from './record/verify.ts';
-export { readRecords } from './record/read.ts';
+// @peft-bench/bench: run specs, the runner, grids and the worker pool. The record schema, store,
+// verification and aggregation (no TensorFlow.js) are in @peft-bench/results; re-exported here for callers.
+export { runRecord, RECORD_SCHEMA_VERSION, type RunRecord, type RunStatus } from '@peft-bench/results/record/schema';
+export { writeRecord, hasFinished, readFinished, readVerified, countsAsFinished, loadRecordFile, recordPath, removeStaleTempFiles } from '@peft-bench/results/record/store';
+export { verifyRecord, verifyRecordText, specOfRecord, decodeScores, type Verified } from '@peft-bench/results/record/verify';
+export { readRecords } from '@peft-bench/results/record/read';
 export { canonicalJson, runIdOf, describeSpec, RUN_ID_HEX_CHARS, type RunSpec, type TrainingSettings } from './run/spec.ts';
 export { codeVersion } from './run/code-version.ts';
 export { trainingDefaults, defaultLr, TRAINING_DEFAULTS, METHOD_LR_SCALE } from './run/defaults.ts';

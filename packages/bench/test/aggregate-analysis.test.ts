@@ -9,9 +9,9 @@ import { initBackend } from '@peft-bench/core/backend/index';
 import { createModel, type Model } from '@peft-bench/core/model/model';
 import { train, type Batch } from '@peft-bench/core/train/trainer';
 import { getMethod, type Attachment } from '@peft-bench/methods';
-import { runRecord, type RunRecord } from '../src/record/schema.ts';
-import { aggregate } from '../src/aggregate/index.ts';
-import { sampleRecord } from './fixtures.ts';
+import { runRecord, type RunRecord } from '@peft-bench/results/record/schema';
+import { aggregate } from '@peft-bench/results/aggregate/index';
+import { sampleRecord } from '@peft-bench/results/test/fixtures';
 
 const MODULES = ['blocks.0.attn.q', 'blocks.0.attn.v', 'blocks.1.attn.q', 'blocks.1.attn.v'];
 

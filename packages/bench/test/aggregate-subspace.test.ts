@@ -2,9 +2,9 @@
 // findings beside the scores, the overlap with W per task/method/rank, and `run:<id>` references that
 // must not split one configuration into one group per seed.
 import { describe, it, expect } from 'vitest';
-import { runRecord, type RunRecord } from '../src/record/schema.ts';
-import { aggregate } from '../src/aggregate/index.ts';
-import { sampleRecord } from './fixtures.ts';
+import { runRecord, type RunRecord } from '@peft-bench/results/record/schema';
+import { aggregate } from '@peft-bench/results/aggregate/index';
+import { sampleRecord } from '@peft-bench/results/test/fixtures';
 
 let counter = 0;
 function rec(o: {

@@ -2,13 +2,13 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtemp, rm, writeFile, mkdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runRecord, type RunRecord } from '../src/record/schema.ts';
+import { runRecord, type RunRecord } from '@peft-bench/results/record/schema';
 import { matrixFrom, deltaReport, normReport, compareUpdates } from '@peft-bench/core/analysis/index';
-import { readRecords } from '../src/record/read.ts';
-import { seal } from './fixtures.ts';
+import { readRecords } from '@peft-bench/results/record/read';
+import { seal } from '@peft-bench/results/test/fixtures';
 import {
   aggregate, aggregateDir, toCsv, toJson, writeAggregated, metricInfo, paretoFrontier, sampleStd, findingsMarkdown,
-} from '../src/aggregate/index.ts';
+} from '@peft-bench/results/aggregate/index';
 
 let counter = 0;
 type Overrides = {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { readRecords } from '../src/record/read.ts';
+import { readRecords } from '@peft-bench/results/record/read';
 import { sliceCommand } from '../src/cli/slice.ts';
 import { runCli } from './helpers.ts';
 

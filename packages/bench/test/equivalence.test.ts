@@ -7,9 +7,9 @@ import { codeVersion, methodFolders } from '../src/run/code-version.ts';
 import { attachEquivalentIds, equivalentVersions, type EquivalenceEntry } from '../src/grid/equivalence.ts';
 import { finishedRuns } from '../src/grid/plan.ts';
 import type { ResolvedRun } from '../src/run/resolve.ts';
-import { sampleRecord, sampleSpec, seal } from './fixtures.ts';
+import { sampleRecord, sampleSpec, seal } from '@peft-bench/results/test/fixtures';
 import { runIdOf } from '../src/run/spec.ts';
-import { writeRecord } from '../src/record/store.ts';
+import { writeRecord } from '@peft-bench/results/record/store';
 
 function tree(): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'code-version-'));

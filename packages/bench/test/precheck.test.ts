@@ -15,6 +15,7 @@ import { REPO_ROOT } from '../src/run/code-version.ts';
 import { sanitizeReason } from '../src/run/sanitize.ts';
 import { runCli } from './helpers.ts';
 import { writeTinyDatasets } from './real-data.ts';
+import { loadRecordFile } from '@peft-bench/results/record/store';
 
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
@@ -177,7 +178,9 @@ describe('divergence and reasons', { timeout: 120_000 }, () => {
     const result = await runCli(['--method', 'lora', '--task', 'nli', '--model', 'tiny-random', '--lr', '1e9', '--out', out, '--json']);
     expect(result.code).toBe(0);
     const [file] = fs.readdirSync(out);
-    const record = JSON.parse(fs.readFileSync(path.join(out, file!), 'utf8'));
+    const loaded = loadRecordFile(path.join(out, file!));
+    if (!loaded.ok) throw new Error(loaded.message);
+    const record = loaded.record;
     expect(record.status).toBe('diverged');
     expect(record.reason).toMatch(/^non-finite: a trainable weight reached .* after step 1, beyond float16's range/);
     expect(record.metrics.primary).toBeNull();

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runRecord } from '../src/record/schema.ts';
+import { runRecord } from '@peft-bench/results/record/schema';
 import { executeRun } from '../src/run/execute.ts';
 import { loadCatalog } from '../src/run/registries.ts';
 import { resolveRequests } from '../src/run/resolve.ts';

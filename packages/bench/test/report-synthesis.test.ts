@@ -1,9 +1,9 @@
 // The synthesis table of the report (grids/synthesis.yaml): attn-synth and the autoencoder inits beside
 // pooling, PiSSA and default LoRA at the nearest parameter count, with fit time and φ from analysis.init.
 import { describe, it, expect } from 'vitest';
-import { runRecord, type RunRecord } from '../src/record/schema.ts';
-import { aggregate, findingsMarkdown } from '../src/aggregate/index.ts';
-import { sampleRecord } from './fixtures.ts';
+import { runRecord, type RunRecord } from '@peft-bench/results/record/schema';
+import { aggregate, findingsMarkdown } from '@peft-bench/results/aggregate/index';
+import { sampleRecord } from '@peft-bench/results/test/fixtures';
 
 let counter = 0;
 function run(method: string, rank: number, config: Record<string, unknown>, o: { seed?: number; primary: number; trainable: number; init?: Record<string, unknown> }): RunRecord {

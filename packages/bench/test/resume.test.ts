@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRecords } from '../src/record/read.ts';
+import { readRecords } from '@peft-bench/results/record/read';
 import { startCli, runCli } from './helpers.ts';
 
 const GRID = `

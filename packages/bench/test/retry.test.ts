@@ -6,8 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { importCommand } from '../src/cli/import.ts';
-import type { RunRecord } from '../src/record/schema.ts';
-import { loadRecordFile } from '../src/record/store.ts';
+import type { RunRecord } from '@peft-bench/results/record/schema';
+import { loadRecordFile } from '@peft-bench/results/record/store';
 import { runCli } from './helpers.ts';
 
 const env = { PEFT_BENCH_CODE_VERSION: 'retry-test' };

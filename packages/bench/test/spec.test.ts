@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, runIdOf, type RunSpec } from '../src/run/spec.ts';
-import { sampleSpec } from './fixtures.ts';
+import { sampleSpec } from '@peft-bench/results/test/fixtures';
 
 describe('run ids', () => {
   it('are stable for the same spec, whatever the key order', () => {
@@ -55,5 +55,18 @@ describe('run ids', () => {
     const spec = sampleSpec();
     spec.training.lr = Number.NaN;
     expect(() => runIdOf(spec)).toThrow(/training\.lr.*not a finite number/);
+  });
+});
+
+describe('method facts for readers of records', () => {
+  it('give every method and model the default learning rate the runner uses', async () => {
+    const { defaultLr: runnerLr, TRAINING_DEFAULTS, METHOD_LR_SCALE } = await import('../src/run/defaults.ts');
+    const { defaultLr: readerLr } = await import('@peft-bench/results/methods');
+    const { listMethods } = await import('@peft-bench/methods');
+    const methods = (await listMethods()).map((m) => m.id);
+    expect(methods.length).toBeGreaterThan(10);
+    for (const model of [...Object.keys(TRAINING_DEFAULTS), 'base', 'dir:gpt2@abc']) {
+      for (const method of [...methods, ...Object.keys(METHOD_LR_SCALE)]) expect([model, method, readerLr(model, method)]).toEqual([model, method, runnerLr(model, method)]);
+    }
   });
 });

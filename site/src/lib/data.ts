@@ -3,9 +3,9 @@
 // their path and reason and skipped, never fatal.
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { readRecords } from '@peft-bench/bench/record/read';
-import { aggregate, type Aggregated } from '@peft-bench/bench/aggregate/index';
-import type { RunRecord } from '@peft-bench/bench/record/schema';
+import { readRecords } from '@peft-bench/results/record/read';
+import { aggregate, type Aggregated } from '@peft-bench/results/aggregate/index';
+import type { RunRecord } from '@peft-bench/results/record/schema';
 import { setMethodOrder } from './charts.ts';
 import { shortenLabels } from './labels.ts';
 

@@ -1,12 +1,12 @@
 // The downloadable files of the build (data/...): their bodies, used by the endpoint that writes them and by
 // the Data page that lists them with their sizes.
-import { CSV_TABLES, toCsv, toJson, type Aggregated, type CsvTable } from '@peft-bench/bench/aggregate/index';
+import { CSV_TABLES, toCsv, toJson, type Aggregated, type CsvTable } from '@peft-bench/results/aggregate/index';
 import { repoFile } from '../consts.ts';
 
 export const SCHEMAS = {
-  record: repoFile('packages/bench/src/record/schema.ts'),
-  aggregate: repoFile('packages/bench/src/aggregate/aggregate.ts'),
-  csv: repoFile('packages/bench/src/aggregate/export.ts'),
+  record: repoFile('packages/results/src/record/schema.ts'),
+  aggregate: repoFile('packages/results/src/aggregate/aggregate.ts'),
+  csv: repoFile('packages/results/src/aggregate/export.ts'),
 };
 
 /** Per run: the columns the Runs page searches, sorts and pages through (fetched when that page opens). */

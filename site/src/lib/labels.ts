@@ -2,7 +2,7 @@
 // runs, and task settings differ between tasks, so every label carried all of them ("task.calendar=1, ..."). A
 // reader compares configurations within one task: a field belongs in the label only if it takes more than one
 // value among one method's configurations on the same task. Computed from the data, nothing hard-coded.
-import type { Aggregated, ConfigGroup } from '@peft-bench/bench/aggregate/index';
+import type { Aggregated, ConfigGroup } from '@peft-bench/results/aggregate/index';
 
 /** Fields given first in labels, because they are what readers compare. */
 const LABEL_ORDER = ['r', 'rank', 'n', 'bottleneck', 'num_virtual_tokens', 'lr'];

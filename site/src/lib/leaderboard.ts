@@ -2,7 +2,7 @@
 // trainable-parameter budget, so the page can re-pick under a budget. The choice is made on the validation
 // split (never on test) and the cell reports the test score, as `pnpm bench report` does. Post-hoc (derived)
 // configurations are left out: they live in their studies.
-import type { Aggregated, TaskInfo } from '@peft-bench/bench/aggregate/index';
+import type { Aggregated, TaskInfo } from '@peft-bench/results/aggregate/index';
 import { seedOnlyInterval } from '@peft-bench/results';
 import { paretoCandidates, type BoardRow, type BoardTask, type Cand } from './board.ts';
 

@@ -1,5 +1,5 @@
 // Words for the subspace-similarity figures, computed from the aggregated grids (never written by hand).
-import type { SubspaceGroup } from '@peft-bench/bench/aggregate/index';
+import type { SubspaceGroup } from '@peft-bench/results/aggregate/index';
 
 /** "r=8" for an adapter of a known rank; the update a run trained itself is named as such. */
 export function sideName(label: string, rank: number): string {

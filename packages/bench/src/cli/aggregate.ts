@@ -1,6 +1,6 @@
 // `pnpm bench aggregate`: records -> aggregated JSON + CSV tables (the aggregation module).
 import * as fs from 'node:fs';
-import { aggregateDir, writeAggregated } from '../aggregate/index.ts';
+import { aggregateDir, writeAggregated } from '@peft-bench/results/aggregate/index';
 
 type Aggregated = Awaited<ReturnType<typeof aggregateDir>>;
 

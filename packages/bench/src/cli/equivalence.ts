@@ -8,8 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expandGrid, findGridFile, loadGrid } from '../grid/grid.ts';
 import { readEquivalence, writeEquivalence, type EquivalenceEntry } from '../grid/equivalence.ts';
-import { readRecords } from '../record/read.ts';
-import type { RunRecord } from '../record/schema.ts';
+import { readRecords } from '@peft-bench/results/record/read';
+import { loadRecordFile } from '@peft-bench/results/record/store';
+import type { RunRecord } from '@peft-bench/results/record/schema';
 import { codeVersion } from '../run/code-version.ts';
 import { loadCatalog } from '../run/registries.ts';
 import { InputError, resolveRequests, type ResolvedRun } from '../run/resolve.ts';
@@ -112,7 +113,8 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
 
     const rows = sample.map(({ now, before }) => {
       const file = path.join(tmp, `${now.runId}.json`);
-      const after = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord) : null;
+      const loaded = fs.existsSync(file) ? loadRecordFile(file) : null;
+      const after = loaded?.ok ? loaded.record : null;
       const differences = after ? resultDifferences(before, after) : ['no record was written'];
       return { method: now.spec.method.id, before, now, differences };
     });

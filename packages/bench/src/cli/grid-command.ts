@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { readRecords } from '../record/read.ts';
-import { removeStaleTempFiles } from '../record/store.ts';
+import { readRecords } from '@peft-bench/results/record/read';
+import { removeStaleTempFiles } from '@peft-bench/results/record/store';
 import { finishedRuns, plannedBackend } from '../grid/plan.ts';
 import { runPool, type JobResult, type PoolJob } from '../grid/pool.ts';
 import { estimateGrid, estimateRunSeconds, formatDuration, timingOf, type Timing } from '../grid/estimate.ts';

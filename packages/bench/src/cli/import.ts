@@ -5,7 +5,7 @@
 // the imported record replaces it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadRecordFile, readVerified, recordPath, writeRecord } from '../record/store.ts';
+import { loadRecordFile, readVerified, recordPath, writeRecord } from '@peft-bench/results/record/store';
 
 function listJson(dir: string): string[] {
   const out: string[] = [];

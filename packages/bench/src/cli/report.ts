@@ -1,7 +1,7 @@
 // `pnpm bench report`: the records as Markdown tables, one section per question (the aggregation's report).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findingsMarkdown, leaderboardJson, leaderboardMarkdown } from '../aggregate/index.ts';
+import { findingsMarkdown, leaderboardJson, leaderboardMarkdown } from '@peft-bench/results/aggregate/index';
 import { aggregateResults } from './aggregate.ts';
 
 export async function reportCommand(options: { results: string; out?: string; json?: boolean }): Promise<number> {

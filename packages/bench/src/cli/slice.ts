@@ -5,7 +5,7 @@
 // and task knobs; its adapter must have been kept (--keep-adapters, or a grid block that keeps it).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readFinished } from '../record/store.ts';
+import { readFinished } from '@peft-bench/results/record/store';
 import { codeVersion } from '../run/code-version.ts';
 import { loadCatalog } from '../run/registries.ts';
 import { findMethod, InputError, resolveRequests } from '../run/resolve.ts';

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadRecordFile } from '../record/store.ts';
+import { loadRecordFile } from '@peft-bench/results/record/store';
 import { DEFAULT_MODEL_DIR, safetensorsParamCount } from '../run/models.ts';
 import { InputError } from '../run/resolve.ts';
 import { reportError } from './errors.ts';

@@ -1,7 +1,7 @@
 // Wall-time estimates for a grid from measured per-run times: finished records of the same model
 // (same method and task where there are some), scaled by step count; during a grid the pool's own
 // measurements replace them.
-import type { RunRecord } from '../record/schema.ts';
+import type { RunRecord } from '@peft-bench/results/record/schema';
 import type { ResolvedRun } from '../run/resolve.ts';
 
 export interface Timing {

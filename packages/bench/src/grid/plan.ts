@@ -5,8 +5,8 @@
 // finished if the adapter is there too.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { countsAsFinished, readVerified } from '../record/store.ts';
-import type { RunRecord } from '../record/schema.ts';
+import { countsAsFinished, readVerified } from '@peft-bench/results/record/store';
+import type { RunRecord } from '@peft-bench/results/record/schema';
 
 export interface PlannedRun {
   runId: string;

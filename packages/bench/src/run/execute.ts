@@ -1,6 +1,6 @@
 // Run and store: the record is validated and written atomically, whatever the run's outcome.
-import type { RunRecord } from '../record/schema.ts';
-import { writeRecord } from '../record/store.ts';
+import type { RunRecord } from '@peft-bench/results/record/schema';
+import { writeRecord } from '@peft-bench/results/record/store';
 import { runOne, type RunCallbacks, type RunEnv, type RunInput } from './runner.ts';
 
 export async function executeRun(

@@ -2,7 +2,7 @@
 // scored on its own by the task's scorer, so the scores' mean is the task's own metric.
 import { createHash } from 'node:crypto';
 import type { Example, TaskDef } from '@peft-bench/core/tasks/index';
-import type { RunRecord } from '../record/schema.ts';
+import type { RunRecord } from '@peft-bench/results/record/schema';
 
 type TestExamples = NonNullable<RunRecord['test_examples']>;
 

@@ -1,6 +1,6 @@
 // Builds run records from a spec, its registry facts and what the run measured.
-import { RECORD_SCHEMA_VERSION, type RunRecord } from '../record/schema.ts';
-import { writeRecord } from '../record/store.ts';
+import { RECORD_SCHEMA_VERSION, type RunRecord } from '@peft-bench/results/record/schema';
+import { writeRecord } from '@peft-bench/results/record/store';
 import type { RunMeta } from './meta.ts';
 import { sanitizeReason } from './sanitize.ts';
 import { cpuModel, gitState, versions } from './provenance.ts';

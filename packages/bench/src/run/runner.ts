@@ -21,7 +21,7 @@ import { ByteTokenizer, loadTokenizer, type Tokenizer } from '@peft-bench/core/t
 import { train, type Batch, type TrainResult } from '@peft-bench/core/train/trainer';
 import { getMethod } from '@peft-bench/methods/registry';
 import type { Attachment } from '@peft-bench/methods/types';
-import type { RunRecord } from '../record/schema.ts';
+import type { RunRecord } from '@peft-bench/results/record/schema';
 import type { RunMeta } from './meta.ts';
 import { findModelDef } from './models.ts';
 import type { RunProgress } from './progress.ts';

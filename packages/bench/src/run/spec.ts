@@ -1,7 +1,6 @@
 // A run spec: everything that determines a run's result, fully resolved (defaults filled in).
 // Its canonical JSON hashes to the run id, which is also the record's file name, so the same
 // spec always lands in the same file and a finished run is never run twice.
-import { createHash } from 'node:crypto';
 
 export interface TrainingSettings {
   steps: number;
@@ -39,44 +38,8 @@ export interface RunSpec {
   code_version: string;
 }
 
-/** Length of the run id in hex characters (80 bits: collisions are not a practical concern). */
-export const RUN_ID_HEX_CHARS = 20;
-
-/**
- * JSON with object keys sorted at every level, so equal values give equal text whatever order
- * their keys were built in. Undefined object entries are dropped (as JSON.stringify does);
- * non-finite numbers are rejected because JSON cannot carry them and they would collide as null.
- */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value, '$'));
-}
-
-function sortKeys(value: unknown, where: string): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) {
-    throw new Error(`cannot hash ${where}: ${value} is not a finite number`);
-  }
-  if (Array.isArray(value)) return value.map((item, i) => sortKeys(item, `${where}[${i}]`));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const item = (value as Record<string, unknown>)[key];
-      if (item !== undefined) out[key] = sortKeys(item, `${where}.${key}`);
-    }
-    return out;
-  }
-  return value;
-}
-
-/**
- * sha256 of the spec's canonical JSON, first RUN_ID_HEX_CHARS hex characters.
- * The backend and thread count are deliberately not in the spec: a run id names the experiment,
- * not the machine, so records from GPU runners and CPU machines merge into one results/. They are
- * recorded in each record's provenance instead, and a diverged record counts as final only on the
- * backend it diverged on (record/store.ts countsAsFinished).
- */
-export function runIdOf(spec: RunSpec): string {
-  return createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, RUN_ID_HEX_CHARS);
-}
+// The hash lives with the record verification that recomputes it (TensorFlow-free).
+export { canonicalJson, runIdOf, RUN_ID_HEX_CHARS } from '@peft-bench/results/record/run-id';
 
 /** A short human label for progress lines and tables. */
 export function describeSpec(spec: RunSpec): string {

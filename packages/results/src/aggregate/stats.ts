@@ -2,7 +2,7 @@
 import { isBetter, type Direction } from './metrics.ts';
 
 // Means and sample spreads are the results package's, so the leaderboard and its statistics agree.
-export { mean, sampleStd } from '@peft-bench/results';
+export { mean, sampleStd } from '../stats/summary.ts';
 
 export interface ParetoInput {
   cost: number;

@@ -3,7 +3,7 @@
 // `pnpm bench report`. Numbers only; what they mean is for the reader.
 import type { Aggregated, ConfigGroup, SeedStats, TaskInfo } from './aggregate.ts';
 import { mean } from './stats.ts';
-import { defaultLr } from '../run/defaults.ts';
+import { defaultLr } from '../methods.ts';
 
 export interface FindingsTable {
   title?: string;

@@ -1,9 +1,9 @@
 // A complete, schema-valid run record and spec for tests that need one.
 import type { RunRecord } from '../src/record/schema.ts';
-import { specOfRecord } from '../src/record/verify.ts';
-import { runIdOf, type RunSpec } from '../src/run/spec.ts';
+import { specOfRecord, type RecordSpec } from '../src/record/verify.ts';
+import { runIdOf } from '../src/record/run-id.ts';
 
-export function sampleSpec(): RunSpec {
+export function sampleSpec(): RecordSpec {
   return {
     method: { id: 'lora', config: { r: 8, lora_alpha: 16, target_modules: ['q', 'v'] }, rank: 8 },
     task: { id: 'nli', config: { train_size: 256, difficulty: 1 } },

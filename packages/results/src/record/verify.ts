@@ -6,7 +6,7 @@
 // states (so a copied run_id with a fake score cannot shadow the genuine file); ids are safe slugs;
 // every metric lies in its range; parameter counts are consistent; links are http(s).
 import { basename } from 'node:path';
-import { runIdOf, type RunSpec } from '../run/spec.ts';
+import { runIdOf } from './run-id.ts';
 import { RECORD_SCHEMA_VERSION, runRecord, runRecordV1, type RunRecord } from './schema.ts';
 
 export type Verified = { ok: true; record: RunRecord } | { ok: false; message: string };
@@ -31,10 +31,20 @@ const HEX = /^[0-9a-f]+$/;
 export const LEGACY_CODE_VERSIONS: readonly string[] = ['79d98a0132f137a4'];
 const LEGACY_EVAL_EVERY: readonly number[] = [50, 0];
 
+/** The spec a record states: what its run id hashes (the runner's RunSpec has the same shape). */
+export interface RecordSpec {
+  method: { id: string; config: Record<string, unknown>; rank: number | null };
+  task: { id: string; config: Record<string, unknown> };
+  model: { id: string; hash: string };
+  seed: number;
+  training: RunRecord['training'];
+  code_version: string;
+}
+
 type SpecFields = Pick<RunRecord, 'method' | 'task' | 'model' | 'seed'> & { training: Omit<RunRecord['training'], 'eval_every'> & { eval_every?: number } };
 
 /** The spec a record states; its canonical hash must be the record's run_id. */
-export function specOfRecord(record: SpecFields, codeVersion: string, evalEvery: number): RunSpec {
+export function specOfRecord(record: SpecFields, codeVersion: string, evalEvery: number): RecordSpec {
   const { eval_every: _stored, ...training } = record.training;
   return {
     method: { id: record.method.id, config: record.method.config, rank: record.method.rank },
@@ -118,7 +128,7 @@ function legacySpecMatch(record: SpecFields & { run_id: string }): { codeVersion
   return null;
 }
 
-function hashOf(spec: RunSpec): string | null {
+function hashOf(spec: RecordSpec): string | null {
   try {
     return runIdOf(spec);
   } catch {
