@@ -34,7 +34,7 @@ export function buildProgram(): Command {
     .option('--rank <n>', 'the value of the method\'s rank-like hyperparameter (r, n, bottleneck)')
     .option('--task <ids>', 'comma-separated task ids (default: every synthetic task)')
     .option('--seeds <n|list>', 'a count (3 = seeds 0,1,2) or a list (0,4,7)', '1')
-    .option('--lr <x>', 'learning rate (default: per model and method, see run/defaults.ts)')
+    .option('--lr <x>', 'learning rate (default: the model\'s times the method\'s lrScale, see --list)')
     .option('--steps <n>', 'training steps')
     .option('--batch <n>', 'batch size (sequences per optimizer step)')
     .option('--micro-batch <n>', 'micro-batch size (gradient accumulation); must divide --batch')
@@ -138,6 +138,14 @@ export function buildProgram(): Command {
     .action(async (options) => {
       const { reportCommand } = await import('./cli/report.ts');
       process.exitCode = await reportCommand(options);
+    });
+
+  program
+    .command('export-methods')
+    .description('write packages/results/src/methods.json from the method definitions (what aggregation and the site know about each method)')
+    .action(async () => {
+      const { exportMethodsCommand } = await import('./cli/export-methods.ts');
+      process.exitCode = await exportMethodsCommand();
     });
 
   program

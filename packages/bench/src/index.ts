@@ -6,7 +6,7 @@ export { verifyRecord, verifyRecordText, specOfRecord, decodeScores, type Verifi
 export { readRecords } from '@peft-bench/results/record/read';
 export { canonicalJson, runIdOf, describeSpec, RUN_ID_HEX_CHARS, type RunSpec, type TrainingSettings } from './run/spec.ts';
 export { codeVersion } from './run/code-version.ts';
-export { trainingDefaults, defaultLr, TRAINING_DEFAULTS, METHOD_LR_SCALE } from './run/defaults.ts';
+export { trainingDefaults, defaultLr, TRAINING_DEFAULTS } from './run/defaults.ts';
 export { MODELS, findModelDef } from './run/models.ts';
 export { resolveRequests, InputError, type ResolvedRun } from './run/resolve.ts';
 export { loadCatalog, configParamCount } from './run/registries.ts';

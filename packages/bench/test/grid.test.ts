@@ -8,9 +8,9 @@ import { shardOf, parseShard } from '../src/cli/grid-command.ts';
 import { estimateGrid, formatDuration } from '../src/grid/estimate.ts';
 
 const methods = [
-  { id: 'lora', takesRank: true },
-  { id: 'full', takesRank: false },
-  { id: 'ln-outlier', takesRank: true },
+  { id: 'lora', rankParam: 'r' },
+  { id: 'full', rankParam: null },
+  { id: 'ln-outlier', rankParam: 'n' },
 ];
 
 function grid(experiments: unknown[], defaults: unknown = { tasks: ['sql', 'nli'], seeds: 2 }): GridFile {
@@ -112,7 +112,7 @@ describe('the shipped grids', () => {
     const { loadCatalog } = await import('../src/run/registries.ts');
     const { resolveRequests } = await import('../src/run/resolve.ts');
     const catalog = await loadCatalog();
-    const methodInfo = catalog.methods().map((m) => ({ id: m.id, takesRank: m.rankField !== null }));
+    const methodInfo = catalog.methods().map((m) => ({ id: m.id, rankParam: m.rankParam }));
     const ids = async (name: string) => {
       const requests = expandGrid(loadGrid(findGridFile(name)), methodInfo);
       const runs = await resolveRequests(requests, catalog, { codeVersion: 'test', defaultModel: 'default' });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, runIdOf, type RunSpec } from '../src/run/spec.ts';
 import { sampleSpec } from '@peft-bench/results/test/fixtures';
@@ -58,15 +59,24 @@ describe('run ids', () => {
   });
 });
 
-describe('method facts for readers of records', () => {
-  it('give every method and model the default learning rate the runner uses', async () => {
-    const { defaultLr: runnerLr, TRAINING_DEFAULTS, METHOD_LR_SCALE } = await import('../src/run/defaults.ts');
-    const { defaultLr: readerLr } = await import('@peft-bench/results/methods');
-    const { listMethods } = await import('@peft-bench/methods');
-    const methods = (await listMethods()).map((m) => m.id);
+describe('what readers of records know about methods (packages/results/src/methods.json)', () => {
+  it('is the export of the current method definitions (else run pnpm bench export-methods)', async () => {
+    const { methodsJsonText, METHODS_JSON } = await import('../src/cli/export-methods.ts');
+    expect(readFileSync(METHODS_JSON, 'utf8')).toBe(await methodsJsonText());
+  });
+
+  it('gives every method and model the learning rate the runner uses, and the scales runs were made with', async () => {
+    const { defaultLr: runnerLr, TRAINING_DEFAULTS } = await import('../src/run/defaults.ts');
+    const { defaultLr: readerLr, isBaseline, methodInfos } = await import('@peft-bench/results/methods');
+    const methods = methodInfos();
     expect(methods.length).toBeGreaterThan(10);
     for (const model of [...Object.keys(TRAINING_DEFAULTS), 'base', 'dir:gpt2@abc']) {
-      for (const method of [...methods, ...Object.keys(METHOD_LR_SCALE)]) expect([model, method, readerLr(model, method)]).toEqual([model, method, runnerLr(model, method)]);
+      for (const method of methods) expect([model, method.id, readerLr(model, method.id)]).toEqual([model, method.id, runnerLr(model, method)]);
     }
+    // The scales the committed records were made with: a change here would change every spec.
+    const scales = Object.fromEntries(methods.filter((m) => m.lrScale !== 1).map((m) => [m.id, m.lrScale]));
+    expect(scales).toEqual({ full: 0.25, vera: 5, ia3: 2, prompt: 5, ln: 2, 'ln-outlier': 2, 'ln-random': 2, bitfit: 2 });
+    expect(methods.filter((m) => isBaseline(m.id)).map((m) => m.id)).toEqual(['full', 'none']);
+    expect(methods.filter((m) => m.rankParam !== null).every((m) => m.rankMeaning)).toBe(true);
   });
 });

@@ -34,6 +34,7 @@ export default defineMethod({
     target_modules: z.array(z.string().min(1)).default(['q', 'v']).describe("Linears to adapt: names matched by suffix ('q' -> blocks.*.attn.q), full-match regexes, or 'all-linear'."),
   }),
   rankParam: 'window',
+  rankMeaning: 'window',
   identityAtInit: true,
   conformance: async () => [{ window: 8 }, { window: 4, pool: 1, radius: 1, target_modules: ['k', 'o', 'down'] }, { window: 3, radius: 4, target_modules: ['up'] }],
   attach(model, config, ctx) {

@@ -20,6 +20,7 @@ export default defineMethod({
     include_norm_bias: z.boolean().default(true).describe('Also tune LayerNorm biases (the paper tunes every bias term).'),
   }),
   rankParam: null,
+  lrScale: 2, // it trains vectors only
   identityAtInit: true,
   modelFamilies: ['gpt2'],
   unsupportedReason: 'Llama-style models have no bias terms (bias-free linears and RMSNorm); use ln or ia3 instead',

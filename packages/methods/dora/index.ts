@@ -15,6 +15,7 @@ export default defineMethod({
     'merges into W.',
   hyperparameters: loraHyperparameters,
   rankParam: 'r',
+  rankMeaning: 'rank r',
   identityAtInit: true,
   conformance: async () => [{}, { init_lora_weights: 'pissa', r: 4, target_modules: ['q', 'k', 'up'] }],
   attach(model, config, ctx) {

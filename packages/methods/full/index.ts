@@ -16,6 +16,8 @@ export default defineMethod({
     'the model per task.',
   hyperparameters: z.object({}),
   rankParam: null,
+  baseline: true,
+  lrScale: 0.25, // it moves every weight
   identityAtInit: true,
   attach(model, _config, ctx) {
     const params = model.params();

@@ -36,6 +36,7 @@ export default defineMethod({
       .describe('Linears whose output passes through an adapter: the attention output and MLP down projections place adapters where the paper does.'),
   }),
   rankParam: 'bottleneck',
+  rankMeaning: 'bottleneck size',
   identityAtInit: true,
   conformance: async () => [{ bottleneck: 8 }, { bottleneck: 4, activation: 'silu', target_modules: ['v', 'up'] }],
   attach(model, config, ctx) {

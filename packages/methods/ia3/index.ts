@@ -26,6 +26,7 @@ export default defineMethod({
       .describe('Targets whose input (not output) is rescaled, as in the paper’s MLP scaling; must be among target_modules.'),
   }),
   rankParam: null,
+  lrScale: 2, // it trains vectors only
   identityAtInit: true,
   conformance: async () => [{}, { target_modules: ['q', 'v', 'o', 'up', 'down'], feedforward_modules: ['down', 'o'] }],
   attach(model, config, ctx) {

@@ -49,6 +49,8 @@ export default defineMethod({
     'with ln-random at the same n, it asks whether those few weights carry more of the adaptation than any n others.',
   hyperparameters: sparseNormHyperparameters,
   rankParam: 'n',
+  rankMeaning: 'n tuned weights',
+  lrScale: 2, // it trains a few weights only
   identityAtInit: true,
   // The last config tunes every weight of each layer (gain and bias): the end of the n sweep, equal to ln.
   conformance: async ({ model }) => [{ n: 4 }, { n: 16, target_modules: ['ln2'] }, { n: normWeightCount(model.norms()[0]!) }],

@@ -27,6 +27,8 @@ export default defineMethod({
     'two is what the outlier dimensions add.',
   hyperparameters: sparseNormHyperparameters,
   rankParam: 'n',
+  rankMeaning: 'n tuned weights',
+  lrScale: 2, // as ln-outlier, its control
   identityAtInit: true,
   conformance: async ({ model }) => [{ n: 16 }, { n: normWeightCount(model.norms()[0]!) }],
   attach(model, config, ctx) {

@@ -19,6 +19,7 @@ export default defineMethod({
     'tests how much task adaptation the norm layers alone can carry.',
   hyperparameters: z.object({ target_modules: normTargets }),
   rankParam: null,
+  lrScale: 2, // it trains vectors only
   identityAtInit: true,
   attach(model, config, ctx) {
     return normTuning({ methodId: 'ln', model, ctx, norms: resolveNorms('ln', model, config.target_modules), selection: null, extraConfig: {} });

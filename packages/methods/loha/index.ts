@@ -25,6 +25,7 @@ export default defineMethod({
     target_modules: z.array(z.string().min(1)).default(['q', 'v']).describe("Linears to adapt (suffix, regex or 'all-linear')."),
   }),
   rankParam: 'r',
+  rankMeaning: 'rank r',
   identityAtInit: true,
   conformance: async () => [{ r: 4 }, { r: 2, alpha: 4, target_modules: ['k', 'o', 'down'] }],
   attach(model, config, ctx) {

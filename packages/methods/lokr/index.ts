@@ -51,6 +51,7 @@ export default defineMethod({
     target_modules: z.array(z.string().min(1)).default(['q', 'v']).describe("Linears to adapt (suffix, regex or 'all-linear')."),
   }),
   rankParam: 'r',
+  rankMeaning: 'rank r',
   identityAtInit: true,
   conformance: async () => [{}, { r: 1, alpha: 2, target_modules: ['k', 'up', 'down'] }],
   attach(model, config, ctx) {

@@ -71,6 +71,7 @@ export default defineMethod({
       use_rslora: z.boolean().default(false).describe('Rank-stabilised scaling lora_alpha / sqrt(r) (train mode).'),
     }),
   rankParam: 'r',
+  rankMeaning: 'rank r',
   identityAtInit: (c) => c.mode === 'train',
   conformance: async ({ model, dir, seed }) => {
     const small = await writeExampleLoraAdapter(model, join(dir, 'r2'), 2, seed);

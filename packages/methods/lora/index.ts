@@ -45,6 +45,7 @@ export default defineMethod({
     'rank-stabilised scaling are available as options.',
   hyperparameters: loraHyperparameters,
   rankParam: 'r',
+  rankMeaning: 'rank r',
   identityAtInit: true,
   conformance: async ({ model }) => [
     {},

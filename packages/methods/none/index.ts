@@ -12,6 +12,7 @@ export default defineMethod({
     'measuring forgetting. Evaluation uses the same prompts and decoding as every other method.',
   hyperparameters: z.object({}),
   rankParam: null,
+  baseline: true,
   identityAtInit: true,
   attach(model, _config, ctx) {
     return {

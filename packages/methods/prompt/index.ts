@@ -18,6 +18,8 @@ export default defineMethod({
     num_virtual_tokens: z.number().int().min(1).max(512).default(20).describe('Number of trainable virtual tokens prepended to each input.'),
   }),
   rankParam: 'num_virtual_tokens',
+  rankMeaning: 'virtual tokens',
+  lrScale: 5, // it trains a few embeddings only
   identityAtInit: false,
   conformance: async () => [{ num_virtual_tokens: 4 }],
   attach(model, config, ctx) {

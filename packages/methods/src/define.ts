@@ -21,6 +21,12 @@ export function defineMethod<S extends z.ZodObject>(spec: MethodSpec<S>): Method
   if (spec.rankParam !== null && !(spec.rankParam in fields)) {
     throw new Error(`${where}: rankParam '${spec.rankParam}' is not a hyperparameter (have ${Object.keys(fields).join(', ')})`);
   }
+  if ((spec.rankParam !== null) !== Boolean(spec.rankMeaning?.trim())) {
+    throw new Error(`${where}: rankMeaning says what one unit of the rank is ('rank r', 'bottleneck size'); give it exactly when rankParam is set`);
+  }
+  if (spec.lrScale !== undefined && !(Number.isFinite(spec.lrScale) && spec.lrScale > 0)) {
+    throw new Error(`${where}: lrScale must be a positive number (a multiple of the model's learning rate), got ${spec.lrScale}`);
+  }
   const parse = (input: unknown) => parseConfig(spec.id, spec.hyperparameters, input);
   return {
     ...spec,

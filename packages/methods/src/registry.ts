@@ -5,35 +5,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fieldSchemas, describeAllowed, parseConfig } from './validate.ts';
-import type { Config, Method, MethodFamily, Paper } from './types.ts';
+import type { MethodInfo } from '@peft-bench/results/method-info';
+import type { Config, Method } from './types.ts';
 
 /** packages/methods */
 export const METHODS_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NOT_METHODS = new Set(['src', 'test', 'scripts', 'node_modules']);
 
-export interface HyperparameterInfo {
-  name: string;
-  /** JSON-schema type: integer, number, boolean, string, array. */
-  type: string;
-  default: unknown;
-  description: string;
-  /** Human-readable allowed values, e.g. "integer in 1..1024". */
-  allowed: string;
-  minimum?: number;
-  maximum?: number;
-  enum?: unknown[];
-}
-
-export interface MethodInfo {
-  id: string;
-  title: string;
-  family: MethodFamily;
-  paper: Paper;
-  description: string;
-  rankParam: string | null;
-  modelFamilies: string[];
-  hyperparameters: HyperparameterInfo[];
-}
+export type { MethodInfo, HyperparameterInfo } from '@peft-bench/results/method-info';
 
 export class Registry {
   private readonly byId: Map<string, Method>;
@@ -71,6 +50,9 @@ export function methodInfo(m: Method): MethodInfo {
     paper: m.paper,
     description: m.description,
     rankParam: m.rankParam,
+    rankMeaning: m.rankMeaning ?? null,
+    baseline: m.baseline ?? false,
+    lrScale: m.lrScale ?? 1,
     modelFamilies: [...(m.modelFamilies ?? ['gpt2', 'llama'])],
     hyperparameters: Object.entries(fields).map(([name, f]) => ({
       name,

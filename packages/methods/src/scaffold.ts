@@ -42,6 +42,8 @@ export default defineMethod({
     target_modules: z.array(z.string().min(1)).default(['q', 'v']).describe("Linears to adapt (suffix, regex or 'all-linear')."),
   }),
   rankParam: 'r',
+  rankMeaning: 'rank r',
+  // Optional: lrScale (default learning rate as a multiple of the model's, default 1), baseline (default false).
   // B starts at zero, so the model starts unchanged; the conformance suite checks this claim.
   identityAtInit: true,
   attach(model, config, ctx) {

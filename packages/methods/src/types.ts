@@ -76,6 +76,15 @@ export interface MethodSpec<S extends z.ZodObject> {
   hyperparameters: S;
   /** Which hyperparameter `--rank` sets (r, n, bottleneck); null = the method has no rank. */
   rankParam: (keyof z.infer<S> & string) | null;
+  /** What one unit of that rank is, for axis titles ('rank r', 'bottleneck size'); required with rankParam. */
+  rankMeaning?: string;
+  /** A reference point rather than a PEFT method (the frozen base, full fine-tuning). Default false. */
+  baseline?: boolean;
+  /**
+   * Default learning rate as a multiple of the model's: methods that move every weight need a much
+   * smaller step, vector-sized methods a larger one (as in their papers' recipes). Default 1.
+   */
+  lrScale?: number;
   /** Outputs are unchanged right after attach (a zero-initialised update); checked by the suite. */
   identityAtInit: boolean | ((config: z.infer<S>) => boolean);
   /** Model families the method applies to; default all. Others get a clear error from attach. */

@@ -23,6 +23,8 @@ export default defineMethod({
     target_modules: z.array(z.string().min(1)).default(['q', 'v']).describe("Linears to adapt (suffix, regex or 'all-linear')."),
   }),
   rankParam: 'r',
+  rankMeaning: 'rank r',
+  lrScale: 5, // it trains vectors only
   identityAtInit: true,
   conformance: async () => [{ r: 16 }, { r: 8, target_modules: ['k', 'up', 'down'] }],
   attach(model, config, ctx) {

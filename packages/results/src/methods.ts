@@ -1,11 +1,39 @@
-// What readers of records need to know about methods and models without loading them: each method's
-// learning-rate scale against the model's default learning rate.
-import facts from './method-facts.json' with { type: 'json' };
+// What readers of records need to know about methods and models without loading them (no
+// TensorFlow.js): each method's description (method-info.ts) from methods.json, exported from the method
+// definitions by `pnpm bench export-methods`, and each model's default learning rate.
+import catalogue from './methods.json' with { type: 'json' };
+import type { MethodInfo } from './method-info.ts';
 
-const trainingLr = facts.training_lr as Record<string, number>;
-const lrScale = facts.lr_scale as Record<string, number>;
+export type { MethodInfo, HyperparameterInfo } from './method-info.ts';
+
+const methods = catalogue.methods as MethodInfo[];
+const byId = new Map(methods.map((m) => [m.id, m]));
+const trainingLr = catalogue.training_lr as Record<string, number>;
+
+/** Every registered method, by id. */
+export function methodInfos(): readonly MethodInfo[] {
+  return methods;
+}
+
+/** The method's description, or undefined for a method no longer registered (its records still read). */
+export function methodInfo(id: string): MethodInfo | undefined {
+  return byId.get(id);
+}
+
+/** The frozen base and full fine-tuning: reference rows, not competitors. */
+export function isBaseline(id: string): boolean {
+  return byId.get(id)?.baseline ?? false;
+}
 
 /** The learning rate a run of `methodId` on `modelId` uses when nothing overrides it (the runner's default). */
 export function defaultLr(modelId: string, methodId: string): number {
-  return (trainingLr[modelId] ?? facts.fallback_training_lr) * (lrScale[methodId] ?? 1);
+  return (trainingLr[modelId] ?? catalogue.fallback_training_lr) * (byId.get(methodId)?.lrScale ?? 1);
+}
+
+/** The method's default rank (its rank hyperparameter's default), or null for a method without one. */
+export function defaultRank(id: string): number | null {
+  const m = byId.get(id);
+  if (!m?.rankParam) return null;
+  const value = m.hyperparameters.find((h) => h.name === m.rankParam)?.default;
+  return typeof value === 'number' ? value : null;
 }

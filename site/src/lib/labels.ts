@@ -3,6 +3,7 @@
 // reader compares configurations within one task: a field belongs in the label only if it takes more than one
 // value among one method's configurations on the same task. Computed from the data, nothing hard-coded.
 import type { Aggregated, ConfigGroup } from '@peft-bench/results/aggregate/index';
+import { methodInfo } from '@peft-bench/results/methods';
 
 /** Fields given first in labels, because they are what readers compare. */
 const LABEL_ORDER = ['r', 'rank', 'n', 'bottleneck', 'num_virtual_tokens', 'lr'];
@@ -67,23 +68,23 @@ export function shortenLabels(agg: Aggregated): Aggregated {
   return agg;
 }
 
-/** The config field `--rank` sets for a method, found from its records: the field equal to the rank in every ranked group. */
+/**
+ * The config field `--rank` sets for a method: from its definition (methods.json), else (a method no longer
+ * registered) found from its records: the field equal to the rank in every ranked group.
+ */
 export function rankFieldOf(groups: readonly ConfigGroup[], method: string): string | null {
+  const info = methodInfo(method);
+  if (info) return info.rankParam;
   const ranked = groups.filter((g) => g.method === method && g.rank !== null);
   if (ranked.length === 0) return null;
   const keys = Object.keys(ranked[0].config).filter((k) => ranked.every((g) => g.config[k] === g.rank));
   return keys.find((k) => k !== 'rank') ?? keys[0] ?? null;
 }
 
-/** What "rank" means for a rank field, for axis titles and captions. */
-const RANK_MEANING: Record<string, string> = {
-  r: 'rank r',
-  rank: 'rank',
-  n: 'n tuned weights',
-  bottleneck: 'bottleneck size',
-  num_virtual_tokens: 'virtual tokens',
-};
-export const rankMeaning = (field: string | null): string => (field ? RANK_MEANING[field] ?? field : 'rank');
+/** What one unit of a method's rank is ('rank r', 'bottleneck size'), for axis titles and captions. */
+export function rankMeaningOf(groups: readonly ConfigGroup[], method: string): string {
+  return methodInfo(method)?.rankMeaning ?? rankFieldOf(groups, method) ?? 'rank';
+}
 
 /** "r=8", "n=256", "bottleneck=64": a method's rank with the name of the field it sets (cached per method). */
 export function rankTagger(groups: readonly ConfigGroup[]): (method: string, rank: number) => string {

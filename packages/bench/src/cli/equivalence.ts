@@ -69,7 +69,7 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
       throw new InputError((error as Error).message);
     }
     const grid = loadGrid(gridFile);
-    const requests = expandGrid(grid, catalog.methods().map((m) => ({ id: m.id, takesRank: m.rankField !== null })), []);
+    const requests = expandGrid(grid, catalog.methods().map((m) => ({ id: m.id, rankParam: m.rankParam })), []);
     const current = await resolveRequests(requests, catalog, { codeVersion, defaultModel: 'default' });
     const old = await resolveRequests(requests, catalog, { codeVersion: () => from, defaultModel: 'default' });
     if (old.length !== current.length) throw new Error('the grid resolves to a different number of runs under the old code version');

@@ -18,7 +18,10 @@ export function listCommand(catalog: Catalog, options: { json: boolean }): numbe
     id: method.id,
     title: method.title,
     family: method.family,
-    rank: method.rankField,
+    rank: method.rankParam,
+    rank_meaning: method.rankMeaning,
+    baseline: method.baseline,
+    lr_scale: method.lrScale,
     hyperparameters: method.hyperparameters,
   }));
   // What each model was made for: real-tier scores mean something only on a model that has seen real text.
@@ -37,8 +40,8 @@ export function listCommand(catalog: Catalog, options: { json: boolean }): numbe
   process.stdout.write('Methods\n');
   process.stdout.write(
     `${table(
-      ['id', 'family', '--rank sets', 'hyperparameters (default)'],
-      methods.map((m) => [m.id, m.family, m.rank ?? '-', m.hyperparameters.map((h) => `${h.name}=${JSON.stringify(h.default)}`).join(' ')]),
+      ['id', 'family', '--rank sets', 'lr x', 'hyperparameters (default)'],
+      methods.map((m) => [m.id, m.family, m.rank ?? '-', String(m.lr_scale), m.hyperparameters.map((h) => `${h.name}=${JSON.stringify(h.default)}`).join(' ')]),
     )}\n\n`,
   );
   process.stdout.write('Models\n');

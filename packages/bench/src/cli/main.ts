@@ -104,7 +104,7 @@ async function main(options: MainOptions): Promise<number> {
     } catch (error) {
       throw new InputError((error as Error).message);
     }
-    const methods = catalog.methods().map((method) => ({ id: method.id, takesRank: method.rankField !== null }));
+    const methods = catalog.methods().map((method) => ({ id: method.id, rankParam: method.rankParam }));
     let requests;
     const warnings: string[] = [];
     try {

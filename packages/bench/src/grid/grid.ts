@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { REPO_ROOT } from '../run/code-version.ts';
 import type { TrainingSettings } from '../run/spec.ts';
+import type { MethodInfo } from '@peft-bench/results/method-info';
 
 export const GRIDS_DIR = path.join(REPO_ROOT, 'packages/bench/grids');
 
@@ -97,12 +98,8 @@ export interface RunRequest {
   keepAdapters: boolean;
 }
 
-/** What expansion needs to know about the registered methods. */
-export interface MethodInfo {
-  id: string;
-  /** false for methods that take no rank (full fine-tuning, bitfit, ...). */
-  takesRank: boolean;
-}
+/** What expansion needs to know about the registered methods: whether each takes a rank. */
+export type GridMethod = Pick<MethodInfo, 'id' | 'rankParam'>;
 
 /** Finds a grid by name (`leaderboard` -> packages/bench/grids/leaderboard.yaml) or path. */
 export function findGridFile(nameOrPath: string): string {
@@ -153,7 +150,7 @@ function seedList(value: number | number[]): number[] {
  * seed, so a grid stopped early has covered its cells once before repeating any with another seed;
  * duplicates across blocks are kept here (they resolve to the same run id and run once).
  */
-export function expandGrid(grid: GridFile, methods: MethodInfo[], warnings: string[] = []): RunRequest[] {
+export function expandGrid(grid: GridFile, methods: GridMethod[], warnings: string[] = []): RunRequest[] {
   const byId = new Map(methods.map((method) => [method.id, method]));
   const requests: RunRequest[] = [];
   for (const block of grid.experiments) {
@@ -178,7 +175,7 @@ export function expandGrid(grid: GridFile, methods: MethodInfo[], warnings: stri
       const where = `grid ${grid.name}, experiment ${block.name}, method ${methodId}`;
       if (!settings.tasks) throw new Error(`${where}: no tasks (set \`tasks\` in the block or in defaults).`);
       if (!settings.seeds) throw new Error(`${where}: no seeds (set \`seeds\` in the block or in defaults).`);
-      const ranks: (number | null)[] = byId.get(methodId)!.takesRank ? (settings.ranks ?? [null]) : [null];
+      const ranks: (number | null)[] = byId.get(methodId)!.rankParam !== null ? (settings.ranks ?? [null]) : [null];
       if (settings.lrs && settings.lr_factors) throw new Error(`${where}: set either lrs or lr_factors, not both.`);
       const lrs: { lr: number | null; lrFactor: number | null }[] = settings.lrs
         ? settings.lrs.map((lr) => ({ lr, lrFactor: null }))

@@ -2,7 +2,10 @@
 // (registries.ts) wraps packages/methods and packages/core; tests of the resolution logic can
 // use the same interface.
 
-export interface HyperparameterInfo {
+import type { MethodInfo } from '@peft-bench/results/method-info';
+
+/** A task knob: name, default and what it does. */
+export interface KnobInfo {
   name: string;
   default: unknown;
   description: string;
@@ -10,15 +13,8 @@ export interface HyperparameterInfo {
   allowed?: string;
 }
 
-export interface MethodEntry {
-  id: string;
-  title: string;
-  family: string;
-  paper?: { title: string; url: string; year?: number };
-  description?: string;
-  /** The hyperparameter `--rank` sets (r, n, bottleneck...), or null when rank does not apply. */
-  rankField: string | null;
-  hyperparameters: HyperparameterInfo[];
+/** A registered method (its description, shared with results and the site) and how to resolve its config. */
+export interface MethodEntry extends MethodInfo {
   /**
    * The full, defaults-filled config for `rank` (null = the method's default) and `set` overrides.
    * Throws an Error naming the bad field and what is valid.
@@ -33,7 +29,7 @@ export interface TaskEntry {
   family: 'simple' | 'reasoning';
   metrics: { name: string; direction: 'higher' | 'lower'; description: string }[];
   primaryMetric: string;
-  knobs: HyperparameterInfo[];
+  knobs: KnobInfo[];
   /** Defaults-filled knobs; throws naming the bad knob and the valid ones. */
   resolveKnobs(knobs: Record<string, unknown>): Record<string, unknown>;
 }

@@ -1,4 +1,4 @@
-// Default training settings per model, and learning rates per method. A run spec starts from
+// Default training settings per model; a method's learning rate is the model's times its lrScale. A run spec starts from
 // these; CLI flags and grid blocks override single fields. Chosen so that
 // `pnpm bench --method lora --rank 64` (four synthetic tasks on the default model) finishes in a
 // few minutes on a 2-core CPU.
@@ -38,29 +38,14 @@ export const TRAINING_DEFAULTS: Record<string, TrainingSettings> = {
   'tiny-random': TINY_MODEL_TRAINING,
 };
 
-/**
- * Learning rate multipliers against the model's default: methods that move every weight need a
- * much smaller step, vector-sized methods a larger one (as in their papers' recipes).
- */
-export const METHOD_LR_SCALE: Record<string, number> = {
-  full: 0.25,
-  none: 1,
-  vera: 5,
-  ia3: 2,
-  prompt: 5,
-  ln: 2,
-  'ln-outlier': 2,
-  'ln-random': 2,
-  bitfit: 2,
-};
-
 /** The training settings a model starts from (models without an entry use the default model's). */
 export function trainingDefaults(modelId: string): TrainingSettings {
   return { ...(TRAINING_DEFAULTS[modelId] ?? DEFAULT_MODEL_TRAINING) };
 }
 
-export function defaultLr(modelId: string, methodId: string): number {
-  return trainingDefaults(modelId).lr * (METHOD_LR_SCALE[methodId] ?? 1);
+/** The model's learning rate times the method's lrScale (declared in its definition, packages/methods/<id>/index.ts). */
+export function defaultLr(modelId: string, method: { lrScale: number }): number {
+  return trainingDefaults(modelId).lr * method.lrScale;
 }
 
 /** A smoke run: the fewest steps and examples that still exercise every stage. */

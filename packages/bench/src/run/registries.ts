@@ -23,13 +23,7 @@ function asSetString(value: unknown): string {
 
 function methodEntries(registry: Registry): MethodEntry[] {
   return registry.list().map((info) => ({
-    id: info.id,
-    title: info.title,
-    family: info.family,
-    paper: info.paper,
-    description: info.description,
-    rankField: info.rankParam,
-    hyperparameters: info.hyperparameters.map((h) => ({ name: h.name, default: h.default, description: h.description, allowed: h.allowed })),
+    ...info,
     resolveConfig(rank, set) {
       const sets = Object.fromEntries(Object.entries(set).map(([key, value]) => [key, asSetString(value)]));
       return withRank(registry.get(info.id), rank, sets) as Record<string, unknown>;

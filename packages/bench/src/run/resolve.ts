@@ -138,12 +138,12 @@ export async function resolveRequests(
     }
     const method = findMethod(catalog, request.method);
     const task = findTask(catalog, request.task);
-    if (request.rank !== null && method.rankField === null) {
+    if (request.rank !== null && method.rankParam === null) {
       throw new InputError(
         `Method "${method.id}" takes no rank (it has no rank-like hyperparameter), but rank ${request.rank} was given. Drop --rank for it; methods that take a rank: ${catalog
           .methods()
-          .filter((entry) => entry.rankField !== null)
-          .map((entry) => `${entry.id} (${entry.rankField})`)
+          .filter((entry) => entry.rankParam !== null)
+          .map((entry) => `${entry.id} (${entry.rankParam})`)
           .join(', ')}.`,
       );
     }
@@ -163,11 +163,11 @@ export async function resolveRequests(
     const training: TrainingSettings = {
       ...trainingDefaults(model.id),
       // Rounded so 2e-3 x 0.05 is 1e-4, not 1.0000000000000002e-4, in records and labels.
-      lr: request.lr ?? Number((defaultLr(model.id, method.id) * (request.lrFactor ?? 1)).toPrecision(6)),
+      lr: request.lr ?? Number((defaultLr(model.id, method) * (request.lrFactor ?? 1)).toPrecision(6)),
       ...request.training,
     };
     checkTraining(training);
-    const rank = method.rankField === null ? null : ((request.rank ?? config[method.rankField]) as number | null);
+    const rank = method.rankParam === null ? null : ((request.rank ?? config[method.rankParam]) as number | null);
     const spec: RunSpec = {
       method: { id: method.id, config, rank: typeof rank === 'number' ? rank : null },
       task: { id: task.id, config: knobs },

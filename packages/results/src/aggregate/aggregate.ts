@@ -6,14 +6,16 @@ import type { RunRecord, RunStatus } from '../record/schema.ts';
 import { readRecords, type RecordProblem } from '../record/read.ts';
 import { metricInfo, isBetter, isWithin, type Direction } from './metrics.ts';
 import { mean, sampleStd, paretoFrontier, canonicalJson } from './stats.ts';
-import { selectOnValid, seedOnlyInterval } from '@peft-bench/results';
+import { selectOnValid } from '../stats/selection.ts';
+import { seedOnlyInterval } from '../stats/summary.ts';
+import { isBaseline } from '../methods.ts';
 import { collectAnalysis, emptyAnalysis, type AnalysisData } from './analysis.ts';
 import { complementFindings, overlapGroups, subspaceGroups, type ComplementFindings, type OverlapGroup, type SubspaceGroup } from './subspace.ts';
 
 /** The share of a learning-rate grid counted as "good" is the share within this fraction of the best. */
 export const LR_NEAR_BEST_FRACTION = 0.95;
 /** Methods shown as reference rows rather than competitors. */
-export const BASELINE_METHODS: readonly string[] = ['none', 'full'];
+
 export const AGGREGATE_FORMAT_VERSION = 1;
 /** Heatmap paths that compare an update with the pretrained weight rather than with another update. */
 export const OVERLAP_WITH_W = /pretrain|overlap/i;
@@ -40,7 +42,8 @@ export interface TaskInfo {
   metricDescription: string;
 }
 
-export interface MethodInfo {
+/** A method as the records show it (title, paper and description as its records state them). */
+export interface MethodSummary {
   id: string;
   family: string;
   title: string | null;
@@ -221,7 +224,7 @@ export interface Aggregated {
   recordCount: number;
   problems: RecordProblem[];
   tasks: TaskInfo[];
-  methods: MethodInfo[];
+  methods: MethodSummary[];
   runs: RunSummary[];
   groups: ConfigGroup[];
   methodTask: MethodTaskSummary[];
@@ -322,7 +325,7 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 function markBestAndTies(rows: MethodTaskSummary[], directionOf: (task: string) => Direction): void {
   for (const taskRows of groupBy(rows, (r) => r.task).values()) {
     const direction = directionOf(taskRows[0]!.task);
-    const competitors = taskRows.filter((r) => !BASELINE_METHODS.includes(r.method) && r.best?.mean != null);
+    const competitors = taskRows.filter((r) => !isBaseline(r.method) && r.best?.mean != null);
     let top: MethodTaskSummary | null = null;
     for (const r of competitors) if (top === null || isBetter(direction, r.best!.mean as number, top.best!.mean as number)) top = r;
     if (!top) continue;
@@ -511,7 +514,7 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
       rank: first.method.rank,
       lr: first.training.lr,
       stats: statsOf(ok.map((r) => ({ value: r.metrics.primary as number, seed: r.seed }))),
-      derived: first.training.steps === 0 && !BASELINE_METHODS.includes(first.method.id),
+      derived: first.training.steps === 0 && !isBaseline(first.method.id),
       validStats: statsOf(ok
         .filter((r) => Number.isFinite(r.metrics.valid[r.task.primary_metric]))
         .map((r) => ({ value: r.metrics.valid[r.task.primary_metric] as number, seed: r.seed }))),
@@ -701,13 +704,13 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
   overlapW.sort((a, b) => taskOrder(a.task) - taskOrder(b.task) || byString(a.method, b.method) || (a.rank ?? -1) - (b.rank ?? -1));
 
   // Methods: metadata from records (first record carrying each field).
-  const methods: MethodInfo[] = [];
+  const methods: MethodSummary[] = [];
   for (const [id, runs] of groupBy(sorted, (r) => r.method.id)) {
     const withField = <K extends 'title' | 'paper' | 'description'>(k: K) => runs.find((r) => r.method[k] !== undefined)?.method[k] ?? null;
     methods.push({
       id, family: runs[0].method.family,
       title: withField('title'), paper: withField('paper'), description: withField('description'),
-      isBaseline: BASELINE_METHODS.includes(id),
+      isBaseline: isBaseline(id),
       folder: `packages/methods/${id}/`,
       runCount: runs.length,
       varyingFields: varyingByMethod.get(id)!,

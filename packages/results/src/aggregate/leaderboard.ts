@@ -2,7 +2,7 @@
 // configuration chosen on valid, its test mean with a 95% interval, how many configurations were searched,
 // and whether it is the best or statistically tied with it.
 import type { Aggregated, MethodTaskSummary } from './aggregate.ts';
-import { BASELINE_METHODS } from './aggregate.ts';
+import { isBaseline } from '../methods.ts';
 
 export interface LeaderboardCell {
   mean: number | null;
@@ -35,7 +35,7 @@ export function leaderboardCell(row: MethodTaskSummary): LeaderboardCell {
     trainable: row.bestTrainable,
     is_best: row.isBest,
     tied_with_best: row.tiedWithBest,
-    baseline: BASELINE_METHODS.includes(row.method),
+    baseline: isBaseline(row.method),
   };
 }
 
@@ -63,10 +63,10 @@ function markdownCell(c: LeaderboardCell | undefined): string {
 export function leaderboardMarkdown(agg: Aggregated): string {
   const board = leaderboardJson(agg);
   const methods = [...new Set(agg.methodTask.filter((r) => r.bestConfigKey !== null).map((r) => r.method))].sort((a, b) =>
-    Number(BASELINE_METHODS.includes(b)) - Number(BASELINE_METHODS.includes(a)) || (a < b ? -1 : a > b ? 1 : 0));
+    Number(isBaseline(b)) - Number(isBaseline(a)) || (a < b ? -1 : a > b ? 1 : 0));
   const header = `| method | ${agg.tasks.map((t) => `${t.id} (${t.primaryMetric})`).join(' | ')} |`;
   const rule = `|---|${agg.tasks.map(() => '---:').join('|')}|`;
-  const rows = methods.map((m) => `| ${BASELINE_METHODS.includes(m) ? `${m} (reference)` : m} | ${agg.tasks.map((t) => markdownCell(board[t.id]?.[m])).join(' | ')} |`);
+  const rows = methods.map((m) => `| ${isBaseline(m) ? `${m} (reference)` : m} | ${agg.tasks.map((t) => markdownCell(board[t.id]?.[m])).join(' | ')} |`);
   return [
     '## Leaderboard',
     '',

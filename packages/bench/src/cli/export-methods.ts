@@ -1,0 +1,32 @@
+// `pnpm bench export-methods`: writes packages/results/src/methods.json, the method definitions'
+// descriptions (id, rank field and meaning, baseline, lrScale, hyperparameters with defaults) and each
+// model's default learning rate, for readers that must not load TensorFlow.js (aggregation, the site).
+// A bench test fails when the file is out of date.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadRegistry } from '@peft-bench/methods';
+import { REPO_ROOT } from '../run/code-version.ts';
+import { TRAINING_DEFAULTS, trainingDefaults } from '../run/defaults.ts';
+
+export const METHODS_JSON = path.join(REPO_ROOT, 'packages/results/src/methods.json');
+
+/** The file's text, from the registered methods. */
+export async function methodsJsonText(): Promise<string> {
+  const registry = await loadRegistry();
+  const catalogue = {
+    note: 'Written by `pnpm bench export-methods` from the method definitions (packages/methods/<id>/index.ts); do not edit.',
+    training_lr: Object.fromEntries(Object.entries(TRAINING_DEFAULTS).map(([model, t]) => [model, t.lr])),
+    fallback_training_lr: trainingDefaults('\0no such model').lr,
+    methods: registry.list(),
+  };
+  return `${JSON.stringify(catalogue, null, 2)}\n`;
+}
+
+export async function exportMethodsCommand(): Promise<number> {
+  const text = await methodsJsonText();
+  const tmp = `${METHODS_JSON}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, METHODS_JSON);
+  process.stdout.write(`wrote ${path.relative(process.cwd(), METHODS_JSON)} (${JSON.parse(text).methods.length} methods)\n`);
+  return 0;
+}
