@@ -10,7 +10,7 @@ Examples:
   pnpm bench --method lora --rank 64                 every synthetic task, seed 0, default model
   pnpm bench --method lora --rank 8 --task sql,math --seeds 3
   pnpm bench --method dora --rank 16 --set lora_alpha=32 --set target_modules=q,k,v,o
-  pnpm bench --method ln-outlier --rank 64 --lr 5e-3 --steps 300
+  pnpm bench --method houlsby --rank 16 --lr 5e-3 --steps 300
   pnpm bench --method full --model tiny-random --steps 20 --out /tmp/results
   pnpm bench --list --json                           tasks, methods (with hyperparameters), models
   pnpm bench --grid leaderboard --dry-run            run count, finished runs, wall-time estimate

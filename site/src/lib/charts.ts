@@ -337,7 +337,7 @@ export function histogram(edges: number[], counts: number[], title: string): Spe
   } as Spec;
 }
 
-/** Score vs n tuned weights (log2 x): ln-outlier against ln-random. */
+/** Score vs n tuned weights (log2 x): the layernorm study's outlier weights against random ones. */
 export function nCurve(metric: string, points: { method: string; n: number; mean: number; lo: number; hi: number }[]): Spec {
   const x = { field: 'n', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'n tuned weights per norm layer (log2)', axis: { values: [4, 16, 64, 256, 1024] } };
   return {

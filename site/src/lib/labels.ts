@@ -4,6 +4,9 @@
 // value among one method's configurations on the same task. Computed from the data, nothing hard-coded.
 import type { Aggregated, ConfigGroup } from '@peft-bench/results/aggregate/index';
 import { methodInfo } from '@peft-bench/results/methods';
+import { study } from '@peft-bench/results/studies';
+
+const complementMethod = study('complement').methods!.complement;
 
 /** Fields given first in labels, because they are what readers compare. */
 const LABEL_ORDER = ['r', 'rank', 'n', 'bottleneck', 'num_virtual_tokens', 'lr'];
@@ -62,7 +65,7 @@ export function shortenLabels(agg: Aggregated): Aggregated {
     if (m.bestConfigKey !== null) m.bestConfigLabel = byKey.get(gk(m.method, m.task, m.bestConfigKey)) ?? m.bestConfigLabel;
   }
   for (const row of agg.complement) {
-    for (const c of row.complement) c.configLabel = oldToNew.get(gk('lora-complement', row.task, c.configLabel)) ?? c.configLabel;
+    for (const c of row.complement) c.configLabel = oldToNew.get(gk(complementMethod, row.task, c.configLabel)) ?? c.configLabel;
   }
   for (const m of agg.methods) m.varyingFields = varying.get(m.id) ?? [];
   return agg;

@@ -1,10 +1,10 @@
 // `pnpm bench slice --run <run_id> --from 9 --to 64`: post-hoc scoring of singular components
-// i..j of a trained low-rank update (the methods package's `svd-slice`), or with
-// `--complement-of <small run_id>` the part of the run's update outside the smaller run's
-// subspaces (`lora-complement`, posthoc mode). The source run's record gives task, seed, model
+// i..j of a trained low-rank update, or with `--complement-of <small run_id>` the part of the run's
+// update outside the smaller run's subspaces (posthoc mode): the complement study's two methods. The source run's record gives task, seed, model
 // and task knobs; its adapter must have been kept (--keep-adapters, or a grid block that keeps it).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { study } from '@peft-bench/results/studies';
 import { readFinished } from '@peft-bench/results/record/store';
 import { codeVersion } from '../run/code-version.ts';
 import { loadCatalog } from '../run/registries.ts';
@@ -40,18 +40,20 @@ export async function sliceCommand(flags: SliceFlags): Promise<number> {
     };
     needAdapter(flags.run);
     const catalog = await loadCatalog();
+    // The complement study's methods: the part of an update outside another's subspaces, and SVD slices.
+    const complementStudy = study('complement');
     let method: string;
     let set: Record<string, unknown>;
     if (flags.complementOf !== undefined) {
       needAdapter(flags.complementOf);
-      method = findMethod(catalog, 'lora-complement').id;
+      method = findMethod(catalog, complementStudy.methods!.complement!).id;
       set = { mode: 'posthoc', small_adapter: `run:${flags.complementOf}`, large_adapter: `run:${flags.run}` };
     } else {
       if (flags.from === undefined || flags.to === undefined) throw new InputError('slice needs --from <i> and --to <j> (1-based, inclusive), or --complement-of <run_id>.');
       const from = parsePositiveInt('--from', flags.from);
       const to = parsePositiveInt('--to', flags.to);
       if (to < from) throw new InputError(`--to ${to} is below --from ${from}: components are kept from i to j inclusive.`);
-      method = findMethod(catalog, 'svd-slice').id;
+      method = findMethod(catalog, complementStudy.methods!.slice!).id;
       set = { adapter: `run:${flags.run}`, from, to };
     }
     const runs = await resolveRequests(

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { REPO_ROOT } from '../run/code-version.ts';
 import type { TrainingSettings } from '../run/spec.ts';
 import type { MethodInfo } from '@peft-bench/results/method-info';
+import { studies } from '@peft-bench/results/studies';
 
 export const GRIDS_DIR = path.join(REPO_ROOT, 'packages/bench/grids');
 
@@ -76,7 +77,34 @@ export const gridSchema = z
   })
   .strict();
 
+/** A grid file: its own experiments, or (`studies: true`) the studies' blocks under its name, or both. */
+const gridFileSchema = gridSchema
+  .extend({ experiments: z.array(experiment).optional(), studies: z.literal(true).optional() })
+  .refine((g) => g.studies === true || (g.experiments?.length ?? 0) > 0, { message: 'a grid needs experiment blocks or `studies: true`', path: ['experiments'] });
+
 export type GridFile = z.infer<typeof gridSchema>;
+export const STUDIES_DIR = path.join(REPO_ROOT, 'packages/results/studies');
+
+/**
+ * The experiment blocks the studies (packages/results/studies/<id>/grid.yaml) give a grid, in study
+ * order: each study's list under the grid's name.
+ */
+export function studyBlocks(gridName: string, root = STUDIES_DIR): z.infer<typeof experiment>[] {
+  const blocks: z.infer<typeof experiment>[] = [];
+  for (const { id } of studies()) {
+    const file = path.join(root, id, 'grid.yaml');
+    if (!fs.existsSync(file)) continue;
+    const parsed = z.record(z.string(), z.array(experiment)).safeParse(parseYaml(fs.readFileSync(file, 'utf8')) ?? {});
+    if (!parsed.success) throw new Error(`study grid ${file} is invalid: ${describeIssues(parsed.error.issues)}`);
+    blocks.push(...(parsed.data[gridName] ?? []));
+  }
+  return blocks;
+}
+
+function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues.slice(0, 6).map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`).join('; ');
+}
+
 type BlockSettings = z.infer<typeof blockSettings>;
 
 /** One run before resolution: what the grid asked for. */
@@ -128,15 +156,16 @@ export function loadGrid(file: string): GridFile {
   } catch (error) {
     throw new Error(`grid ${file} is not valid YAML: ${(error as Error).message}`);
   }
-  const parsed = gridSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues
-      .slice(0, 6)
-      .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
-    throw new Error(`grid ${file} is invalid: ${issues}`);
-  }
-  return parsed.data;
+  const parsed = gridFileSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`grid ${file} is invalid: ${describeIssues(parsed.error.issues)}`);
+  const { studies: fromStudies, experiments, ...rest } = parsed.data;
+  const all = [...(experiments ?? []), ...(fromStudies ? studyBlocks(rest.name) : [])];
+  const names = all.map((e) => e.name);
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  if (repeated) throw new Error(`grid ${file}: two experiment blocks are named '${repeated}'`);
+  const grid = gridSchema.safeParse({ ...rest, experiments: all });
+  if (!grid.success) throw new Error(`grid ${file} is invalid: ${describeIssues(grid.error.issues)}`);
+  return grid.data;
 }
 
 function seedList(value: number | number[]): number[] {
