@@ -3,7 +3,7 @@
 // `pnpm bench report`. Numbers only; what they mean is for the reader.
 import type { Aggregated, ConfigGroup, SeedStats, TaskInfo } from './aggregate.ts';
 import { mean } from './stats.ts';
-import { defaultLr } from '../run/defaults.ts';
+import { defaultLr, isProtocol, LEGACY_PROTOCOL } from '../run/defaults.ts';
 
 export interface FindingsTable {
   title?: string;
@@ -52,6 +52,9 @@ export function findingsProvenance(agg: Aggregated): string {
 export const FINDINGS_CELLS = 'Cells: mean ± sample standard deviation over seeds (number of seeds) of the primary metric on the test split.';
 
 export function findings(agg: Aggregated): FindingsSection[] {
+  // Default learning rates depend on the protocol of the records (one scope per aggregation).
+  const protocol = agg.scope && isProtocol(agg.scope.protocol) ? agg.scope.protocol : LEGACY_PROTOCOL;
+  const defaultLrOf = (model: string, method: string) => defaultLr(model, method, protocol);
   const tasks = agg.tasks;
   const groupsOf = (method: string, task: string) => agg.groups.filter((g) => g.method === method && g.task === task);
   /** The group at a rank on a rank-curve series (the method's main configuration unless a series is named). */
@@ -66,7 +69,7 @@ export function findings(agg: Aggregated): FindingsSection[] {
   const defaultGroup = (method: string, task: string): ConfigGroup | undefined => {
     const bySeeds = [...groupsOf(method, task)].sort((a, b) => b.stats.n - a.stats.n);
     const atDefault = bySeeds.find((g) => {
-      const lr = defaultLr(String(g.config.model ?? 'default').split('@')[0], method);
+      const lr = defaultLrOf(String(g.config.model ?? 'naive').split('@')[0]!, method);
       return Math.abs(g.lr - lr) <= 1e-6 * lr;
     });
     return atDefault ?? bySeeds[0];
@@ -129,7 +132,7 @@ export function findings(agg: Aggregated): FindingsSection[] {
   const analysisOf = new Map(agg.analysis.raw.map((a) => [a.runId, a.analysis]));
   const atDefaultLr = (gs: ConfigGroup[]) => {
     const bySeeds = [...gs].sort((a, b) => b.stats.n - a.stats.n);
-    return bySeeds.find((g) => Math.abs(g.lr - defaultLr(String(g.config.model ?? 'default').split('@')[0], g.method)) <= 1e-6 * g.lr) ?? bySeeds[0];
+    return bySeeds.find((g) => Math.abs(g.lr - defaultLrOf(String(g.config.model ?? 'naive').split('@')[0]!, g.method)) <= 1e-6 * g.lr) ?? bySeeds[0];
   };
   const initMean = (gs: (ConfigGroup | undefined)[], key: string) => mean(gs.flatMap((g) => g?.runIds ?? []).map((id) => {
     const v = (analysisOf.get(id)?.init as Record<string, unknown> | undefined)?.[key];
@@ -203,8 +206,8 @@ export function findings(agg: Aggregated): FindingsSection[] {
     // The grid's learning rates as multiples of the method's default, from the largest grid.
     const x = agg.methodTask.reduce<(typeof agg.methodTask)[number] | null>((b, m) => (m.lrGrid.length > (b?.lrGrid.length ?? 1) ? m : b), null);
     if (!x) return '';
-    const model = String(agg.groups.find((g) => g.method === x.method)?.config.model ?? 'default').split('@')[0];
-    const base = defaultLr(model, x.method);
+    const model = String(agg.groups.find((g) => g.method === x.method)?.config.model ?? 'naive').split('@')[0]!;
+    const base = defaultLrOf(model, x.method);
     return ` (for example ${x.method} on ${x.task}: lr ${x.lrGrid.map((q) => `${Number((q.lr / base).toPrecision(3))}x`).join(', ')} of its default ${base})`;
   })();
 
