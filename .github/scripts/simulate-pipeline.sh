@@ -38,7 +38,7 @@ defaults:
   tasks: [nli]
   seeds: 1
   ranks: [2]
-  training: { steps: 2, eval_every: 0, batch_size: 2, micro_batch_size: 2 }
+  training: { steps: 2, eval_every: 1, batch_size: 2, micro_batch_size: 2 }
   task_config: { nli: { train: 8, valid: 2, test: 2 } }
 experiments:
   - name: pair

@@ -38,7 +38,8 @@ export function buildProgram(): Command {
     .option('--steps <n>', 'training steps')
     .option('--batch <n>', 'batch size (sequences per optimizer step)')
     .option('--micro-batch <n>', 'micro-batch size (gradient accumulation); must divide --batch')
-    .option('--model <id|dir>', 'model id (see --list) or a checkpoint directory', 'default')
+    .option('--model <id|dir>', 'model id (see --list; `default` is the default model, base) or a checkpoint directory', 'default')
+    .option('--protocol <id>', 'training protocol: converge (early stopping on validation loss, best checkpoint kept) or fixed-300 (the fixed-step protocol of the earlier records)', 'converge')
     .option('--data-dir <dir>', 'directory with the real-tier datasets (default: PEFT_BENCH_DATA_DIR)')
     .option('--set <key=value>', 'a method hyperparameter (repeatable)', collect, [])
     .option('--knob <key=value>', 'a task knob for every selected task (repeatable), e.g. --knob test=50', collect, [])
@@ -123,6 +124,8 @@ export function buildProgram(): Command {
     .description('aggregate the run records into JSON and CSV tables for the site')
     .option('--results <dir>', 'results directory', 'results')
     .option('--out <dir>', 'output directory for aggregated.json and the CSV tables', 'aggregate')
+    .option('--protocol <id>', 'aggregate the records of this protocol (default: the protocol and model with the most records; never pooled)')
+    .option('--model <id>', 'aggregate the records of this base model')
     .option('--json', 'print the summary as JSON')
     .action(async (options) => {
       const { aggregateCommand } = await import('./cli/aggregate.ts');
@@ -134,6 +137,8 @@ export function buildProgram(): Command {
     .description('print what the results say: Markdown tables for each of the five questions (rank, complement, growing, LayerNorm, stability)')
     .option('--results <dir>', 'results directory', 'results')
     .option('--out <file>', 'write the report to <file> instead of printing it')
+    .option('--protocol <id>', 'report the records of this protocol (default: the protocol and model with the most records; never pooled)')
+    .option('--model <id>', 'report the records of this base model')
     .option('--json', 'print the leaderboard as JSON: per task and method the mean, ci95, n_configs and selected_on')
     .action(async (options) => {
       const { reportCommand } = await import('./cli/report.ts');

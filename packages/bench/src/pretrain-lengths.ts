@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { getTask, listTasks, loadTokenizer, type Tokenizer } from '@peft-bench/core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const DEFAULT_TOKENIZER = path.resolve(here, '../../core/models/default/tokenizer.json');
+const DEFAULT_TOKENIZER = path.resolve(here, '../../core/models/naive/tokenizer.json');
 
 export interface Percentiles {
   p50: number;

@@ -46,7 +46,7 @@ import { lengthTable, measureTokenLengths, type LengthRow } from './pretrain-len
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const MODELS_DIR = path.resolve(here, '../../core/models');
-export const DEFAULT_MODEL_DIR = path.join(MODELS_DIR, 'default');
+export const DEFAULT_MODEL_DIR = path.join(MODELS_DIR, 'naive');
 /** Where a resumable run keeps its state, inside the output folder (gitignored). */
 export const STATE_DIR = '.pretrain-state';
 
@@ -555,7 +555,7 @@ export async function pretrain(opts: PretrainOptions): Promise<PretrainLog | nul
 }
 
 function command0(o: { model: string; variant?: string }): string {
-  return ['pnpm pretrain', o.model !== 'default' ? `--model ${o.model}` : '', o.variant ? `--variant ${o.variant}` : ''].filter(Boolean).join(' ');
+  return ['pnpm pretrain', o.model !== 'naive' ? `--model ${o.model}` : '', o.variant ? `--variant ${o.variant}` : ''].filter(Boolean).join(' ');
 }
 
 function positiveInt(value: string): number {
@@ -567,7 +567,7 @@ function positiveInt(value: string): number {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const program = new Command('pnpm pretrain')
     .description('Build a base model (packages/core/models/<id>) from its recorded recipe.')
-    .option('--model <id>', 'which model folder under packages/core/models to build (default, base)', 'default')
+    .option('--model <id>', 'which model folder under packages/core/models to build (naive, base)', 'naive')
     .option('--variant <name>', "another size listed in the recipe's variants (written to <folder>-<name>)")
     .option('--recipe <file>', 'pretraining recipe (JSON); default: <model folder>/recipe.json')
     .option('--out <dir>', 'where to write the checkpoint; default: the model folder')
@@ -578,14 +578,14 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     .option('--threads <n>', 'BLAS threads', positiveInt, 2)
     .addHelpText(
       'after',
-      '\nExamples:\n  pnpm pretrain                      # rebuild packages/core/models/default\n  pnpm pretrain --model base         # build (or resume building) packages/core/models/base\n  pnpm pretrain --steps 50 --out /tmp/base   # a quick trial\n',
+      '\nExamples:\n  pnpm pretrain                      # rebuild packages/core/models/naive\n  pnpm pretrain --model base         # build (or resume building) packages/core/models/base\n  pnpm pretrain --steps 50 --out /tmp/base   # a quick trial\n',
     );
   program.parse();
   const o = program.opts<{ model: string; variant?: string; recipe?: string; out?: string; steps?: number; dataDir: string; card?: boolean; backend: string; threads: number }>();
   const modelDir = path.join(MODELS_DIR, o.model);
   const recipeFile = o.recipe ?? path.join(modelDir, 'recipe.json');
   if (!existsSync(recipeFile)) {
-    const known = ['default', 'base'].filter((m) => existsSync(path.join(MODELS_DIR, m, 'recipe.json')));
+    const known = ['naive', 'base'].filter((m) => existsSync(path.join(MODELS_DIR, m, 'recipe.json')));
     console.error(`pretrain: no recipe at ${recipeFile}. Models with a recipe: ${known.join(', ')}; or pass --recipe <file>.`);
     process.exit(2);
   }

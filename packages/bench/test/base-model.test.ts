@@ -20,7 +20,7 @@ describe('the base model entry', () => {
     const catalog = await loadCatalog();
     await expect(catalog.resolveModel('base')).rejects.toThrow(/not built yet .*Run `pnpm pretrain --model base`/);
     const def = findModelDef('base');
-    expect(def.kind === 'checkpoint' && checkpointMissingMessage(def)).toMatch(/--model default/);
+    expect(def.kind === 'checkpoint' && checkpointMissingMessage(def)).toMatch(/--model naive/);
   });
 
   it.runIf(built)('with weights, resolves to its checkpoint hash', async () => {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expandGrid, findGridFile, gridSchema, loadGrid, type GridFile } from '../src/grid/grid.ts';
+import { expandGrid, findGridFile, gridSchema, loadGrid, type GridFile, type RunRequest } from '../src/grid/grid.ts';
 import { shardOf, parseShard } from '../src/cli/grid-command.ts';
 import { estimateGrid, formatDuration } from '../src/grid/estimate.ts';
 
@@ -128,8 +128,67 @@ describe('the shipped grids', () => {
       return new Set(runs.map((r) => r.runId));
     };
     const quick = await ids('quick');
-    const leaderboard = await ids('leaderboard');
+    const leaderboard = await ids('leaderboard-fixed300');
     expect(quick.size).toBeGreaterThan(150);
     expect([...quick].filter((id) => !leaderboard.has(id))).toEqual([]);
   }, 60_000);
+
+  it('the fixed-300 grids still reach every committed record (same specs, same run ids)', async () => {
+    const { loadCatalog } = await import('../src/run/registries.ts');
+    const { resolveRequests } = await import('../src/run/resolve.ts');
+    const { readRecords } = await import('@peft-bench/results/record/read');
+    const { REPO_ROOT } = await import('../src/run/code-version.ts');
+    const catalog = await loadCatalog();
+    const methodInfo = catalog.methods().map((m) => ({ id: m.id, rankParam: m.rankParam }));
+    const { records, problems } = await readRecords(`${REPO_ROOT}/results`);
+    expect(problems).toEqual([]);
+    expect(new Set(records.map((r) => r.protocol))).toEqual(new Set(['fixed-300']));
+    // Resolved under each code version the records were made with, as planning does through code-equivalence.json.
+    const versions = [...new Set(records.map((r) => r.code_version))];
+    const reached = new Map<string, Set<string>>();
+    for (const name of ['leaderboard-fixed300', 'synthesis']) {
+      const requests = expandGrid(loadGrid(findGridFile(name)), methodInfo);
+      const ids = new Set<string>();
+      for (const version of versions) {
+        for (const run of await resolveRequests(requests, catalog, { codeVersion: () => version, defaultModel: 'default' })) ids.add(run.runId);
+      }
+      reached.set(name, ids);
+    }
+    const all = new Set([...reached.get('leaderboard-fixed300')!, ...reached.get('synthesis')!]);
+    expect(records.filter((r) => !all.has(r.run_id)).map((r) => r.run_id)).toEqual([]);
+    // The leaderboard grid's finished runs before it became leaderboard-fixed300: 1,560 of its 1,656.
+    expect(records.filter((r) => reached.get('leaderboard-fixed300')!.has(r.run_id)).length).toBe(1560);
+  }, 300_000);
+});
+
+describe('protocols in run specs', () => {
+  const request = (overrides: Partial<RunRequest>): RunRequest => ({
+    experiment: 'e', method: 'lora', rank: 8, task: 'nli', seed: 0, lr: null, lrFactor: null, set: {}, training: {}, taskConfig: {},
+    model: 'naive', keepAdapters: false, ...overrides,
+  });
+
+  it('converge specs state their protocol, early stopping, 200+ validation examples and all-linear LoRA; fixed-300 specs state none of it', async () => {
+    const { loadCatalog } = await import('../src/run/registries.ts');
+    const { resolveRequests } = await import('../src/run/resolve.ts');
+    const catalog = await loadCatalog();
+    const resolve = async (overrides: Partial<RunRequest>) => (await resolveRequests([request(overrides)], catalog, { codeVersion: 'test', defaultModel: 'default' }))[0]!.spec;
+    const converge = await resolve({ model: 'default' });
+    expect(converge.protocol).toBe('converge');
+    expect(converge.model.id).toBe('base');
+    expect(converge.training).toMatchObject({ schedule: 'constant', patience: 6, min_rel_improvement: 0.005, micro_batch_size: 8 });
+    expect(converge.task.config.valid).toBeGreaterThanOrEqual(200);
+    expect(converge.method.config.target_modules).toEqual(['all-linear']);
+    // HF PEFT's string form, as a grid may write it, and the LoRA paper's q,v as a named configuration.
+    expect((await resolve({ set: { target_modules: 'all-linear' } })).method.config.target_modules).toEqual(['all-linear']);
+    expect((await resolve({ set: { target_modules: ['q', 'v'] } })).method.config.target_modules).toEqual(['q', 'v']);
+    const fixed = await resolve({ protocol: 'fixed-300' });
+    expect(fixed.protocol).toBeUndefined();
+    expect(fixed.model.id).toBe('default');
+    expect(fixed.training).toEqual({ steps: 300, batch_size: 16, micro_batch_size: 16, lr: 2e-3, schedule: 'cosine', warmup_steps: 10, weight_decay: 0, grad_clip: 1, max_seq_len: 256, eval_every: 50 });
+    expect(fixed.task.config.valid).toBe(50);
+    expect(fixed.method.config.target_modules).toEqual(['q', 'v']);
+    await expect(resolve({ protocol: 'fixed-300', training: { patience: 3 } })).rejects.toThrow(/fixed-300 protocol does not use/);
+    await expect(resolve({ protocol: 'nope' })).rejects.toThrow(/Unknown protocol "nope". Valid protocols: converge, fixed-300/);
+    await expect(resolve({ training: { eval_every: 0 } })).rejects.toThrow(/patience=6 needs validation during training/);
+  });
 });

@@ -168,7 +168,7 @@ describe('--list', () => {
     const result = await run({ list: true, json: true });
     expect(result.code).toBe(0);
     const models = JSON.parse(result.stdout).models as { id: string; built_for: string[] }[];
-    expect(Object.fromEntries(models.map((m) => [m.id, m.built_for]))).toMatchObject({ default: ['synthetic'], 'tiny-random': ['tests'] });
+    expect(Object.fromEntries(models.map((m) => [m.id, m.built_for]))).toMatchObject({ base: ['synthetic', 'real'], naive: ['synthetic'], 'tiny-random': ['tests'] });
   });
 });
 
@@ -196,5 +196,28 @@ describe('divergence and reasons', { timeout: 120_000 }, () => {
     const message = `Example x: cannot read ${REPO_ROOT}/packages/core/models/default/model.safetensors and /data/d/gsm8k/train.jsonl:5\n    at foo (${REPO_ROOT}/packages/core/src/x.ts:1:2)\n    at async bar (node:internal/x:3:4)`;
     expect(sanitizeReason(message, { dataDir: '/data/d' })).toBe('Example x: cannot read packages/core/models/default/model.safetensors and <data-dir>/gsm8k/train.jsonl:5');
     expect(sanitizeReason(`${os.homedir()}/x.json is not JSON`)).toBe('~/x.json is not JSON');
+  });
+});
+
+describe('memory', () => {
+  it('a training step that would not fit in memory fails before any work, naming a micro-batch that fits', async () => {
+    const { checkMemory } = await import('../src/run/precheck.ts');
+    const { resolveRequests } = await import('../src/run/resolve.ts');
+    const { loadCatalog } = await import('../src/run/registries.ts');
+    const { checkCheckpointFiles } = await import('@peft-bench/core/checkpoint/check');
+    const { WASM_HEAP_BYTES } = await import('@peft-bench/core/train/memory');
+    const { BASE_MODEL_DIR } = await import('../src/run/models.ts');
+    const request = (training: Record<string, number>) => ({
+      experiment: 'test', method: 'lora', rank: 8, task: 'math', seed: 0, lr: null, lrFactor: null, set: {}, training,
+      taskConfig: {}, model: 'base', keepAdapters: false,
+    });
+    const catalog = await loadCatalog();
+    const [fits, tooBig] = await resolveRequests([request({}), request({ micro_batch_size: 16 })], catalog, { codeVersion: 'test', defaultModel: 'base' });
+    const facts = { def: { id: 'base' }, config: (await checkCheckpointFiles(BASE_MODEL_DIR)).config };
+    const wasmLimit = WASM_HEAP_BYTES * 0.9;
+    // base's own default micro-batch (8) fits the wasm heap; 16 rows of 256 tokens through its 4,096-id head do not.
+    expect(fits!.spec.training.micro_batch_size).toBe(8);
+    expect(() => checkMemory(fits!, facts, wasmLimit)).not.toThrow();
+    expect(() => checkMemory(tooBig!, facts, wasmLimit)).toThrow(/model "base" with a micro-batch of 16 rows x 256 tokens needs about 5\.\d+ GiB, over the 3\.60 GiB available here\. Pass --micro-batch 8/);
   });
 });

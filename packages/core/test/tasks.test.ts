@@ -3,6 +3,7 @@ import { getTask, homeSplit, listTasks, normalisePrompt, pretrainCorpus, TASKS }
 import type { Example, TaskSplits } from '../src/tasks/index.ts';
 import { execMatch, runQuery, loadSqlJs } from '../src/metrics/sql.ts';
 import { numberInWords } from '../src/tasks/sql.ts';
+import { summaryFacts } from '../src/tasks/summarize.ts';
 
 const SYNTHETIC = ['sql', 'nli', 'summarize', 'math'];
 const small = { train: 300, valid: 40, test: 60 };
@@ -240,6 +241,27 @@ describe('summarize task', () => {
     expect(wrong.exact_match).toBe(0);
     expect(wrong.rougeL).toBeGreaterThan(0.85);
     expect(wrong.rougeL).toBeLessThan(1);
+  });
+
+  it('scores fact F1 (primary): the template with every fact wrong scores 0, one wrong fact costs its share', async () => {
+    const task = getTask('summarize');
+    expect(task.primaryMetric).toBe('fact_f1');
+    const { test } = await task.load({ seed: 0, knobs: small });
+    const example = test.find((e) => /^ \w+ and \w+ will/.test(e.target))!;
+    const facts = summaryFacts(example.target);
+    // Two people, the activity, the place, the day and the time.
+    expect(facts.size).toBe(6);
+    const wrongDay = example.target.replace(/on (\w+day)/, (_, day: string) => `on ${day === 'Monday' ? 'Tuesday' : 'Monday'}`);
+    expect((await task.score([wrongDay], [example])).fact_f1).toBeCloseTo(5 / 6, 6);
+    // The template filled with facts from none of the dialogue's: ROUGE still pays for the template words.
+    const template = ' Zed and Quinn will fly kites at the moon on Someday at midnight.';
+    const scored = await task.score([template], [example]);
+    expect(scored.fact_f1).toBe(0);
+    expect(scored.rougeL).toBeGreaterThan(0.3);
+    // Naming every day to be safe is charged for each extra one.
+    const allDays = `${example.target} Monday Tuesday Wednesday Thursday Friday Saturday Sunday`;
+    expect((await task.score([allDays], [example])).fact_f1).toBeLessThan(0.8);
+    expect((await task.score([example.target], [example])).fact_f1).toBe(1);
   });
 
   it('keeps the last time (after shifts like "two hours later") and drops people who leave', async () => {

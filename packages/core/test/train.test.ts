@@ -97,6 +97,70 @@ describe('train', () => {
     model.dispose();
   });
 
+  describe('early stopping', () => {
+    /** An onEval that returns scripted validation losses and copies the weights at each evaluation. */
+    function scripted(model: ReturnType<typeof createModel>, values: number[]) {
+      const weightsAt = new Map<number, Float32Array>();
+      let i = 0;
+      const onEval = (step: number) => {
+        weightsAt.set(step, model.params().get([...model.params().keys()][0]!)!.dataSync().slice() as Float32Array);
+        return values[Math.min(i++, values.length - 1)]!;
+      };
+      return { onEval, weightsAt };
+    }
+
+    it('stops after `patience` evaluations without improvement and restores the best weights', async () => {
+      const model = createModel(TINY, 1);
+      const start = tf.memory().numTensors;
+      // Evaluations at steps 2, 4, 6, 8, 10: the best is step 4 (2.0); 1.999 is not 0.1% better.
+      const { onEval, weightsAt } = scripted(model, [3, 2, 1.999, 2.5, 2.2, 1]);
+      const result = await train({
+        model, trainable: model.params(), data: copyTask(2, 2, 3, 8, false), steps: 40, lr: 1e-2, schedule: 'constant',
+        evalEvery: 2, onEval, earlyStopping: { patience: 3, minRelImprovement: 1e-3 },
+      });
+      expect(result.stopReason).toBe('plateau');
+      expect(result.steps).toBe(10);
+      expect(result.bestStep).toBe(4);
+      expect(result.bestValue).toBe(2);
+      const first = model.params().get([...model.params().keys()][0]!)!.dataSync();
+      expect([...first]).toEqual([...weightsAt.get(4)!]);
+      expect([...first]).not.toEqual([...weightsAt.get(10)!]);
+      expect(tf.memory().numTensors).toBe(start);
+      model.dispose();
+    });
+
+    it('runs to the maximum while the validation loss keeps improving', async () => {
+      const model = createModel(TINY, 1);
+      const { onEval, weightsAt } = scripted(model, [5, 4, 3, 2, 1]);
+      const result = await train({
+        model, trainable: model.params(), data: copyTask(2, 2, 3, 8, false), steps: 10, lr: 1e-2,
+        evalEvery: 2, onEval, earlyStopping: { patience: 1, minRelImprovement: 1e-3 },
+      });
+      expect([result.stopReason, result.steps, result.bestStep]).toEqual(['max_steps', 10, 10]);
+      expect([...model.params().get([...model.params().keys()][0]!)!.dataSync()]).toEqual([...weightsAt.get(10)!]);
+      model.dispose();
+    });
+
+    it('reports a diverged run as stopped by divergence, judged on the steps it took', async () => {
+      const model = createModel(TINY, 1);
+      const result = await train({
+        model, trainable: model.params(), data: copyTask(2, 2, 3, 8, false), steps: 40, lr: 1e9,
+        evalEvery: 2, onEval: () => 1, earlyStopping: { patience: 5, minRelImprovement: 1e-3 },
+      });
+      expect(result.status).toBe('diverged');
+      expect(result.stopReason).toBe('diverged');
+      expect(result.bestStep).toBeNull();
+      model.dispose();
+    });
+
+    it('rejects early stopping without an evaluation', async () => {
+      const model = createModel(TINY, 1);
+      await expect(train({ model, trainable: model.params(), data: copyTask(2, 2, 3, 8, false), steps: 4, lr: 1e-2, earlyStopping: { patience: 2, minRelImprovement: 0 } }))
+        .rejects.toThrow(/evalEvery/);
+      model.dispose();
+    });
+  });
+
   it('keeps the tensor count constant over hundreds of steps and frees its state', async () => {
     const model = createModel(TINY, 1);
     const start = tf.memory().numTensors;

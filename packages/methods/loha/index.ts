@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { defineMethod } from '../src/define.ts';
-import { resolveLinears } from '../src/targets.ts';
+import { ALL_LINEAR, linearTargets, resolveLinears } from '../src/targets.ts';
 import { deltaAttachment } from '../src/delta.ts';
 import { assignFrom, hostCopy, kaimingUniform, streamSeed, variableOf, zeros } from '../src/tensors.ts';
 import { baseAdapterConfig, readAdapter, take, writeAdapter, PREFIX } from '../src/hf/adapter.ts';
@@ -22,7 +22,7 @@ export default defineMethod({
   hyperparameters: z.object({
     r: z.number().int().min(1).max(1024).default(8).describe('Rank of each of the two factor products.'),
     alpha: z.number().positive().default(8).describe('Scaling numerator: ΔW is scaled by alpha / r.'),
-    target_modules: z.array(z.string().min(1)).default(['q', 'v']).describe("Linears to adapt (suffix, regex or 'all-linear')."),
+    target_modules: linearTargets(ALL_LINEAR),
   }),
   rankParam: 'r',
   rankMeaning: 'rank r',

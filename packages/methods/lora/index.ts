@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineMethod } from '../src/define.ts';
-import { resolveLinears } from '../src/targets.ts';
+import { ALL_LINEAR, linearTargets, resolveLinears } from '../src/targets.ts';
 import { LORA_BIAS, LORA_INITS, LoraAttachment, type LoraInit } from './layer.ts';
 import { AUTOENCODER_DEFAULT_STEPS, AUTOENCODER_INIT } from './autoencoder.ts';
 
@@ -13,10 +13,7 @@ export const loraHyperparameters = z.object({
   r: z.number().int().min(1).max(1024).default(8).describe('Rank of the update ΔW = B·A.'),
   lora_alpha: z.number().positive().default(8).describe('Scaling numerator: ΔW is scaled by lora_alpha / r (lora_alpha / sqrt(r) with use_rslora).'),
   lora_dropout: z.number().min(0).max(0.9).default(0).describe('Dropout on the input of the update during training.'),
-  target_modules: z
-    .array(z.string().min(1))
-    .default(['q', 'v'])
-    .describe("Linears to adapt: names matched by suffix ('q' -> blocks.*.attn.q), full-match regexes, or 'all-linear'."),
+  target_modules: linearTargets(ALL_LINEAR, "Linears to adapt: names matched by suffix ('q' -> blocks.*.attn.q), full-match regexes, or 'all-linear' (every linear layer, the default)."),
   init_lora_weights: z
     .union([z.enum(LORA_INITS), autoencoderSteps])
     .default('default')

@@ -111,7 +111,9 @@ export async function listMethods(): Promise<MethodInfo[]> {
 }
 
 function coerce(methodId: string, key: string, raw: string, f: { type?: string | string[]; enum?: unknown[]; anyOf?: unknown[] }): unknown {
-  const t = Array.isArray(f.type) ? f.type[0] : f.type;
+  // A field that takes a list or one string (target_modules) is read as a list.
+  const listOrString = (f.anyOf as { type?: string }[] | undefined)?.some((option) => option.type === 'array');
+  const t = listOrString ? 'array' : Array.isArray(f.type) ? f.type[0] : f.type;
   const bad = (what: string) => new Error(`method '${methodId}': --set ${key}=${raw}: ${what}; allowed: ${describeAllowed(f as never)}`);
   if (raw === 'null') return null;
   if (t === 'integer' || t === 'number') {

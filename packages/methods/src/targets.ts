@@ -2,6 +2,7 @@
 // name equals it or ends with `.<entry>` ('q' -> blocks.*.attn.q); an entry with regex characters
 // must match the whole name; 'all-linear' is every linear. HF Llama names (q_proj, ...) are
 // accepted as synonyms.
+import { z } from 'zod';
 import type { Linear, Norm } from '@peft-bench/core/model/modules';
 import type { Model } from './types.ts';
 
@@ -52,3 +53,24 @@ export function resolveLinears(methodId: string, model: Model, patterns: readonl
 export function resolveNorms(methodId: string, model: Model, patterns: readonly string[]): Norm[] {
   return resolve(methodId, 'norm', model.norms(), patterns);
 }
+
+/**
+ * The `target_modules` hyperparameter of a method that adapts linears: a list of names and regexes,
+ * or one string as HF PEFT also takes it (`all-linear`, or names separated by commas).
+ */
+export function linearTargets(defaults: string[], description = "Linears to adapt (suffix, regex or 'all-linear').") {
+  return z
+    .union([z.array(z.string().min(1)), z.string().min(1)])
+    .default(defaults)
+    .transform((value) => (typeof value === 'string' ? value.split(',').map((name) => name.trim()).filter(Boolean) : value))
+    .describe(description);
+}
+
+/**
+ * Low-rank methods adapt every linear layer by default, as current practice does (HF PEFT's
+ * `target_modules="all-linear"`, QLoRA, "LoRA Without Regret"); q,v only (the LoRA paper's choice)
+ * stays available as `target_modules: [q, v]`.
+ */
+export const ALL_LINEAR = ['all-linear'];
+/** The LoRA paper's targets: the attention query and value projections. */
+export const QV = ['q', 'v'];

@@ -138,7 +138,7 @@ describe('HF PEFT adapter files', () => {
     writeFileSync(join(dir, 'adapter_model.safetensors'), bytes);
     writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r, lora_alpha: alpha, target_modules: ['q_proj', 'v_proj'] }));
     const lora = await getMethod('lora');
-    const att = await lora.attach(model, { r, lora_alpha: alpha }, { seed: 1 });
+    const att = await lora.attach(model, { r, lora_alpha: alpha, target_modules: ['q', 'v'] }, { seed: 1 });
     await att.load(dir);
     // ΔW in our layout [in, out] = (s·B·A)ᵀ with HF's A [r, in], B [out, r].
     const A = tf.tensor2d(tensors[0]![2], [r, d]);

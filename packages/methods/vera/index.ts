@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { defineMethod } from '../src/define.ts';
-import { resolveLinears } from '../src/targets.ts';
+import { ALL_LINEAR, linearTargets, resolveLinears } from '../src/targets.ts';
 import { deltaAttachment } from '../src/delta.ts';
 import { assignFrom, hostCopy, kaimingUniform, streamSeed, variableOf } from '../src/tensors.ts';
 import { baseAdapterConfig, readAdapter, take, writeAdapter, PREFIX } from '../src/hf/adapter.ts';
@@ -20,7 +20,7 @@ export default defineMethod({
   hyperparameters: z.object({
     r: z.number().int().min(1).max(4096).default(256).describe('Rank of the shared random projections.'),
     d_initial: z.number().default(0.1).describe('Initial value of every entry of the d vectors.'),
-    target_modules: z.array(z.string().min(1)).default(['q', 'v']).describe("Linears to adapt (suffix, regex or 'all-linear')."),
+    target_modules: linearTargets(ALL_LINEAR),
   }),
   rankParam: 'r',
   rankMeaning: 'rank r',

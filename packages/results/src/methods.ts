@@ -8,7 +8,10 @@ export type { MethodInfo, HyperparameterInfo } from './method-info.ts';
 
 const methods = catalogue.methods as MethodInfo[];
 const byId = new Map(methods.map((m) => [m.id, m]));
-const trainingLr = catalogue.training_lr as Record<string, number>;
+const trainingLr = catalogue.training_lr as Record<string, Record<string, number>>;
+const fallbackLr = catalogue.fallback_training_lr as Record<string, number>;
+/** The protocol of records that state none (their runs were made before early stopping). */
+const LEGACY_PROTOCOL = 'fixed-300';
 
 /** Every registered method, by id. */
 export function methodInfos(): readonly MethodInfo[] {
@@ -25,9 +28,10 @@ export function isBaseline(id: string): boolean {
   return byId.get(id)?.baseline ?? false;
 }
 
-/** The learning rate a run of `methodId` on `modelId` uses when nothing overrides it (the runner's default). */
-export function defaultLr(modelId: string, methodId: string): number {
-  return (trainingLr[modelId] ?? catalogue.fallback_training_lr) * (byId.get(methodId)?.lrScale ?? 1);
+/** The learning rate a run of `methodId` on `modelId` under `protocol` uses when nothing overrides it (the runner's default). */
+export function defaultLr(modelId: string, methodId: string, protocol: string = LEGACY_PROTOCOL): number {
+  const byModel = trainingLr[protocol] ?? trainingLr[LEGACY_PROTOCOL]!;
+  return (byModel[modelId] ?? fallbackLr[protocol] ?? fallbackLr[LEGACY_PROTOCOL]!) * (byId.get(methodId)?.lrScale ?? 1);
 }
 
 /** The method's default rank (its rank hyperparameter's default), or null for a method without one. */

@@ -75,7 +75,7 @@ export function studyContext(agg: Aggregated, ownMethods: ReadonlySet<string>): 
   const atDefaultLr = (gs: ConfigGroup[]) => {
     const bySeeds = [...gs].sort((a, b) => b.stats.n - a.stats.n);
     return bySeeds.find((g) => {
-      const lr = defaultLr(String(g.config.model ?? 'default').split('@')[0], g.method);
+      const lr = defaultLr(String(g.config.model ?? 'naive').split('@')[0]!, g.method, agg.scope?.protocol);
       return Math.abs(g.lr - lr) <= 1e-6 * lr;
     }) ?? bySeeds[0];
   };

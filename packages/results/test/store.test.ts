@@ -33,7 +33,8 @@ describe('results store', () => {
     expect(file).toBe(recordPath(dir, record.run_id));
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual(record);
     expect(hasFinished(dir, record.run_id)).toBe(true);
-    expect(readFinished(dir, record.run_id)).toEqual(record);
+    // A record that states no protocol is read as the fixed-300 protocol's (the reader's label).
+    expect(readFinished(dir, record.run_id)).toEqual({ ...record, protocol: 'fixed-300' });
     expect(fs.readdirSync(dir)).toEqual([`${record.run_id}.json`]);
   });
 

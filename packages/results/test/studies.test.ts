@@ -34,7 +34,7 @@ describe('studies', () => {
       }
     }
     for (const list of names.values()) expect(new Set(list).size).toBe(list.length);
-    expect(names.get('leaderboard')).toContain('rank-sweep');
+    expect(names.get('leaderboard-fixed300')).toContain('rank-sweep');
   });
 
   it('the report has one section per study, from the records', () => {

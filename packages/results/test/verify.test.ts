@@ -29,6 +29,43 @@ describe('committed results', { timeout: 60_000 }, () => {
   });
 });
 
+describe('protocols and renamed models', { timeout: 60_000 }, () => {
+  it('reads the committed records as fixed-300 on naive; their files and run ids still state `default` and no protocol', async () => {
+    const { name, json } = committedNli();
+    expect(json.model.id).toBe('default');
+    expect(json.protocol).toBeUndefined();
+    const verified = verifyRecord(name, json);
+    expect(verified.ok).toBe(true);
+    if (!verified.ok) return;
+    expect(verified.record.protocol).toBe('fixed-300');
+    expect(verified.record.model.id).toBe('naive');
+    // The labelled record, written back as it is read, states the same spec: it verifies under the same run id.
+    expect(verifyRecord(name, clone(verified.record)).ok).toBe(true);
+    // A converge record is a different spec: the same fields labelled converge do not verify under that run id.
+    const relabelled = verifyRecord(name, { ...clone(verified.record), protocol: 'converge' });
+    expect(relabelled.ok).toBe(false);
+  });
+
+  it('aggregation never pools protocols or models: one scope at a time, the others listed', async () => {
+    const { aggregate } = await import('../src/aggregate/aggregate.ts');
+    const { records } = await readRecords(RESULTS);
+    const nli = records.filter((r) => r.task.id === 'nli' && r.method.id === 'full');
+    // Fewer converge runs: the scope with the most records is aggregated by default.
+    const converge = nli.slice(0, 2).map((r) => ({ ...clone(r), run_id: r.run_id.replace(/^./, 'f'), protocol: 'converge', model: { ...r.model, id: 'base' } }));
+    const mixed = [...nli, ...converge];
+    const old = aggregate(mixed, [], {});
+    expect(old.scope).toMatchObject({ protocol: 'fixed-300', model: 'naive' });
+    expect(old.scopes.map((s) => [s.protocol, s.model, s.runs])).toEqual([['fixed-300', 'naive', nli.length], ['converge', 'base', 2]]);
+    expect(old.runs.every((r) => !r.runId.startsWith('f') || nli.some((n) => n.run_id === r.runId))).toBe(true);
+    expect(old.recordCount).toBe(nli.length);
+    const fresh = aggregate(mixed, [], { protocol: 'converge' });
+    expect(fresh.scope).toMatchObject({ protocol: 'converge', model: 'base' });
+    expect(fresh.recordCount).toBe(2);
+    expect(fresh.methodTask.map((m) => m.method)).toEqual(['full']);
+    expect(aggregate(mixed, [], { protocol: 'converge', model: 'naive' }).scope).toBeNull();
+  });
+});
+
 describe('forged and broken records', { timeout: 60_000 }, () => {
   it('a shadow copy with the genuine run_id and a fake score loses, and is reported', async () => {
     const dir = tempDir();

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadRegistry } from '@peft-bench/methods';
 import { REPO_ROOT } from '../run/code-version.ts';
-import { TRAINING_DEFAULTS, trainingDefaults } from '../run/defaults.ts';
+import { PROTOCOLS, TRAINING_DEFAULTS, trainingDefaults } from '../run/defaults.ts';
 
 export const METHODS_JSON = path.join(REPO_ROOT, 'packages/results/src/methods.json');
 
@@ -15,8 +15,11 @@ export async function methodsJsonText(): Promise<string> {
   const registry = await loadRegistry();
   const catalogue = {
     note: 'Written by `pnpm bench export-methods` from the method definitions (packages/methods/<id>/index.ts); do not edit.',
-    training_lr: Object.fromEntries(Object.entries(TRAINING_DEFAULTS).map(([model, t]) => [model, t.lr])),
-    fallback_training_lr: trainingDefaults('\0no such model').lr,
+    // Per protocol, per model (a model without an entry trains as the naive model).
+    training_lr: Object.fromEntries(
+      PROTOCOLS.map((protocol) => [protocol, Object.fromEntries(Object.entries(TRAINING_DEFAULTS[protocol]).map(([model, t]) => [model, t.lr]))]),
+    ),
+    fallback_training_lr: Object.fromEntries(PROTOCOLS.map((protocol) => [protocol, trainingDefaults('\0no such model', protocol).lr])),
     methods: registry.list(),
   };
   return `${JSON.stringify(catalogue, null, 2)}\n`;

@@ -25,6 +25,7 @@ export interface MainOptions {
   batch?: string;
   microBatch?: string;
   model: string;
+  protocol?: string;
   dataDir?: string;
   set: string[];
   knob: string[];
@@ -159,6 +160,7 @@ async function main(options: MainOptions): Promise<number> {
     training: { ...(options.smoke ? SMOKE_OVERRIDES : {}), ...trainingOverrides(options) },
     taskConfig: { ...(options.smoke ? SMOKE_TASK_KNOBS : {}), ...numericKnobs(knobs) },
     model: options.model,
+    protocol: options.protocol ?? null,
     keepAdapters: options.keepAdapters !== undefined,
   });
   const runs = await resolveRequests(requests, catalog, { codeVersion, defaultModel: options.model });

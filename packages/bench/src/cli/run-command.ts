@@ -35,6 +35,7 @@ export function singleRequests(input: {
   training: RunRequest['training'];
   taskConfig: Record<string, unknown>;
   model: string | null;
+  protocol?: string | null;
   keepAdapters: boolean;
 }): RunRequest[] {
   const requests: RunRequest[] = [];
@@ -52,6 +53,7 @@ export function singleRequests(input: {
         training: input.training,
         taskConfig: input.taskConfig,
         model: input.model,
+        protocol: input.protocol ?? null,
         keepAdapters: input.keepAdapters,
       });
     }

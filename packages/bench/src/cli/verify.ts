@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadRecordFile } from '@peft-bench/results/record/store';
-import { DEFAULT_MODEL_DIR, safetensorsParamCount } from '../run/models.ts';
+import { MODELS, safetensorsParamCount } from '../run/models.ts';
 import { InputError } from '../run/resolve.ts';
 import { reportError } from './errors.ts';
 
@@ -15,12 +15,13 @@ export interface VerifyCommandOptions {
   json?: boolean;
 }
 
-/** The shipped default model's parameter count by its checkpoint hash (records of it must state that count). */
+/** The shipped models' parameter counts by checkpoint hash (records of them must state that count). */
 function knownModels(): Map<string, number> {
   const known = new Map<string, number>();
-  const weights = path.join(DEFAULT_MODEL_DIR, 'model.safetensors');
-  if (fs.existsSync(weights)) {
-    known.set(createHash('sha256').update(fs.readFileSync(weights)).digest('hex'), safetensorsParamCount(weights));
+  for (const def of MODELS) {
+    if (def.kind !== 'checkpoint') continue;
+    const weights = path.join(def.dir, 'model.safetensors');
+    if (fs.existsSync(weights)) known.set(createHash('sha256').update(fs.readFileSync(weights)).digest('hex'), safetensorsParamCount(weights));
   }
   return known;
 }

@@ -1,11 +1,13 @@
 // Wall-time estimates for a grid from measured per-run times: finished records of the same model
 // (same method and task where there are some), scaled by step count; during a grid the pool's own
 // measurements replace them.
-import type { RunRecord } from '@peft-bench/results/record/schema';
+import { LEGACY_PROTOCOL, RENAMED_MODELS, type RunRecord } from '@peft-bench/results/record/schema';
 import type { ResolvedRun } from '../run/resolve.ts';
 
 export interface Timing {
+  /** The model as records are read (fixed-300 records' `default` is `naive`). */
   model: string;
+  protocol?: string;
   method: string;
   task: string;
   steps: number;
@@ -16,12 +18,22 @@ export function timingOf(record: RunRecord): Timing | null {
   if (record.status === 'failed') return null;
   const seconds = record.cost.train_seconds + record.cost.eval_seconds;
   if (!(seconds > 0)) return null;
-  return { model: record.model.id, method: record.method.id, task: record.task.id, steps: record.training.steps, seconds };
+  return { model: record.model.id, protocol: record.protocol ?? LEGACY_PROTOCOL, method: record.method.id, task: record.task.id, steps: record.training.steps, seconds };
+}
+
+/** A run's model and protocol as its record will be read (a fixed-300 spec states no protocol and the old model name). */
+function scopeOfRun(run: ResolvedRun): { model: string; protocol: string } {
+  const protocol = run.spec.protocol ?? LEGACY_PROTOCOL;
+  return { protocol, model: run.spec.protocol === undefined ? (RENAMED_MODELS[run.spec.model.id] ?? run.spec.model.id) : run.spec.model.id };
 }
 
 /** Seconds for one run: the mean of the closest matching measurements, scaled by steps (+ a fixed share for eval). */
 export function estimateRunSeconds(run: ResolvedRun, timings: Timing[]): number | null {
-  const model = timings.filter((t) => t.model === run.spec.model.id);
+  // Runs of the same model under the same protocol (a converge run's length is its own), else of the model.
+  const scope = scopeOfRun(run);
+  const sameModel = timings.filter((t) => t.model === scope.model || t.model === run.spec.model.id);
+  const sameProtocol = sameModel.filter((t) => (t.protocol ?? LEGACY_PROTOCOL) === scope.protocol);
+  const model = sameProtocol.length > 0 ? sameProtocol : sameModel;
   const candidates = [
     model.filter((t) => t.method === run.spec.method.id && t.task === run.spec.task.id),
     model.filter((t) => t.task === run.spec.task.id),

@@ -23,6 +23,8 @@ const trainingOverrides = z
     grad_clip: z.number().positive().nullable(),
     max_seq_len: z.number().int().positive(),
     eval_every: z.number().int().nonnegative(),
+    patience: z.number().int().positive(),
+    min_rel_improvement: z.number().nonnegative().lt(1),
   })
   .partial()
   .strict();
@@ -48,6 +50,8 @@ const blockSettings = z
     /** Task knobs per task id. */
     task_config: z.record(z.string(), z.record(z.string(), z.unknown())),
     model: z.string(),
+    /** Training protocol (run/defaults.ts): converge (default) or fixed-300. */
+    protocol: z.enum(['converge', 'fixed-300']),
     /** Keep each run's trained adapter (for post-hoc slice scoring and subspace analysis). */
     keep_adapters: z.boolean(),
   })
@@ -123,6 +127,8 @@ export interface RunRequest {
   training: Partial<TrainingSettings>;
   taskConfig: Record<string, unknown>;
   model: string | null;
+  /** null = the default protocol (run/defaults.ts). */
+  protocol?: string | null;
   keepAdapters: boolean;
 }
 
@@ -225,6 +231,7 @@ export function expandGrid(grid: GridFile, methods: GridMethod[], warnings: stri
                 training: settings.training ?? {},
                 taskConfig: settings.task_config?.[task] ?? {},
                 model: settings.model ?? null,
+                protocol: settings.protocol ?? null,
                 keepAdapters: settings.keep_adapters ?? false,
               });
             }

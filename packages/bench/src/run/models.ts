@@ -1,12 +1,13 @@
-// The models the bench can run on: the shipped default checkpoint, a seeded tiny model for tests
-// and smoke runs, and any checkpoint directory (ours, or Hugging Face GPT-2 / Llama).
+// The models the bench can run on: the shipped checkpoints (`base`, the default, and `naive`), a
+// seeded tiny model for tests and smoke runs, and any checkpoint directory (ours, or Hugging Face
+// GPT-2 / Llama).
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseSafetensorsHeader } from '@peft-bench/core/checkpoint/safetensors';
 import { REPO_ROOT } from './code-version.ts';
 
-export const DEFAULT_MODEL_DIR = path.join(REPO_ROOT, 'packages/core/models/default');
+export const NAIVE_MODEL_DIR = path.join(REPO_ROOT, 'packages/core/models/naive');
 export const BASE_MODEL_DIR = path.join(REPO_ROOT, 'packages/core/models/base');
 
 export interface RandomModelDef {
@@ -25,13 +26,19 @@ export type ModelDef =
   | { id: string; description: string; builtFor: BuiltFor[]; kind: 'checkpoint'; dir: string }
   | { id: string; description: string; builtFor: BuiltFor[]; kind: 'random'; random: RandomModelDef };
 
+/** The model a run uses when none is named. */
+export const DEFAULT_MODEL_ID = 'base';
+/** `--model default` (and `model: default` outside fixed-300 grids) names the default model. */
+export const DEFAULT_MODEL_ALIAS = 'default';
+
 export const MODELS: ModelDef[] = [
   {
-    id: 'default',
-    description: 'The small pretrained decoder shipped with the project (packages/core/models/default, made by `pnpm pretrain`), pretrained on text in the language of the synthetic tasks: it has not seen real English.',
+    id: 'naive',
+    description:
+      'A small pretrained decoder (packages/core/models/naive, made by `pnpm pretrain --model naive`) pretrained on text in the language of the synthetic tasks only, without the skill documents of `base`: it has not seen real English. The fixed-300 leaderboard ran on it (its records name it `default`).',
     builtFor: ['synthetic'],
     kind: 'checkpoint',
-    dir: DEFAULT_MODEL_DIR,
+    dir: NAIVE_MODEL_DIR,
   },
   {
     id: 'tiny-random',
@@ -43,16 +50,22 @@ export const MODELS: ModelDef[] = [
   {
     id: 'base',
     description:
-      'A small pretrained decoder (packages/core/models/base, made by `pnpm pretrain --model base`) whose corpus adds to the tasks\' language the skills they build on in other forms (recalling named facts, arithmetic worked in sentences, entailment and negation, dialogues retold as narratives) and real English (WordNet glosses); 4096-id BPE, context 512.',
+      'The default model. A small pretrained decoder (packages/core/models/base, made by `pnpm pretrain --model base`) whose corpus adds to the tasks\' language the skills they build on in other forms (recalling named facts, arithmetic worked in sentences, entailment and negation, dialogues retold as narratives) and real English (WordNet glosses); 4096-id BPE, context 512.',
     builtFor: ['synthetic', 'real'],
     kind: 'checkpoint',
     dir: BASE_MODEL_DIR,
   },
 ];
 
-/** Registered id, or a directory holding a checkpoint. */
+/** The default model's definition (code that needs "the default model" asks here, not by id). */
+export function defaultModelDef(): ModelDef {
+  return MODELS.find((model) => model.id === DEFAULT_MODEL_ID)!;
+}
+
+/** Registered id (or the `default` alias), or a directory holding a checkpoint. */
 export function findModelDef(idOrDir: string): ModelDef {
-  const registered = MODELS.find((model) => model.id === idOrDir);
+  const id = idOrDir === DEFAULT_MODEL_ALIAS ? DEFAULT_MODEL_ID : idOrDir;
+  const registered = MODELS.find((model) => model.id === id);
   if (registered) return registered;
   if (fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory()) {
     const dir = path.resolve(idOrDir);
@@ -61,7 +74,7 @@ export function findModelDef(idOrDir: string): ModelDef {
     return { id: `dir:${path.basename(dir)}`, description: `checkpoint at ${dir}`, builtFor: [ours ? 'unknown' : 'real'], kind: 'checkpoint', dir };
   }
   throw new Error(
-    `Unknown model "${idOrDir}": it is neither a registered model (${MODELS.map((model) => model.id).join(', ')}) nor a checkpoint directory.`,
+    `Unknown model "${idOrDir}": it is neither a registered model (${MODELS.map((model) => model.id).join(', ')}; \`${DEFAULT_MODEL_ALIAS}\` = ${DEFAULT_MODEL_ID}) nor a checkpoint directory.`,
   );
 }
 
@@ -76,11 +89,11 @@ function readFormat(file: string): string | null {
 
 /** The id a run record uses for a model: a checkpoint directory is named by its folder and hash. */
 export function checkpointMissingMessage(def: ModelDef & { kind: 'checkpoint' }): string {
-  if (def.id === 'default') {
-    return `The default model checkpoint is missing (${def.dir} has no config.json / model.safetensors). Run \`pnpm pretrain\` to create it, or pass --model tiny-random for a quick smoke run.`;
+  if (def.id === 'naive') {
+    return `The naive model checkpoint is missing (${def.dir} has no config.json / model.safetensors). Run \`pnpm pretrain --model naive\` to create it, or pass --model tiny-random for a quick smoke run.`;
   }
   if (def.id === 'base') {
-    return `The base model checkpoint is not built yet (${def.dir} has no config.json / model.safetensors). Run \`pnpm pretrain --model base\` to build it (about 45 minutes at 2 threads; re-running it after an interruption resumes), or use --model default.`;
+    return `The base model checkpoint is not built yet (${def.dir} has no config.json / model.safetensors). Run \`pnpm pretrain --model base\` to build it (about 45 minutes at 2 threads; re-running it after an interruption resumes), or use --model naive.`;
   }
   return `The checkpoint directory ${def.dir} holds no model: expected config.json and model.safetensors (ours, from saveModel) or a Hugging Face checkpoint (config.json + model.safetensors + tokenizer.json).`;
 }

@@ -2,7 +2,8 @@
 // results directory can be written, the backend starts, the model's files are sound (header,
 // shapes against config.json), the method's config fits the model (attached to a seeded model of
 // the same configuration: no weights are read), and every data file a real task needs parses and
-// fits the length policy.
+// fits the length policy, and a training step fits in memory (the trainer's own estimate, taken
+// at the longest rows the run can have).
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,6 +15,7 @@ import { resolveModelConfig, type ModelConfig } from '@peft-bench/core/model/con
 import { createModel } from '@peft-bench/core/model/model';
 import { getTask, type TaskSplits } from '@peft-bench/core/tasks/index';
 import type { Tokenizer } from '@peft-bench/core/tokenizer/index';
+import { defaultMemoryLimit, estimateStepBytes, formatBytes, largestFittingMicroBatch } from '@peft-bench/core/train/memory';
 import { getMethod } from '@peft-bench/methods/registry';
 import { findModelDef, type ModelDef } from './models.ts';
 import { configParamCount } from './registries.ts';
@@ -175,6 +177,33 @@ function percent(share: number): string {
   return `${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`;
 }
 
+/**
+ * A run whose training step would not fit fails here, before any work, rather than at its first step
+ * (or, with rows cut to each batch's longest, at the first long batch): the estimate is taken at the
+ * longest rows the run can have, with the micro-batch it will use.
+ */
+export function checkMemory(run: ResolvedRun, facts: Pick<ModelFacts, 'config'> & { def: Pick<ModelDef, 'id'> }, limit = defaultMemoryLimit()): void {
+  const training = run.spec.training;
+  if (training.steps === 0) return;
+  const seqLen = Math.min(training.max_seq_len, facts.config.maxSeq);
+  const micro = training.micro_batch_size;
+  const need = estimateStepBytes(facts.config, micro, seqLen);
+  if (need <= limit) return;
+  const fits = largestFittingMicroBatch(facts.config, micro, seqLen, limit);
+  const advice = fits > 0
+    ? `Pass --micro-batch ${largestDivisor(training.batch_size, fits)} (it must divide the batch of ${training.batch_size}; gradient accumulation keeps the batch size) or set micro_batch_size in the grid's training block.`
+    : `Even a micro-batch of 1 does not fit: shorten the rows (max_seq_len) or use a smaller model.`;
+  throw new InputError(
+    `A training step of model "${facts.def.id}" with a micro-batch of ${micro} rows x ${seqLen} tokens needs about ${formatBytes(need)}, over the ${formatBytes(limit)} available here. ${advice}`,
+  );
+}
+
+/** The largest divisor of n that is at most cap. */
+function largestDivisor(n: number, cap: number): number {
+  for (let d = Math.min(n, cap); d > 1; d--) if (n % d === 0) return d;
+  return 1;
+}
+
 export function describeDataReport(report: RunDataReport): string {
   const splits = (['train', 'valid', 'test'] as const).map((name) => `${name} ${report.excluded[name]}/${report.totals[name]}`).join(', ');
   const cut = (['train', 'valid', 'test'] as const).map((name) => report.truncated[name]).reduce((a, b) => a + b, 0);
@@ -195,6 +224,7 @@ export async function precheckRuns(runs: ResolvedRun[], options: PrecheckOptions
     const probeKey = `${run.modelSource}\0${run.spec.method.id}\0${JSON.stringify(run.spec.method.config)}`;
     let prefix = probes.get(probeKey);
     if (prefix === undefined) probes.set(probeKey, (prefix = await probeMethod(run, facts)));
+    checkMemory(run, facts);
 
     const task = getTask(run.spec.task.id);
     if (task.tier !== 'real') continue;

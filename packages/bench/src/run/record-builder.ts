@@ -34,7 +34,7 @@ export function recordHead(
   runId: string,
   spec: RunSpec,
   meta: RunMeta,
-): Pick<RunRecord, 'schema_version' | 'run_id' | 'code_version' | 'method' | 'task' | 'model' | 'seed' | 'training'> {
+): Pick<RunRecord, 'schema_version' | 'run_id' | 'code_version' | 'method' | 'task' | 'model' | 'seed' | 'training' | 'protocol'> {
   return {
     schema_version: RECORD_SCHEMA_VERSION,
     run_id: runId,
@@ -59,6 +59,7 @@ export function recordHead(
     model: { id: spec.model.id, hash: spec.model.hash, params: meta.model.params },
     seed: spec.seed,
     training: { ...spec.training },
+    ...(spec.protocol !== undefined ? { protocol: spec.protocol } : {}),
   };
 }
 

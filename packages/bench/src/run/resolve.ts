@@ -3,7 +3,7 @@
 // the method does not take or a bad hyperparameter names the field.
 import type { RunRequest } from '../grid/grid.ts';
 import type { Catalog, MethodEntry, ResolvedModel, TaskEntry } from './catalog.ts';
-import { defaultLr, MODEL_TASK_KNOBS, trainingDefaults } from './defaults.ts';
+import { DEFAULT_PROTOCOL, defaultLr, isProtocol, LEGACY_MODEL_IDS, LEGACY_PROTOCOL, protocolMethodDefaults, PROTOCOLS, taskKnobDefaults, trainingDefaults } from './defaults.ts';
 import type { RunMeta } from './meta.ts';
 import { describeSpec, runIdOf, type RunSpec, type TrainingSettings } from './spec.ts';
 
@@ -85,6 +85,12 @@ function checkTraining(training: TrainingSettings): void {
   }
   if (!['constant', 'linear', 'cosine'].includes(training.schedule)) problems.push(`schedule="${training.schedule}" must be one of constant, linear, cosine`);
   if (training.grad_clip !== null && !(training.grad_clip > 0)) problems.push(`grad_clip=${training.grad_clip} must be positive or null`);
+  if (training.patience !== undefined) {
+    positiveInt('patience');
+    if (training.eval_every === 0) problems.push(`patience=${training.patience} needs validation during training: eval_every must be positive`);
+    const threshold = training.min_rel_improvement;
+    if (threshold === undefined || !(threshold >= 0 && threshold < 1)) problems.push(`min_rel_improvement=${threshold} must be in [0, 1) with patience`);
+  } else if (training.min_rel_improvement !== undefined) problems.push('min_rel_improvement is set without patience');
   if (problems.length > 0) throw new InputError(`Invalid training settings: ${problems.join('; ')}.`);
 }
 
@@ -147,33 +153,40 @@ export async function resolveRequests(
           .join(', ')}.`,
       );
     }
+    const protocol = request.protocol ?? DEFAULT_PROTOCOL;
+    if (!isProtocol(protocol)) throw new InputError(`Unknown protocol "${protocol}". Valid protocols: ${PROTOCOLS.join(', ')} (see run/defaults.ts).`);
     let config: Record<string, unknown>;
     try {
-      config = method.resolveConfig(request.rank, set);
+      config = method.resolveConfig(request.rank, { ...protocolMethodDefaults(protocol, method.id), ...set });
     } catch (error) {
       throw new InputError(`Invalid configuration for method "${method.id}": ${(error as Error).message}`);
     }
     const model = await resolveModel(request.model ?? options.defaultModel);
     let knobs: Record<string, unknown>;
     try {
-      knobs = task.resolveKnobs({ ...(MODEL_TASK_KNOBS[model.id] ?? {}), ...request.taskConfig });
+      knobs = task.resolveKnobs({ ...taskKnobDefaults(model.id, protocol, task.tier), ...request.taskConfig });
     } catch (error) {
       throw new InputError((error as Error).message);
     }
     const training: TrainingSettings = {
-      ...trainingDefaults(model.id),
+      ...trainingDefaults(model.id, protocol, task.id),
       // Rounded so 2e-3 x 0.05 is 1e-4, not 1.0000000000000002e-4, in records and labels.
-      lr: request.lr ?? Number((defaultLr(model.id, method) * (request.lrFactor ?? 1)).toPrecision(6)),
+      lr: request.lr ?? Number((defaultLr(model.id, method, protocol) * (request.lrFactor ?? 1)).toPrecision(6)),
       ...request.training,
     };
+    if (protocol === LEGACY_PROTOCOL && training.patience !== undefined) {
+      throw new InputError(`Invalid training settings: patience=${training.patience} is early stopping, which the ${LEGACY_PROTOCOL} protocol does not use; use --protocol converge.`);
+    }
     checkTraining(training);
     const rank = method.rankParam === null ? null : ((request.rank ?? config[method.rankParam]) as number | null);
     const spec: RunSpec = {
       method: { id: method.id, config, rank: typeof rank === 'number' ? rank : null },
       task: { id: task.id, config: knobs },
-      model: { id: model.id, hash: model.hash },
+      // fixed-300 specs name the naive checkpoint as their runs did (`default`), so their run ids stay.
+      model: { id: protocol === LEGACY_PROTOCOL ? (LEGACY_MODEL_IDS[model.id] ?? model.id) : model.id, hash: model.hash },
       seed: request.seed,
       training,
+      ...(protocol === LEGACY_PROTOCOL ? {} : { protocol }),
       code_version: typeof options.codeVersion === 'function' ? options.codeVersion(method.id) : options.codeVersion,
     };
     const runId = runIdOf(spec);

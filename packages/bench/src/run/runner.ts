@@ -82,8 +82,12 @@ export const HELD_OUT_SEED = 7_700_001;
 const HELD_OUT_DOCUMENTS = 32;
 /** Rows per forward pass in evaluation (loss, decoding, label scoring). */
 const EVAL_BATCH = 16;
-/** Validation rows used for the validation-loss curve during training. */
-const VALID_LOSS_ROWS = 64;
+/**
+ * Validation rows used for the validation loss during training (the curve, and what early stopping
+ * watches). The fixed-300 runs had 50 validation examples, all used; converge runs have 200 or more
+ * and use up to this many, so the stopping decision rests on a loss that does not move with a few rows.
+ */
+const VALID_LOSS_ROWS = 256;
 /** Points kept of the training-loss curve (evenly spaced, last step always kept). */
 const MAX_CURVE_POINTS = 500;
 
@@ -324,6 +328,17 @@ export function divergence(result: Pick<TrainResult, 'status' | 'reason'>): stri
   return result.status === 'diverged' ? (result.reason ?? 'non-finite loss or gradient') : null;
 }
 
+/** How training ended: steps taken, the step of the checkpoint kept and why it stopped (record `convergence`). */
+function convergenceOf(result: TrainResult): NonNullable<RunRecord['convergence']> {
+  return {
+    steps: result.steps,
+    // Without early stopping the final weights are the ones scored.
+    best_step: result.bestStep ?? result.steps,
+    best_valid_loss: result.bestValue !== null && Number.isFinite(result.bestValue) ? result.bestValue : null,
+    stopped: result.stopReason === 'stopped' ? 'max_steps' : result.stopReason,
+  };
+}
+
 function finite(value: number): number | null {
   return Number.isFinite(value) ? value : null;
 }
@@ -388,6 +403,10 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
         // Methods that change mid-training (lora-grow adds rank at a step) hook in before each step.
         beforeStep: attachment.onStep ? (step: number) => attachment!.onStep!(step) ?? undefined : undefined,
         evalEvery: spec.training.eval_every || undefined,
+        earlyStopping:
+          spec.training.patience !== undefined && spec.training.eval_every > 0
+            ? { patience: spec.training.patience, minRelImprovement: spec.training.min_rel_improvement ?? 0 }
+            : undefined,
         onEval: (step) => {
           attachment!.setTraining?.(false);
           const value = meanLoss(model!, validSet);
@@ -478,10 +497,11 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
       curves: {
         train_loss: lossCurve(losses),
         valid_loss: validLoss,
-        valid_metric: validPrimary !== undefined && Number.isFinite(validPrimary) ? [{ step: trainResult?.steps ?? 0, value: validPrimary }] : [],
+        valid_metric: validPrimary !== undefined && Number.isFinite(validPrimary) ? [{ step: trainResult?.bestStep ?? trainResult?.steps ?? 0, value: validPrimary }] : [],
         loss_spikes: countLossSpikes(losses),
       },
       analysis: analysis && Object.keys(analysis).length > 0 ? analysis : null,
+      ...(trainResult ? { convergence: convergenceOf(trainResult) } : {}),
       provenance: provenanceOf(backend, startedAt, new Date()),
     };
   } catch (error) {

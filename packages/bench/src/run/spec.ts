@@ -16,6 +16,14 @@ export interface TrainingSettings {
   max_seq_len: number;
   /** Validation every this many steps (0 = only at the end). */
   eval_every: number;
+  /**
+   * Early stopping (the converge protocol): stop after this many validation-loss evaluations without
+   * improvement, `steps` being the maximum, and keep the best checkpoint on valid. Absent in
+   * fixed-step specs (their run ids predate it).
+   */
+  patience?: number;
+  /** With patience: an evaluation improves when its loss is below the best x (1 - this). */
+  min_rel_improvement?: number;
 }
 
 export interface RunSpec {
@@ -34,6 +42,8 @@ export interface RunSpec {
   model: { id: string; hash: string };
   seed: number;
   training: TrainingSettings;
+  /** The training protocol (run/defaults.ts PROTOCOLS); absent in fixed-300 specs, whose run ids predate it. */
+  protocol?: string;
   /** Hash of the source that computes results (see code-version.ts). */
   code_version: string;
 }

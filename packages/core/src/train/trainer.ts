@@ -1,5 +1,6 @@
 // The training loop: AdamW (ops().adamw) with warm-up then cosine/linear decay, global-norm
-// gradient clipping, gradient accumulation over micro-batches, loss on target tokens only, and
+// gradient clipping, gradient accumulation over micro-batches, loss on target tokens only,
+// early stopping on the validation loss with the best checkpoint kept (see EarlyStopping), and
 // divergence detection (the one place a run is judged diverged; see DIVERGENCE). It updates exactly the variables in `trainable` and nothing else; a
 // `beforeStep` hook may add variables mid-run (a method that grows), which then get fresh moments.
 import * as tf from '@tensorflow/tfjs-core';
@@ -56,6 +57,12 @@ export interface TrainOptions {
   /** Call onEval after every `evalEvery` steps and after the last one. */
   evalEvery?: number;
   onEval?: (step: number) => Promise<number | void> | number | void;
+  /**
+   * Stop when onEval's value (a loss: lower is better) has not improved for `patience` evaluations,
+   * and restore the trainable weights of the best evaluation before returning. `steps` is then the
+   * maximum. Needs evalEvery and an onEval that returns a number.
+   */
+  earlyStopping?: EarlyStopping;
   onStep?: (info: StepInfo) => void;
   /** Checked after each step; true ends the run early with status 'ok' (time budgets, benchmarks). */
   stopWhen?: (info: StepInfo) => boolean;
@@ -107,6 +114,22 @@ function weightTrouble(params: tf.Variable[], step: number): string | null {
 }
 
 export type DivergenceRule = 'non-finite' | 'loss-spike' | 'ends-above-start';
+
+export interface EarlyStopping {
+  /** Evaluations without improvement before training stops (a positive integer). */
+  patience: number;
+  /**
+   * An evaluation improves on the best so far when its value is below best x (1 - minRelImprovement):
+   * a relative threshold, so one setting serves tasks whose losses differ tenfold.
+   */
+  minRelImprovement: number;
+}
+
+/**
+ * Why training ended: the validation loss stopped improving (plateau), the maximum steps were
+ * reached (max_steps), the divergence rule fired (diverged), or the caller's stopWhen ended it (stopped).
+ */
+export type StopReason = 'plateau' | 'max_steps' | 'diverged' | 'stopped';
 
 function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
@@ -172,6 +195,60 @@ export interface TrainResult {
   peakBytes: number;
   /** Bytes of the AdamW moments (the largest set held, when variables were added mid-run). */
   optimizerStateBytes: number;
+  stopReason: StopReason;
+  /**
+   * With early stopping: the step of the best evaluation, whose weights the trainable variables hold
+   * on return (restored when later steps were worse); null without early stopping or evaluations.
+   */
+  bestStep: number | null;
+  /** The onEval value at bestStep. */
+  bestValue: number | null;
+}
+
+/**
+ * The best evaluation so far and a copy of the trainable weights at it. A method that changes its
+ * trainable set mid-run (lora-grow) resets it: weights from before the change cannot be restored
+ * into the new structure, so tracking starts again from the first evaluation after it.
+ */
+class BestCheckpoint {
+  step: number | null = null;
+  value = Number.POSITIVE_INFINITY;
+  badEvals = 0;
+  private weights: Map<string, tf.Tensor> | null = null;
+
+  constructor(private readonly rule: EarlyStopping) {}
+
+  /** Records an evaluation; returns true when patience has run out. */
+  observe(step: number, value: number, trainable: Map<string, tf.Variable>): boolean {
+    if (Number.isFinite(value) && (this.step === null || value < this.value * (1 - this.rule.minRelImprovement))) {
+      this.step = step;
+      this.value = value;
+      this.badEvals = 0;
+      this.clear();
+      this.weights = new Map([...trainable].map(([name, v]) => [name, tf.keep(v.clone())]));
+      return false;
+    }
+    this.badEvals += 1;
+    return this.badEvals >= this.rule.patience;
+  }
+
+  /** Puts the best weights back into `trainable` (the same names and shapes they were taken from). */
+  restore(trainable: Map<string, tf.Variable>): void {
+    if (!this.weights) return;
+    for (const [name, saved] of this.weights) trainable.get(name)!.assign(saved);
+  }
+
+  reset(): void {
+    this.step = null;
+    this.value = Number.POSITIVE_INFINITY;
+    this.badEvals = 0;
+    this.clear();
+  }
+
+  clear(): void {
+    if (this.weights) tf.dispose([...this.weights.values()]);
+    this.weights = null;
+  }
 }
 
 function batchGetter(source: BatchSource): (step: number) => Batch {
@@ -212,6 +289,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (!Number.isInteger(opts.steps) || opts.steps < 0) throw new Error(`train: steps=${opts.steps} must be a non-negative integer`);
   if (!(opts.lr > 0)) throw new Error(`train: lr=${opts.lr} must be positive`);
   if (gradClip !== null && !(gradClip > 0)) throw new Error(`train: gradClip=${gradClip} must be positive or null`);
+  const stopping = opts.earlyStopping;
+  if (stopping) {
+    if (!Number.isInteger(stopping.patience) || stopping.patience < 1) throw new Error(`train: patience=${stopping.patience} must be a positive integer`);
+    if (!(stopping.minRelImprovement >= 0 && stopping.minRelImprovement < 1)) throw new Error(`train: minRelImprovement=${stopping.minRelImprovement} must be in [0, 1)`);
+    if (!opts.evalEvery || !opts.onEval) throw new Error('train: early stopping needs evalEvery and an onEval that returns the validation loss');
+  }
   checkTrainable(trainable, 'train');
   const lossFn = opts.lossFn ?? ((a, b, c) => model.loss(a, b, c));
   const nextBatch = batchGetter(opts.data);
@@ -220,6 +303,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const result: TrainResult = {
     status: 'ok', reason: null, divergence: null, weightsFinite: true, losses: [], steps: 0, evals: [], tokensPerS: 0, seconds: 0, evalSeconds: 0, peakBytes: 0,
     optimizerStateBytes: 8 * [...trainable.values()].reduce((a, p) => a + p.size, 0),
+    stopReason: 'max_steps', bestStep: null, bestValue: null,
   };
   const startStep = opts.resume?.step ?? 0;
   if (!Number.isInteger(startStep) || startStep < 0 || startStep > opts.steps) throw new Error(`train: resume step ${startStep} must be an integer in [0, ${opts.steps}]`);
@@ -233,6 +317,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   checkStepFits(model.config, micro, batch.T, opts.memoryLimitBytes ?? defaultMemoryLimit());
 
   const moments = new Moments();
+  const best = stopping ? new BestCheckpoint(stopping) : null;
   let tokensSeen = 0;
   try {
     moments.sync(trainable, 0);
@@ -240,6 +325,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     for (let step = startStep; step < opts.steps; step++) {
       if (opts.beforeStep?.(step)?.trainableChanged) {
         checkTrainable(trainable, `train: after beforeStep(${step})`);
+        best?.reset();
         moments.sync(trainable, step);
         result.optimizerStateBytes = Math.max(result.optimizerStateBytes, moments.bytes());
       }
@@ -312,12 +398,21 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const value = await opts.onEval(step + 1);
         result.evalSeconds += (performance.now() - e0) / 1000;
         if (typeof value === 'number') result.evals.push({ step: step + 1, value });
+        if (best && typeof value === 'number' && best.observe(step + 1, value, trainable)) {
+          result.peakBytes = Math.max(result.peakBytes, tf.memory().numBytes);
+          result.stopReason = 'plateau';
+          break;
+        }
       }
       result.peakBytes = Math.max(result.peakBytes, tf.memory().numBytes);
       if (opts.checkpoint && (step + 1) % opts.checkpoint.every === 0 && step + 1 < opts.steps) await opts.checkpoint.save(step + 1, moments.snapshot());
-      if (opts.stopWhen?.(info)) break;
+      if (opts.stopWhen?.(info)) {
+        result.stopReason = 'stopped';
+        break;
+      }
     }
     if (result.status === 'ok') {
+      // Judged on the steps taken, whether the run reached its maximum or stopped early.
       const trend = endsAboveStart(result.losses);
       if (trend) {
         result.status = 'diverged';
@@ -325,7 +420,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         result.divergence = { rule: 'ends-above-start', step: result.losses.length };
       }
     }
+    if (result.status === 'diverged') result.stopReason = 'diverged';
+    else if (best && best.step !== null) {
+      // Keep the best checkpoint on valid: the weights of the best evaluation, not the last step's.
+      if (best.step !== result.steps) best.restore(trainable);
+      result.bestStep = best.step;
+      result.bestValue = best.value;
+    }
   } finally {
+    best?.clear();
     moments.dispose();
   }
   result.tokensPerS = result.seconds > 0 ? tokensSeen / result.seconds : 0;

@@ -2,7 +2,9 @@
 // A "configuration" is everything about a run except its seed: method config and rank, training settings,
 // task knobs and base model. Statistics over seeds are taken per (method, configuration, task) from runs with
 // status ok; diverged and failed runs are counted beside them, never averaged in.
-import type { RunRecord, RunStatus } from '../record/schema.ts';
+// Records of different training protocols or base models are never pooled: one aggregation covers
+// one scope (protocol x model), by default the one with the most records (see primaryScope).
+import { LEGACY_PROTOCOL, type RunRecord, type RunStatus } from '../record/schema.ts';
 import { readRecords, type RecordProblem } from '../record/read.ts';
 import { metricInfo, isBetter, isWithin, type Direction } from './metrics.ts';
 import { mean, sampleStd, paretoFrontier, canonicalJson } from './stats.ts';
@@ -219,8 +221,23 @@ export interface ProvenanceSummary {
   lastFinished: string | null;
 }
 
+/** The records one aggregation covers: one training protocol on one base model (id and checkpoint hash). */
+export interface Scope {
+  protocol: string;
+  model: string;
+  modelHash: string;
+}
+
+export interface ScopeCount extends Scope {
+  runs: number;
+}
+
 export interface Aggregated {
   formatVersion: number;
+  /** The protocol and model every number below is about. */
+  scope: Scope | null;
+  /** Every scope in the records with its run count (the others are aggregated with `--protocol` and `--model`). */
+  scopes: ScopeCount[];
   recordCount: number;
   problems: RecordProblem[];
   tasks: TaskInfo[];
@@ -431,8 +448,51 @@ function rankFields(ofMethod: ConfigGroup[]): string[] {
   return [...keys].filter((k) => ofMethod.every((g) => g.config[k] === g.rank));
 }
 
-export function aggregate(records: readonly RunRecord[], problems: RecordProblem[] = []): Aggregated {
-  const sorted = [...records].sort((a, b) => byString(a.run_id, b.run_id));
+/** A record's protocol: records read through the reader carry it; a record that states none is fixed-300. */
+export function protocolOf(r: Pick<RunRecord, 'protocol'>): string {
+  return r.protocol ?? LEGACY_PROTOCOL;
+}
+
+function scopeKey(s: Scope): string {
+  return `${s.protocol}\u0000${s.model}\u0000${s.modelHash}`;
+}
+
+function scopeOf(r: RunRecord): Scope {
+  return { protocol: protocolOf(r), model: r.model.id, modelHash: r.model.hash };
+}
+
+/** Every scope in the records with its run count, the largest first (ties by protocol, then model). */
+export function scopesOf(records: readonly RunRecord[]): ScopeCount[] {
+  return [...groupBy(records, (r) => scopeKey(scopeOf(r))).values()]
+    .map((rs) => ({ ...scopeOf(rs[0]!), runs: rs.length }))
+    .sort((a, b) => b.runs - a.runs || byString(a.protocol, b.protocol) || byString(a.model, b.model) || byString(a.modelHash, b.modelHash));
+}
+
+/**
+ * The scope aggregated when none is asked for: the one with the most records, so the published
+ * leaderboard stays that of the complete grid while a new protocol's first runs come in.
+ */
+export function primaryScope(records: readonly RunRecord[]): Scope | null {
+  const first = scopesOf(records)[0];
+  return first ? { protocol: first.protocol, model: first.model, modelHash: first.modelHash } : null;
+}
+
+/**
+ * Aggregates the records of one scope: `scope` (a protocol and a model id, optionally its hash), or
+ * the primary scope. Records of other scopes are left out, never pooled.
+ */
+export function aggregate(
+  records: readonly RunRecord[],
+  problems: RecordProblem[] = [],
+  want: { protocol?: string; model?: string; modelHash?: string } = {},
+): Aggregated {
+  const scopes = scopesOf(records);
+  const matching = scopes.filter((s) =>
+    (want.protocol === undefined || s.protocol === want.protocol) && (want.model === undefined || s.model === want.model) && (want.modelHash === undefined || s.modelHash === want.modelHash));
+  const chosen = matching[0] ?? null;
+  const scope: Scope | null = chosen ? { protocol: chosen.protocol, model: chosen.model, modelHash: chosen.modelHash } : null;
+  const inScope = scope ? records.filter((r) => scopeKey(scopeOf(r)) === scopeKey(scope)) : [];
+  const sorted = [...inScope].sort((a, b) => byString(a.run_id, b.run_id));
 
   // Tasks: first record's metadata wins; simple before reasoning, then by id.
   const taskMap = new Map<string, TaskInfo>();
@@ -727,6 +787,8 @@ export function aggregate(records: readonly RunRecord[], problems: RecordProblem
 
   return {
     formatVersion: AGGREGATE_FORMAT_VERSION,
+    scope,
+    scopes,
     recordCount: sorted.length,
     problems,
     tasks, methods, runs, groups, methodTask, rankCurves, pareto, lnCurve, complement, analysis, subspace, overlapW,
@@ -764,7 +826,7 @@ function summariseProvenance(records: RunRecord[]): ProvenanceSummary {
 }
 
 /** Reads every record in `dir` (bad files become `problems`) and aggregates them. */
-export async function aggregateDir(dir: string): Promise<Aggregated> {
+export async function aggregateDir(dir: string, want: { protocol?: string; model?: string } = {}): Promise<Aggregated> {
   const { records, problems } = await readRecords(dir);
-  return aggregate(records, problems);
+  return aggregate(records, problems, want);
 }

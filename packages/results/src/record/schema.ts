@@ -10,6 +10,15 @@ import { z } from 'zod';
  */
 export const RECORD_SCHEMA_VERSION = 2;
 
+/** The protocol label of records whose spec states none: every run made before early stopping. */
+export const LEGACY_PROTOCOL = 'fixed-300';
+
+/**
+ * Models renamed since fixed-300 runs were made: the id their specs state (and their run ids hash)
+ * -> the registered id now. The `default` checkpoint of those runs is the `naive` model.
+ */
+export const RENAMED_MODELS: Readonly<Record<string, string>> = { default: 'naive' };
+
 const metricMap = z.record(z.string(), z.number());
 
 /** Points of a curve: step -> value. */
@@ -134,7 +143,28 @@ export const runRecord = runRecordV1Shape.extend({
   training: runRecordV1Shape.shape.training.extend({
     /** Validation-loss interval in steps (0 = only at the end); part of the spec the run id hashes. */
     eval_every: z.number().int().nonnegative(),
+    /** Early stopping (converge protocol): evaluations without improvement before stopping; `steps` is then the maximum. */
+    patience: z.number().int().positive().optional(),
+    /** With patience: the relative improvement of the validation loss that counts. */
+    min_rel_improvement: z.number().nonnegative().lt(1).optional(),
   }),
+  /**
+   * The training protocol (run/defaults.ts): `converge` in the specs of new runs; absent from the
+   * specs of earlier runs, whose records the reader labels `fixed-300`.
+   */
+  protocol: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).optional(),
+  /** How training ended; absent in records made before early stopping and in runs that trained nothing. */
+  convergence: z
+    .object({
+      /** Optimizer steps taken. */
+      steps: z.number().int().nonnegative(),
+      /** The step whose weights were scored: the best validation loss with early stopping, else the last step. */
+      best_step: z.number().int().nonnegative(),
+      best_valid_loss: z.number().nonnegative().nullable(),
+      /** plateau: the validation loss stopped improving; max_steps: the maximum was reached; diverged: the divergence rule fired. */
+      stopped: z.enum(['plateau', 'max_steps', 'diverged']),
+    })
+    .optional(),
   /** Per-example test scores; absent in schema-1 records and in runs that did not finish. */
   test_examples: testExamples.optional(),
 });

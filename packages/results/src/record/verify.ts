@@ -7,7 +7,7 @@
 // every metric lies in its range; parameter counts are consistent; links are http(s).
 import { basename } from 'node:path';
 import { runIdOf } from './run-id.ts';
-import { RECORD_SCHEMA_VERSION, runRecord, runRecordV1, type RunRecord } from './schema.ts';
+import { LEGACY_PROTOCOL, RECORD_SCHEMA_VERSION, RENAMED_MODELS, runRecord, runRecordV1, type RunRecord } from './schema.ts';
 
 export type Verified = { ok: true; record: RunRecord } | { ok: false; message: string };
 
@@ -38,22 +38,45 @@ export interface RecordSpec {
   model: { id: string; hash: string };
   seed: number;
   training: RunRecord['training'];
+  /** Absent from fixed-300 specs (their run ids predate it). */
+  protocol?: string;
   code_version: string;
 }
 
-type SpecFields = Pick<RunRecord, 'method' | 'task' | 'model' | 'seed'> & { training: Omit<RunRecord['training'], 'eval_every'> & { eval_every?: number } };
+type SpecFields = Pick<RunRecord, 'method' | 'task' | 'model' | 'seed'> & {
+  training: Omit<RunRecord['training'], 'eval_every'> & { eval_every?: number };
+  protocol?: string;
+};
 
-/** The spec a record states; its canonical hash must be the record's run_id. */
+const STATED_MODEL_IDS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(RENAMED_MODELS).map(([stated, now]) => [now, stated]));
+
+/**
+ * The spec a record states; its canonical hash must be the record's run_id. A fixed-300 record
+ * states no protocol and its model under the name it had then, whether read from disk or as the
+ * reader labelled it (protocol `fixed-300`, model `naive`): both give the same spec.
+ */
 export function specOfRecord(record: SpecFields, codeVersion: string, evalEvery: number): RecordSpec {
   const { eval_every: _stored, ...training } = record.training;
+  const legacy = record.protocol === undefined || record.protocol === LEGACY_PROTOCOL;
   return {
     method: { id: record.method.id, config: record.method.config, rank: record.method.rank },
     task: { id: record.task.id, config: record.task.config },
-    model: { id: record.model.id, hash: record.model.hash },
+    model: { id: legacy ? (STATED_MODEL_IDS[record.model.id] ?? record.model.id) : record.model.id, hash: record.model.hash },
     seed: record.seed,
     training: { ...training, eval_every: evalEvery },
+    ...(legacy ? {} : { protocol: record.protocol }),
     code_version: codeVersion,
   };
+}
+
+/**
+ * What the reader shows of a record that states no protocol: the label `fixed-300`, and its model
+ * under today's id (`default` -> `naive`), for display and grouping. Its spec, and so its run id, is
+ * unchanged (specOfRecord maps both back).
+ */
+export function labelProtocol(record: RunRecord): RunRecord {
+  if (record.protocol !== undefined) return record;
+  return { ...record, protocol: LEGACY_PROTOCOL, model: { ...record.model, id: RENAMED_MODELS[record.model.id] ?? record.model.id } };
 }
 
 function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
@@ -116,7 +139,7 @@ export function verifyRecord(file: string, json: unknown, options: VerifyOptions
   }
   const problem = checkRecord(record, options);
   if (problem) return { ok: false, message: problem };
-  return { ok: true, record };
+  return { ok: true, record: labelProtocol(record) };
 }
 
 function legacySpecMatch(record: SpecFields & { run_id: string }): { codeVersion: string; evalEvery: number } | null {

@@ -33,8 +33,8 @@ export default defineStudy({
     const widest = agg.methodTask.reduce<(typeof agg.methodTask)[number] | null>((b, m) => (m.lrGrid.length > (b?.lrGrid.length ?? 1) ? m : b), null);
     let lrFactors = '';
     if (widest) {
-      const model = String(agg.groups.find((g) => g.method === widest.method)?.config.model ?? 'default').split('@')[0];
-      const base = defaultLr(model, widest.method);
+      const model = String(agg.groups.find((g) => g.method === widest.method)?.config.model ?? 'naive').split('@')[0]!;
+      const base = defaultLr(model, widest.method, agg.scope?.protocol);
       lrFactors = ` (for example ${widest.method} on ${widest.task}: lr ${widest.lrGrid.map((q) => `${Number((q.lr / base).toPrecision(3))}x`).join(', ')} of its default ${base})`;
     }
     const tables: FindingsTable[] = [];
