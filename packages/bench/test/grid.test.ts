@@ -74,13 +74,13 @@ describe('grid expansion', () => {
     fs.writeFileSync(bad, 'name: x\nexperiments: []');
     expect(() => loadGrid(bad)).toThrow(/bad\.yaml is invalid: experiments/);
     // A grid of the studies' blocks: each study folder's blocks under the grid's name, in question order.
-    expect(loadGrid(leaderboard).experiments.map((e) => e.name)).toEqual([
+    expect(loadGrid(findGridFile('leaderboard-fixed300')).experiments.map((e) => e.name)).toEqual([
       'rank-sweep', 'rank-sweep-rslora', 'complement-pairs', 'complement-posthoc', 'complement-train', 'slices', 'slices-tail',
       'grow', 'lora-init-pissa', 'lora-init-milora', 'lora-init-pool', 'ln-outlier', 'lr-stability',
     ]);
     fs.writeFileSync(bad, 'name: no-study-has-me\nstudies: true');
     expect(() => loadGrid(bad)).toThrow(/bad\.yaml is invalid: experiments/);
-    fs.writeFileSync(bad, 'name: leaderboard\nstudies: true\nexperiments: [{ name: rank-sweep, methods: all }]');
+    fs.writeFileSync(bad, 'name: leaderboard-fixed300\nstudies: true\nexperiments: [{ name: rank-sweep, methods: all }]');
     expect(() => loadGrid(bad)).toThrow(/two experiment blocks are named 'rank-sweep'/);
   });
 });

@@ -66,12 +66,16 @@ describe('what readers of records know about methods (packages/results/src/metho
   });
 
   it('gives every method and model the learning rate the runner uses, and the scales runs were made with', async () => {
-    const { defaultLr: runnerLr, TRAINING_DEFAULTS } = await import('../src/run/defaults.ts');
+    const { defaultLr: runnerLr, PROTOCOLS, TRAINING_DEFAULTS } = await import('../src/run/defaults.ts');
     const { defaultLr: readerLr, isBaseline, methodInfos } = await import('@peft-bench/results/methods');
     const methods = methodInfos();
     expect(methods.length).toBeGreaterThan(10);
-    for (const model of [...Object.keys(TRAINING_DEFAULTS), 'base', 'dir:gpt2@abc']) {
-      for (const method of methods) expect([model, method.id, readerLr(model, method.id)]).toEqual([model, method.id, runnerLr(model, method)]);
+    for (const protocol of PROTOCOLS) {
+      for (const model of [...Object.keys(TRAINING_DEFAULTS[protocol]), 'base', 'naive', 'dir:gpt2@abc']) {
+        for (const method of methods) {
+          expect([protocol, model, method.id, readerLr(model, method.id, protocol)]).toEqual([protocol, model, method.id, runnerLr(model, method, protocol)]);
+        }
+      }
     }
     // The scales the committed records were made with: a change here would change every spec.
     const scales = Object.fromEntries(methods.filter((m) => m.lrScale !== 1).map((m) => [m.id, m.lrScale]));
