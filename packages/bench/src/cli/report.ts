@@ -1,14 +1,14 @@
 // `pnpm bench report`: the records as Markdown tables, one section per question (the aggregation's report).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findingsMarkdown, leaderboardJson, leaderboardMarkdown } from '@peft-bench/results/aggregate/index';
+import { defaultsJson, findingsMarkdown, leaderboardJson, leaderboardMarkdown } from '@peft-bench/results/aggregate/index';
 import { aggregateResults } from './aggregate.ts';
 
 export async function reportCommand(options: { results: string; out?: string; json?: boolean }): Promise<number> {
   const aggregated = await aggregateResults(options.results);
   if (!aggregated) return 2;
   const text = options.json
-    ? `${JSON.stringify({ records: aggregated.recordCount, leaderboard: leaderboardJson(aggregated) }, null, 2)}\n`
+    ? `${JSON.stringify({ records: aggregated.recordCount, leaderboard: leaderboardJson(aggregated), defaults: defaultsJson(aggregated) }, null, 2)}\n`
     : `${leaderboardMarkdown(aggregated)}\n${findingsMarkdown(aggregated)}`;
   if (!options.out) {
     process.stdout.write(text);
