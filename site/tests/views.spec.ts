@@ -79,6 +79,26 @@ test.describe('leaderboard views in the URL', () => {
     }
   });
 
+  test('the configuration toggle switches to each method at its documented defaults, kept in the URL', async ({ page }) => {
+    await page.goto('./');
+    await expect(page.locator('#mode-filter')).toHaveValue('tuned');
+    const lora = page.locator('#leaderboard tr[data-method="lora"] td[data-task="nli"]');
+    await expect(lora.locator('.v')).not.toHaveText('—');
+    // Seed-only intervals (the fixtures carry no per-example scores) are marked.
+    await expect(lora.locator('.ik')).toHaveText('†');
+    await expect(lora).toHaveAttribute('title', /over seed means only/);
+    await page.locator('#mode-filter').selectOption('defaults');
+    await expect(page).toHaveURL(/[?&]view=defaults/);
+    await expect(page.locator('#leaderboard')).toHaveAttribute('data-mode', 'defaults');
+    // No fixture run is at lora's documented defaults (default lr and lora_alpha): nothing is shown instead of a tuned score.
+    await expect(page.locator('#leaderboard tr[data-method="lora"]')).toBeHidden();
+    await page.goto('./?view=defaults');
+    await expect(page.locator('#mode-filter')).toHaveValue('defaults');
+    await page.locator('#mode-filter').selectOption('tuned');
+    await expect(page).not.toHaveURL(/view=/);
+    await expect(lora.locator('.v')).not.toHaveText('—');
+  });
+
   test('sorting, then filtering, keeps the sort; the URL keeps both and restores them', async ({ page }) => {
     await page.goto('index.html');
     await expect(page.locator('#leaderboard th[data-col="overall"]')).toHaveAttribute('aria-sort', 'ascending');

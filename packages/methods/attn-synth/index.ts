@@ -35,6 +35,7 @@ export default defineMethod({
   }),
   rankParam: 'window',
   rankMeaning: 'window',
+  atInference: 'merged',
   identityAtInit: true,
   conformance: async () => [{ window: 8 }, { window: 4, pool: 1, radius: 1, target_modules: ['k', 'o', 'down'] }, { window: 3, radius: 4, target_modules: ['up'] }],
   attach(model, config, ctx) {

@@ -21,6 +21,7 @@ export default defineMethod({
   }),
   rankParam: null,
   lrScale: 2, // it trains vectors only
+  atInference: 'in-place',
   identityAtInit: true,
   modelFamilies: ['gpt2'],
   unsupportedReason: 'Llama-style models have no bias terms (bias-free linears and RMSNorm); use ln or ia3 instead',

@@ -16,6 +16,7 @@ export default defineMethod({
   hyperparameters: loraHyperparameters,
   rankParam: 'r',
   rankMeaning: 'rank r',
+  atInference: 'merged',
   identityAtInit: true,
   conformance: async () => [{}, { init_lora_weights: 'pissa', r: 4, target_modules: ['q', 'k', 'up'] }],
   attach(model, config, ctx) {

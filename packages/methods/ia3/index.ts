@@ -27,6 +27,7 @@ export default defineMethod({
   }),
   rankParam: null,
   lrScale: 2, // it trains vectors only
+  atInference: 'merged',
   identityAtInit: true,
   conformance: async () => [{}, { target_modules: ['q', 'v', 'o', 'up', 'down'], feedforward_modules: ['down', 'o'] }],
   attach(model, config, ctx) {

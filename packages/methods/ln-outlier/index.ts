@@ -51,6 +51,7 @@ export default defineMethod({
   rankParam: 'n',
   rankMeaning: 'n tuned weights',
   lrScale: 2, // it trains a few weights only
+  atInference: 'in-place',
   identityAtInit: true,
   // The last config tunes every weight of each layer (gain and bias): the end of the n sweep, equal to ln.
   conformance: async ({ model }) => [{ n: 4 }, { n: 16, target_modules: ['ln2'] }, { n: normWeightCount(model.norms()[0]!) }],

@@ -29,6 +29,7 @@ export default defineMethod({
   rankParam: 'n',
   rankMeaning: 'n tuned weights',
   lrScale: 2, // as ln-outlier, its control
+  atInference: 'in-place',
   identityAtInit: true,
   conformance: async ({ model }) => [{ n: 16 }, { n: normWeightCount(model.norms()[0]!) }],
   attach(model, config, ctx) {

@@ -20,6 +20,7 @@ export default defineMethod({
   hyperparameters: z.object({ target_modules: normTargets }),
   rankParam: null,
   lrScale: 2, // it trains vectors only
+  atInference: 'in-place',
   identityAtInit: true,
   attach(model, config, ctx) {
     return normTuning({ methodId: 'ln', model, ctx, norms: resolveNorms('ln', model, config.target_modules), selection: null, extraConfig: {} });

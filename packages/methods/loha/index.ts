@@ -26,6 +26,7 @@ export default defineMethod({
   }),
   rankParam: 'r',
   rankMeaning: 'rank r',
+  atInference: 'merged',
   identityAtInit: true,
   conformance: async () => [{ r: 4 }, { r: 2, alpha: 4, target_modules: ['k', 'o', 'down'] }],
   attach(model, config, ctx) {

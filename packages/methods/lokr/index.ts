@@ -52,6 +52,7 @@ export default defineMethod({
   }),
   rankParam: 'r',
   rankMeaning: 'rank r',
+  atInference: 'merged',
   identityAtInit: true,
   conformance: async () => [{}, { r: 1, alpha: 2, target_modules: ['k', 'up', 'down'] }],
   attach(model, config, ctx) {

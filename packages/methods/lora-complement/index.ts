@@ -72,6 +72,7 @@ export default defineMethod({
     }),
   rankParam: 'r',
   rankMeaning: 'rank r',
+  atInference: 'merged',
   identityAtInit: (c) => c.mode === 'train',
   conformance: async ({ model, dir, seed }) => {
     const small = await writeExampleLoraAdapter(model, join(dir, 'r2'), 2, seed);

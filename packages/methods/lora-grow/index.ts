@@ -67,6 +67,7 @@ export default defineMethod({
     .refine((c) => c.r_start <= c.r, { message: 'r_start must be <= r', path: ['r_start'] }),
   rankParam: 'r',
   rankMeaning: 'rank r',
+  atInference: 'merged',
   identityAtInit: true,
   conformance: async () => [{ r: 6, r_start: 2, grow_step: 1, lora_alpha: 6 }, { r: 4, r_start: 4, grow_step: 0 }],
   attach(model, config, ctx) {

@@ -43,6 +43,7 @@ export default defineMethod({
   hyperparameters: loraHyperparameters,
   rankParam: 'r',
   rankMeaning: 'rank r',
+  atInference: 'merged',
   identityAtInit: true,
   conformance: async ({ model }) => [
     {},

@@ -13,6 +13,7 @@ export default defineMethod({
   hyperparameters: z.object({}),
   rankParam: null,
   baseline: true,
+  atInference: 'in-place',
   identityAtInit: true,
   attach(model, _config, ctx) {
     return {

@@ -20,6 +20,7 @@ export default defineMethod({
   rankParam: 'num_virtual_tokens',
   rankMeaning: 'virtual tokens',
   lrScale: 5, // it trains a few embeddings only
+  atInference: 'added',
   identityAtInit: false,
   conformance: async () => [{ num_virtual_tokens: 4 }],
   attach(model, config, ctx) {

@@ -24,6 +24,9 @@ export function defineMethod<S extends z.ZodObject>(spec: MethodSpec<S>): Method
   if ((spec.rankParam !== null) !== Boolean(spec.rankMeaning?.trim())) {
     throw new Error(`${where}: rankMeaning says what one unit of the rank is ('rank r', 'bottleneck size'); give it exactly when rankParam is set`);
   }
+  if (!['merged', 'in-place', 'added'].includes(spec.atInference)) {
+    throw new Error(`${where}: atInference must be 'merged', 'in-place' or 'added' (what the deployed model carries), got ${JSON.stringify(spec.atInference)}`);
+  }
   if (spec.lrScale !== undefined && !(Number.isFinite(spec.lrScale) && spec.lrScale > 0)) {
     throw new Error(`${where}: lrScale must be a positive number (a multiple of the model's learning rate), got ${spec.lrScale}`);
   }

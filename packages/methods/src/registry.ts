@@ -53,6 +53,7 @@ export function methodInfo(m: Method): MethodInfo {
     rankMeaning: m.rankMeaning ?? null,
     baseline: m.baseline ?? false,
     lrScale: m.lrScale ?? 1,
+    atInference: m.atInference,
     modelFamilies: [...(m.modelFamilies ?? ['gpt2', 'llama'])],
     hyperparameters: Object.entries(fields).map(([name, f]) => ({
       name,

@@ -43,6 +43,8 @@ export default defineMethod({
   }),
   rankParam: 'r',
   rankMeaning: 'rank r',
+  // The update folds into W (merge() below), so the deployed model has no extra parameters.
+  atInference: 'merged',
   // Optional: lrScale (default learning rate as a multiple of the model's, default 1), baseline (default false).
   // B starts at zero, so the model starts unchanged; the conformance suite checks this claim.
   identityAtInit: true,

@@ -85,6 +85,12 @@ export interface MethodSpec<S extends z.ZodObject> {
    * smaller step, vector-sized methods a larger one (as in their papers' recipes). Default 1.
    */
   lrScale?: number;
+  /**
+   * What the deployed model carries: 'merged' (the update folds into the base weights: no extra parameters;
+   * the attachment has merge()), 'in-place' (it tunes base weights themselves) or 'added' (extra modules or
+   * tokens stay at inference: its trainable parameters). The conformance suite checks merged and added.
+   */
+  atInference: AtInference;
   /** Outputs are unchanged right after attach (a zero-initialised update); checked by the suite. */
   identityAtInit: boolean | ((config: z.infer<S>) => boolean);
   /** Model families the method applies to; default all. Others get a clear error from attach. */
@@ -107,3 +113,5 @@ export interface Method<S extends z.ZodObject = z.ZodObject> extends Omit<Method
 }
 
 export type Config = Record<string, unknown>;
+
+export type AtInference = 'merged' | 'in-place' | 'added';

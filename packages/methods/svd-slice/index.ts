@@ -23,6 +23,7 @@ export default defineMethod({
     })
     .refine((c) => c.from <= c.to, { message: 'from must be <= to', path: ['to'] }),
   rankParam: null,
+  atInference: 'merged',
   identityAtInit: false,
   conformance: async ({ model, dir, seed }) => {
     const adapter = await writeExampleLoraAdapter(model, join(dir, 'r4'), 4, seed);

@@ -127,6 +127,9 @@ export async function checkAttachment(method: Method, family: ModelFamily, extra
     att.setTraining?.(false);
     const outTrained = logits(model, batch);
 
+    // What the method says the deployed model carries must match what its attachment can do.
+    if (method.atInference === 'merged') expect(att.merge, `${method.id} says atInference 'merged' but has no merge()`).toBeDefined();
+    if (method.atInference === 'added') expect(att.merge, `${method.id} says atInference 'added' but merges`).toBeUndefined();
     if (att.merge && att.unmerge) {
       const beforeMerge = snapshot(model.params());
       att.merge();

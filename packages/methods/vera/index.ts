@@ -25,6 +25,7 @@ export default defineMethod({
   rankParam: 'r',
   rankMeaning: 'rank r',
   lrScale: 5, // it trains vectors only
+  atInference: 'merged',
   identityAtInit: true,
   conformance: async () => [{ r: 16 }, { r: 8, target_modules: ['k', 'up', 'down'] }],
   attach(model, config, ctx) {

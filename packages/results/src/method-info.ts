@@ -30,6 +30,11 @@ export interface MethodInfo {
   baseline: boolean;
   /** Its default learning rate as a multiple of the model's (methods that move every weight need less). */
   lrScale: number;
+  /**
+   * What the deployed model carries: 'merged' (the update folds into the base weights), 'in-place' (base weights
+   * tuned themselves): no extra parameters; 'added' (extra modules or tokens): its trainable parameters.
+   */
+  atInference: 'merged' | 'in-place' | 'added';
   modelFamilies: string[];
   hyperparameters: HyperparameterInfo[];
 }

@@ -13,9 +13,13 @@ export interface Cand {
   s: number;
   /** seeds */
   n: number;
-  /** 95% interval shown and used for ties (a t interval over seed means; the mean itself with one seed) */
+  /**
+   * 95% interval shown and used for ties: a paired bootstrap over test examples and seeds (b = 1) where the
+   * records carry per-example scores, else a t interval over seed means (b = 0; the mean itself with one seed)
+   */
   lo: number;
   hi: number;
+  b: 0 | 1;
 }
 
 export interface BoardRow {
@@ -28,6 +32,8 @@ export interface BoardRow {
   cells: Record<string, Cand[]>;
   /** per task: the trainable counts of every configuration searched (how many a budget leaves to choose from) */
   searched: Record<string, number[]>;
+  /** per task: the configuration at the method's documented defaults (default rank, lr factor 1), if it was run */
+  defaults: Record<string, Cand | null>;
   ok: number;
   runs: number;
 }
@@ -47,9 +53,11 @@ export interface BoardState {
   dir: 'asc' | 'desc' | null;
   budget: number | null;
   family: string;
+  /** 'tuned': the configuration chosen on valid; 'defaults': each method at its documented defaults, no search */
+  mode: 'tuned' | 'defaults';
 }
 
-export const DEFAULT_STATE: BoardState = { tasks: [], sort: 'overall', dir: null, budget: null, family: '' };
+export const DEFAULT_STATE: BoardState = { tasks: [], sort: 'overall', dir: null, budget: null, family: '', mode: 'tuned' };
 
 export interface CellView {
   c: Cand | null;
@@ -109,6 +117,12 @@ export function view(rows: BoardRow[], tasks: BoardTask[], state: BoardState): B
     const cells: Record<string, CellView> = {};
     for (const t of tasks) {
       const budget = row.ref ? null : state.budget;
+      if (state.mode === 'defaults') {
+        const d = row.defaults[t.id] ?? null;
+        const c = d && (budget === null || d.p <= budget) ? d : null;
+        cells[t.id] = { c, k: c ? 1 : 0, best: false, tied: false, rank: null };
+        continue;
+      }
       const k = (row.searched[t.id] ?? []).filter((p) => budget === null || p <= budget).length;
       cells[t.id] = { c: pick(row.cells[t.id] ?? [], budget), k, best: false, tied: false, rank: null };
     }
@@ -181,6 +195,7 @@ export function stateFromSearch(search: string, tasks: BoardTask[]): BoardState 
     dir: dir === 'asc' || dir === 'desc' ? dir : null,
     budget: q.get('budget') && Number.isFinite(budget) && budget > 0 ? budget : null,
     family: q.get('family') ?? '',
+    mode: q.get('view') === 'defaults' ? 'defaults' : 'tuned',
   };
 }
 
@@ -191,6 +206,7 @@ export function searchFromState(state: BoardState): string {
   if (state.dir) q.set('dir', state.dir);
   if (state.budget !== null) q.set('budget', String(state.budget));
   if (state.family) q.set('family', state.family);
+  if (state.mode !== DEFAULT_STATE.mode) q.set('view', state.mode);
   const s = q.toString();
   return s ? `?${s}` : '';
 }
@@ -210,9 +226,11 @@ export const fmtRank = (r: number) => (Number.isInteger(r) ? String(r) : r.toFix
 
 /** The interval part of a cell. Kept apart from the mean so another interval (e.g. [lo, hi]) can replace it. */
 /** Half the width of the 95% interval; nothing with one seed. */
-export const fmtInterval = (c: Cand) => (c.n > 1 ? `± ${fmtScore((c.hi - c.lo) / 2)}` : '');
+export const fmtInterval = (c: Cand) => (c.n > 1 || c.b ? `± ${fmtScore((c.hi - c.lo) / 2)}` : '');
+/** Marks an interval over seed means only (records without per-example scores, so no paired bootstrap). */
+export const fmtIntervalKind = (c: Cand) => (c.b || c.n < 2 ? '' : '†');
 /** Seeds and configurations searched. */
 export const fmtCounts = (cell: CellView) => (cell.c ? `n=${cell.c.n} · ${cell.k} cfg` : '');
 
 /** Hover text of a cell: the configuration and its seeds. */
-export const cellTitle = (c: Cand) => `${c.l} · ${c.n} seed${c.n === 1 ? '' : 's'} · ${c.p.toLocaleString('en-US')} trainable · 95% interval ${fmtScore(c.lo)}–${fmtScore(c.hi)} · sd ${fmtScore(c.s)}`;
+export const cellTitle = (c: Cand) => `${c.l} · ${c.n} seed${c.n === 1 ? '' : 's'} · ${c.p.toLocaleString('en-US')} trainable · 95% interval ${fmtScore(c.lo)}–${fmtScore(c.hi)} (${c.b ? 'paired bootstrap over test examples and seeds' : 'over seed means only'}) · sd ${fmtScore(c.s)}`;

@@ -103,31 +103,45 @@ export function divergenceBars(points: { method: string; task: string; rate: num
 }
 
 /** Primary metric vs trainable parameters (log x), frontier joined by a line, frozen baseline as a rule. */
+const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
+
 export function pareto(
   metric: string,
-  points: { method: string; family: string; config: string; trainable: number; mean: number; frontier: boolean }[],
+  points: { method: string; family: string; config: string; trainable: number; mean: number; lo: number; hi: number; frontier: boolean }[],
   frozenScore: number | null,
 ): Spec {
-  const shown = points.filter((p) => p.trainable > 0); // log scale: 0 trainable (frozen) drawn as the rule
-  const frontier = shown.filter((p) => p.frontier).sort((a, b) => a.trainable - b.trainable);
+  // Off the log scale, 0 trainable (frozen) is drawn as the rule. One data set for the points, their error bars
+  // and the frontier line (filtered), so the spec stays small enough to inline.
+  const shown = points.filter((p) => p.trainable > 0).map(({ family: _family, ...p }) => ({ ...p, lo: round4(p.lo), hi: round4(p.hi), mean: round4(p.mean) }));
+  const x = { field: 'trainable', type: 'quantitative', scale: { type: 'log' }, title: 'trainable parameters (log)', axis: { format: '~s', values: decades(shown.map((p) => p.trainable)) } };
+  const color = methodColor(shown.map((p) => p.method));
   const layers: unknown[] = [
     {
-      data: { values: frontier },
-      mark: { type: 'line', interpolate: 'step-after', color: '#888', strokeDash: [4, 3] },
-      encoding: { x: { field: 'trainable', type: 'quantitative' }, y: { field: 'mean', type: 'quantitative' } },
-    },
-    {
       data: { values: shown },
-      mark: { type: 'point', filled: true, size: 60 },
-      encoding: {
-        x: { field: 'trainable', type: 'quantitative', scale: { type: 'log' }, title: 'trainable parameters (log)', axis: { format: '~s', values: decades(shown.map((p) => p.trainable)) } },
-        y: { field: 'mean', type: 'quantitative', title: metric, scale: { zero: false } },
-        color: methodColor(shown.map((p) => p.method)),
-        shape: methodShape(shown.map((p) => p.method)),
-        // off-frontier configurations are drawn faint: the frontier is what the dashed line joins
-        opacity: { field: 'frontier', type: 'nominal', title: 'on the frontier', scale: { domain: [true, false], range: [1, 0.35] } },
-        tooltip: [{ field: 'method' }, { field: 'config' }, { field: 'trainable', format: ',' }, { field: 'mean', format: '.3f' }, { field: 'frontier' }],
-      },
+      layer: [
+        {
+          transform: [{ filter: 'datum.frontier' }],
+          mark: { type: 'line', interpolate: 'step-after', color: '#888', strokeDash: [4, 3] },
+          encoding: { x: { field: 'trainable', type: 'quantitative', sort: 'ascending' }, y: { field: 'mean', type: 'quantitative' } },
+        },
+        {
+          // 95% interval of each configuration's mean (paired bootstrap, or over seed means).
+          mark: { type: 'rule', opacity: 0.5 },
+          encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
+        },
+        {
+          mark: { type: 'point', filled: true, size: 60 },
+          encoding: {
+            x,
+            y: { field: 'mean', type: 'quantitative', title: metric, scale: { zero: false } },
+            color,
+            shape: methodShape(shown.map((p) => p.method)),
+            // off-frontier configurations are drawn faint: the frontier is what the dashed line joins
+            opacity: { field: 'frontier', type: 'nominal', title: 'on the frontier', scale: { domain: [true, false], range: [1, 0.35] } },
+            tooltip: [{ field: 'method' }, { field: 'config' }, { field: 'trainable', format: ',' }, { field: 'mean', format: '.3f' }, { field: 'lo', title: '95% from', format: '.3f' }, { field: 'hi', title: 'to', format: '.3f' }],
+          },
+        },
+      ],
     },
   ];
   if (frozenScore !== null) {
@@ -143,7 +157,7 @@ export function pareto(
 }
 
 /**
- * Mean ± std vs rank (log2 x) per method, with the none/full baselines as labelled rules. `xTitle` says what
+ * Mean vs rank (log2 x) per method with its 95% interval as error bars, with the none/full baselines as labelled rules. `xTitle` says what
  * "rank" is for the methods drawn (r, bottleneck size, virtual tokens): one line per meaning.
  */
 export function rankCurve(

@@ -2,8 +2,7 @@
 // trainable-parameter budget, so the page can re-pick under a budget. The choice is made on the validation
 // split (never on test) and the cell reports the test score, as `pnpm bench report` does. Post-hoc (derived)
 // configurations are left out: they live in their studies.
-import type { Aggregated, TaskInfo } from '@peft-bench/results/aggregate/index';
-import { seedOnlyInterval } from '@peft-bench/results';
+import type { Aggregated, ConfigGroup, TaskInfo } from '@peft-bench/results/aggregate/index';
 import { paretoCandidates, type BoardRow, type BoardTask, type Cand } from './board.ts';
 
 export type { Cand as Candidate };
@@ -18,9 +17,7 @@ export function leaderboardRows(agg: Aggregated): BoardRow[] {
       const groups = agg.groups.filter((g) => g.method === m.id && g.task === task.id && g.stats.mean !== null && !g.derived && g.validStats.mean !== null);
       const all = groups
         .map((g) => {
-          const mean = g.stats.mean as number;
-          const ci = seedOnlyInterval(g.stats.values);
-          return { valid: g.validStats.mean as number, c: { l: g.configLabel, p: g.params.trainable, m: mean, s: g.stats.std ?? 0, n: g.stats.n, lo: ci?.lo ?? mean, hi: ci?.hi ?? mean } };
+          return { valid: g.validStats.mean as number, c: candidate(g) };
         })
         // chosen first: best on valid; ties: fewer parameters first
         .sort((a, b) => (lower ? a.valid - b.valid : b.valid - a.valid) || a.c.p - b.c.p)
@@ -29,11 +26,26 @@ export function leaderboardRows(agg: Aggregated): BoardRow[] {
       searched[task.id] = groups.map((g) => g.params.trainable);
     }
     const mt = agg.methodTask.filter((x) => x.method === m.id);
+    const defaults: Record<string, Cand | null> = {};
+    for (const task of agg.tasks) {
+      const d = agg.defaults.find((x) => x.method === m.id && x.task === task.id);
+      const g = d && agg.groups.find((x) => x.method === m.id && x.task === task.id && x.configKey === d.configKey);
+      defaults[task.id] = g ? candidate(g) : null;
+    }
     return {
-      method: m.id, family: m.family, ref: m.isBaseline, title: m.title ?? m.id, cells, searched,
+      method: m.id, family: m.family, ref: m.isBaseline, title: m.title ?? m.id, cells, searched, defaults,
       ok: mt.reduce((s, x) => s + x.ok, 0), runs: mt.reduce((s, x) => s + x.runs, 0),
     };
   });
+}
+
+/** A configuration as a cell shows it: its test mean, spread and 95% interval (and which kind of interval). */
+function candidate(g: ConfigGroup): Cand {
+  const mean = g.stats.mean as number;
+  return {
+    l: g.configLabel, p: g.params.trainable, m: mean, s: g.stats.std ?? 0, n: g.stats.n,
+    lo: g.ci95?.[0] ?? mean, hi: g.ci95?.[1] ?? mean, b: g.intervalKind === 'paired-bootstrap' ? 1 : 0,
+  };
 }
 
 export function boardTasks(agg: Aggregated): BoardTask[] {

@@ -22,6 +22,7 @@ export function listCommand(catalog: Catalog, options: { json: boolean }): numbe
     rank_meaning: method.rankMeaning,
     baseline: method.baseline,
     lr_scale: method.lrScale,
+    at_inference: method.atInference,
     hyperparameters: method.hyperparameters,
   }));
   // What each model was made for: real-tier scores mean something only on a model that has seen real text.

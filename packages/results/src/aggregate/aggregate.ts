@@ -9,8 +9,10 @@ import { readRecords, type RecordProblem } from '../record/read.ts';
 import { metricInfo, isBetter, isWithin, type Direction } from './metrics.ts';
 import { mean, sampleStd, paretoFrontier, canonicalJson } from './stats.ts';
 import { selectOnValid } from '../stats/selection.ts';
-import { seedOnlyInterval } from '../stats/summary.ts';
-import { isBaseline } from '../methods.ts';
+import { seedOnlyInterval, type Interval } from '../stats/summary.ts';
+import { bootstrapInterval, resamplePlan, tiedWithBest, type ResamplePlan, type SeedScores } from '../stats/bootstrap.ts';
+import { decodeScores } from '../record/verify.ts';
+import { defaultLr, isBaseline, methodInfo } from '../methods.ts';
 import { collectAnalysis, emptyAnalysis, type AnalysisData } from './analysis.ts';
 import { complementFindings, overlapGroups, subspaceGroups, type ComplementFindings, type OverlapGroup, type SubspaceGroup } from './subspace.ts';
 
@@ -79,9 +81,20 @@ export interface ConfigGroup {
    * and the Pareto frontier and shown only in its study.
    */
   derived: boolean;
+  /**
+   * 95% interval of the test mean: a paired bootstrap over test examples and seeds when every run carries
+   * per-example scores on the same test set, else a t interval over seed means ('seeds-only'; null with one seed).
+   */
+  ci95: [number, number] | null;
+  intervalKind: 'paired-bootstrap' | 'seeds-only' | null;
   counts: Record<RunStatus, number> & { total: number };
   runIds: string[];
-  params: { trainable: number; total: number; share: number; adapterBytes: number; optimizerStateBytes: number };
+  /**
+   * Parameter accounting: what it trains (trainable), what it stores (adapterBytes on disk) and what it adds to the
+   * deployed model (addedAtInference: 0 for updates that merge into the base weights or tune them in place, its
+   * trainable parameters for extra modules or tokens; null for a method no longer registered).
+   */
+  params: { trainable: number; total: number; share: number; adapterBytes: number; optimizerStateBytes: number; addedAtInference: number | null };
   cost: { trainSeconds: number | null; evalSeconds: number | null; tokensPerS: number | null; peakMemoryBytes: number | null };
   /** Mean over ok runs of base LM loss after - before (positive = the base skill got worse). */
   forgetting: number | null;
@@ -111,6 +124,8 @@ export interface MethodTaskSummary {
   best: SeedStats | null;
   bestLr: number | null;
   bestTrainable: number | null;
+  /** The chosen configuration's parameter accounting (ConfigGroup.params). */
+  bestParams: ConfigGroup['params'] | null;
   lrGrid: LrPoint[];
   /** Share of the lr grid within 95% of the grid's best score; null when fewer than two learning rates were run. */
   lrNearBestShare: number | null;
@@ -137,8 +152,24 @@ export interface MethodTaskSummary {
   intervalKind: 'paired-bootstrap' | 'seeds-only' | null;
   /** Best reported test mean among the task's non-baseline methods. */
   isBest: boolean;
-  /** Statistically tied with the task's best non-baseline method (its interval reaches the best mean). */
+  /**
+   * Statistically tied with the task's best non-baseline method: by the paired bootstrap of the difference when
+   * both carry per-example scores on the same test examples and seeds, else when either interval reaches the other's mean.
+   */
   tiedWithBest: boolean;
+}
+
+/** A method at its documented defaults (default config and rank, lr factor 1): no search, nothing chosen. */
+export interface DefaultsCell {
+  method: string;
+  task: string;
+  configKey: string;
+  configLabel: string;
+  stats: SeedStats;
+  ci95: [number, number] | null;
+  intervalKind: 'paired-bootstrap' | 'seeds-only' | null;
+  trainable: number;
+  params: ConfigGroup['params'];
 }
 
 export interface RankPoint {
@@ -167,6 +198,8 @@ export interface ParetoPoint {
   mean: number;
   std: number;
   n: number;
+  /** 95% interval of the mean (the configuration's ci95), for error bars; null with one seed and no per-example scores. */
+  ci95: [number, number] | null;
   frontier: boolean;
 }
 
@@ -245,6 +278,8 @@ export interface Aggregated {
   runs: RunSummary[];
   groups: ConfigGroup[];
   methodTask: MethodTaskSummary[];
+  /** Each method at its defaults, where its records have that configuration (the "defaults" view). */
+  defaults: DefaultsCell[];
   rankCurves: RankPoint[];
   pareto: ParetoPoint[];
   lnCurve: NCurvePoint[];
@@ -339,7 +374,7 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * is a conservative overlap rule; a paired bootstrap over test examples replaces it where records carry
  * per-example scores.
  */
-function markBestAndTies(rows: MethodTaskSummary[], directionOf: (task: string) => Direction): void {
+function markBestAndTies(rows: MethodTaskSummary[], directionOf: (task: string) => Direction, perExample: ReadonlyMap<MethodTaskSummary, PerExample>): void {
   for (const taskRows of groupBy(rows, (r) => r.task).values()) {
     const direction = directionOf(taskRows[0]!.task);
     const competitors = taskRows.filter((r) => !isBaseline(r.method) && r.best?.mean != null);
@@ -349,13 +384,78 @@ function markBestAndTies(rows: MethodTaskSummary[], directionOf: (task: string) 
     const topMean = top.best!.mean as number;
     top.isBest = true;
     top.tiedWithBest = true;
+    const topScores = perExample.get(top);
     for (const r of competitors) {
       if (r === top) continue;
       const m = r.best!.mean as number;
+      const scores = perExample.get(r);
+      if (topScores && scores && pairable(topScores, scores)) {
+        r.tiedWithBest = m === topMean || tiedWithBest(topScores.runs, scores.runs, planFor(scores), direction);
+        continue;
+      }
       const reaches = (ci: [number, number] | null, value: number) => ci !== null && ci[0] <= value && value <= ci[1];
       r.tiedWithBest = m === topMean || reaches(r.ci95, topMean) || reaches(top.ci95, m);
     }
   }
+}
+
+/** A configuration's per-example test scores of its primary metric, one entry per ok seed, on one test set. */
+interface PerExample {
+  idsHash: string;
+  runs: SeedScores[];
+}
+
+/** The per-example scores of a group's ok runs, or null when any lacks them (schema-1 records) or they differ in test set. */
+function perExampleOf(group: ConfigGroup, byId: ReadonlyMap<string, RunRecord>, metric: string): PerExample | null {
+  const runs: SeedScores[] = [];
+  let idsHash: string | null = null;
+  for (const id of group.runIds) {
+    const r = byId.get(id);
+    if (!r || r.status !== 'ok' || r.metrics.primary === null) continue;
+    const per = r.test_examples;
+    const scores = per?.scores[metric];
+    if (!per || scores === undefined || per.n === 0) return null;
+    if (idsHash !== null && per.ids_hash !== idsHash) return null;
+    idsHash = per.ids_hash;
+    runs.push({ seed: r.seed, scores: decodeScores(scores) });
+  }
+  if (idsHash === null || runs.length === 0 || new Set(runs.map((x) => x.seed)).size !== runs.length) return null;
+  return { idsHash, runs };
+}
+
+/** Same test examples and the same seeds: the bootstrap can draw both cells from one plan. */
+function pairable(a: PerExample, b: PerExample): boolean {
+  const seeds = (x: PerExample) => x.runs.map((r) => r.seed).sort((p, q) => p - q).join(',');
+  return a.idsHash === b.idsHash && seeds(a) === seeds(b);
+}
+
+const plans = new Map<string, ResamplePlan>();
+/** One plan per shape (examples x seeds), shared by every cell of that shape, so cells are paired. */
+function planFor(p: PerExample): ResamplePlan {
+  const key = `${p.runs[0]!.scores.length}x${p.runs.length}`;
+  let plan = plans.get(key);
+  if (!plan) plans.set(key, (plan = resamplePlan(p.runs[0]!.scores.length, p.runs.length)));
+  return plan;
+}
+
+/** 95% interval of a configuration's test mean: paired bootstrap where its records carry per-example scores, else over seed means. */
+function intervalOf(group: ConfigGroup, perExample: PerExample | null): Interval | null {
+  return perExample ? bootstrapInterval(perExample.runs, planFor(perExample)) : seedOnlyInterval(group.stats.values);
+}
+
+/** Parameters the deployed model carries beyond the base: see ConfigGroup.params. */
+function addedAtInference(method: string, trainable: number): number | null {
+  const info = methodInfo(method);
+  if (!info) return null;
+  return info.atInference === 'added' ? trainable : 0;
+}
+
+/** Every hyperparameter at its documented default and the learning rate at the method's default for the model. */
+function isDefaultConfig(g: ConfigGroup, hyperparameters: readonly { name: string; default: unknown }[]): boolean {
+  const model = String(g.config.model ?? 'default').split('@')[0]!;
+  const lr = defaultLr(model, g.method);
+  if (Math.abs(g.lr - lr) > 1e-6 * lr) return false;
+  return hyperparameters.every((h) => canonicalJson(g.config[h.name] ?? null) === canonicalJson(h.default ?? null));
 }
 
 function betterStats(direction: Direction, a: SeedStats | null, b: SeedStats | null): boolean {
@@ -575,6 +675,8 @@ export function aggregate(
       lr: first.training.lr,
       stats: statsOf(ok.map((r) => ({ value: r.metrics.primary as number, seed: r.seed }))),
       derived: first.training.steps === 0 && !isBaseline(first.method.id),
+      ci95: null,
+      intervalKind: null,
       validStats: statsOf(ok
         .filter((r) => Number.isFinite(r.metrics.valid[r.task.primary_metric]))
         .map((r) => ({ value: r.metrics.valid[r.task.primary_metric] as number, seed: r.seed }))),
@@ -590,6 +692,7 @@ export function aggregate(
         total: first.params.total,
         share: first.params.trainable / first.params.total,
         adapterBytes: first.params.adapter_bytes,
+        addedAtInference: addedAtInference(first.method.id, first.params.trainable),
         optimizerStateBytes: first.params.optimizer_state_bytes,
       },
       cost: {
@@ -603,10 +706,19 @@ export function aggregate(
     });
   }
   groups.sort((a, b) => byString(a.method, b.method) || byString(a.task, b.task) || byString(a.configKey, b.configKey));
+  const perExampleByGroup = new Map<ConfigGroup, PerExample>();
+  for (const g of groups) {
+    const perExample = perExampleOf(g, byId, taskMap.get(g.task)!.primaryMetric);
+    if (perExample) perExampleByGroup.set(g, perExample);
+    const interval = g.stats.mean === null ? null : intervalOf(g, perExample);
+    g.ci95 = interval ? [interval.lo, interval.hi] : null;
+    g.intervalKind = interval?.kind ?? null;
+  }
 
   // Per (method, task): best configuration, lr grid (one configuration followed across learning rates), divergence.
   const lrCurve = mainPoints(curvesAlong(groups, (g) => g.lr, () => ['lr'], directionOf), (g) => g.lr);
   const methodTask: MethodTaskSummary[] = [];
+  const perExampleByRow = new Map<MethodTaskSummary, PerExample>();
   for (const mtGroups of groupBy(groups, (g) => `${g.method}\u0000${g.task}`).values()) {
     const { method, family, task } = mtGroups[0];
     const direction = directionOf(task);
@@ -616,7 +728,7 @@ export function aggregate(
       direction,
     );
     const best: ConfigGroup | null = selection?.chosen.item ?? null;
-    const interval = best ? seedOnlyInterval(best.stats.values) : null;
+    const perExample = best ? perExampleByGroup.get(best) ?? null : null;
 
     const lrGrid: LrPoint[] = [...lrCurve.values()].filter((g) => g.method === method && g.task === task)
       .map((g) => ({ lr: g.lr, score: g.stats.mean, configKey: g.configKey, runs: g.counts.total, diverged: g.counts.diverged }))
@@ -631,7 +743,7 @@ export function aggregate(
     const diverged = mtGroups.reduce((s, g) => s + g.counts.diverged, 0);
     const failed = mtGroups.reduce((s, g) => s + g.counts.failed, 0);
     const spikeTotal = mtGroups.reduce((s, g) => s + g.lossSpikes.total, 0);
-    methodTask.push({
+    const row: MethodTaskSummary = {
       method, family, task,
       taskFamily: taskMap.get(task)!.family,
       bestConfigKey: best?.configKey ?? null,
@@ -639,6 +751,7 @@ export function aggregate(
       best: best?.stats ?? null,
       bestLr: best?.lr ?? null,
       bestTrainable: best?.params.trainable ?? null,
+      bestParams: best?.params ?? null,
       lrGrid,
       lrNearBestShare,
       runs: ok + diverged + failed,
@@ -649,13 +762,31 @@ export function aggregate(
       selectedOn: 'valid',
       nConfigs: selection?.configs ?? 0,
       validMean: best?.validStats.mean ?? null,
-      ci95: interval ? [interval.lo, interval.hi] : null,
-      intervalKind: interval?.kind ?? null,
+      ci95: best?.ci95 ?? null,
+      intervalKind: best?.intervalKind ?? null,
       isBest: false,
       tiedWithBest: false,
+    };
+    methodTask.push(row);
+    if (perExample) perExampleByRow.set(row, perExample);
+  }
+  markBestAndTies(methodTask, directionOf, perExampleByRow);
+
+  // The defaults view: each method's configuration with every hyperparameter at its default (the default rank
+  // included) at its default learning rate; what a user gets without any search.
+  const defaults: DefaultsCell[] = [];
+  for (const mtGroups of groupBy(groups, (g) => `${g.method}\u0000${g.task}`).values()) {
+    const info = methodInfo(mtGroups[0]!.method);
+    if (!info) continue;
+    const atDefaults = mtGroups.filter((g) => !g.derived && g.stats.mean !== null && isDefaultConfig(g, info.hyperparameters));
+    const chosen = [...atDefaults].sort((a, b) => b.stats.n - a.stats.n)[0];
+    if (!chosen) continue;
+    defaults.push({
+      method: chosen.method, task: chosen.task, configKey: chosen.configKey, configLabel: chosen.configLabel, stats: chosen.stats,
+      ci95: chosen.ci95, intervalKind: chosen.intervalKind, trainable: chosen.params.trainable, params: chosen.params,
     });
   }
-  markBestAndTies(methodTask, directionOf);
+  defaults.sort((a, b) => byString(a.method, b.method) || byString(a.task, b.task));
   methodTask.sort((a, b) => byString(a.method, b.method) || byString(a.task, b.task));
 
   // Accuracy vs rank: per (method, task) the main configuration followed across ranks (the rank sweep at the
@@ -688,7 +819,7 @@ export function aggregate(
     pts.forEach((g, i) => pareto.push({
       task: task.id, method: g.method, family: g.family, configKey: g.configKey, configLabel: g.configLabel,
       trainable: g.params.trainable, mean: g.stats.mean as number, std: g.stats.std as number, n: g.stats.n,
-      frontier: frontier[i],
+      ci95: g.ci95, frontier: frontier[i],
     }));
   }
 
@@ -791,7 +922,7 @@ export function aggregate(
     scopes,
     recordCount: sorted.length,
     problems,
-    tasks, methods, runs, groups, methodTask, rankCurves, pareto, lnCurve, complement, analysis, subspace, overlapW,
+    tasks, methods, runs, groups, methodTask, defaults, rankCurves, pareto, lnCurve, complement, analysis, subspace, overlapW,
     provenance: summariseProvenance(sorted),
   };
 }

@@ -15,7 +15,10 @@ export interface LeaderboardCell {
   selected_on: 'valid';
   valid_mean: number | null;
   config: string | null;
+  /** Parameter accounting: what it trains, what it stores (adapter bytes on disk), what it adds to the deployed model. */
   trainable: number | null;
+  adapter_bytes: number | null;
+  added_at_inference: number | null;
   is_best: boolean;
   tied_with_best: boolean;
   baseline: boolean;
@@ -33,10 +36,42 @@ export function leaderboardCell(row: MethodTaskSummary): LeaderboardCell {
     valid_mean: row.validMean,
     config: row.bestConfigLabel,
     trainable: row.bestTrainable,
+    adapter_bytes: row.bestParams?.adapterBytes ?? null,
+    added_at_inference: row.bestParams?.addedAtInference ?? null,
     is_best: row.isBest,
     tied_with_best: row.tiedWithBest,
     baseline: isBaseline(row.method),
   };
+}
+
+/** A method at its documented defaults: no configuration search (`n_configs` 1, nothing selected). */
+export interface DefaultsCellJson {
+  mean: number | null;
+  ci95: [number, number] | null;
+  interval: 'paired-bootstrap' | 'seeds-only' | null;
+  seeds: number;
+  sd: number | null;
+  config: string;
+  trainable: number;
+  adapter_bytes: number;
+  added_at_inference: number | null;
+  baseline: boolean;
+}
+
+/** `defaults.<task>.<method>` -> cell: each method at its default configuration and rank, lr factor 1. */
+export function defaultsJson(agg: Aggregated): Record<string, Record<string, DefaultsCellJson>> {
+  const out: Record<string, Record<string, DefaultsCellJson>> = {};
+  for (const task of agg.tasks) {
+    out[task.id] = {};
+    for (const d of agg.defaults.filter((x) => x.task === task.id)) {
+      out[task.id]![d.method] = {
+        mean: d.stats.mean, ci95: d.ci95, interval: d.intervalKind, seeds: d.stats.n, sd: d.stats.std,
+        config: d.configLabel, trainable: d.trainable, adapter_bytes: d.params.adapterBytes,
+        added_at_inference: d.params.addedAtInference, baseline: isBaseline(d.method),
+      };
+    }
+  }
+  return out;
 }
 
 /** `leaderboard.<task>.<method>` -> cell. */
@@ -56,7 +91,7 @@ const fmt = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v
 function markdownCell(c: LeaderboardCell | undefined): string {
   if (!c || c.mean === null) return '—';
   const value = c.is_best ? `**${fmt(c.mean)}**` : c.tied_with_best ? `≈${fmt(c.mean)}` : fmt(c.mean);
-  const ci = c.ci95 ? ` [${fmt(c.ci95[0])}, ${fmt(c.ci95[1])}]` : '';
+  const ci = c.ci95 ? ` [${fmt(c.ci95[0])}, ${fmt(c.ci95[1])}]${c.interval === 'seeds-only' ? '†' : ''}` : '';
   return `${value}${ci} ·${c.n_configs}`;
 }
 
@@ -71,11 +106,35 @@ export function leaderboardMarkdown(agg: Aggregated): string {
     '## Leaderboard',
     '',
     'Each method at the configuration chosen by its mean primary metric on the validation split, reported on the test split: mean over seeds, '
-      + '95% interval in brackets (a t interval over seed means where records carry no per-example scores), and after the dot the number of '
-      + 'configurations searched. Best non-reference method in bold; ≈ marks methods whose interval overlaps the best.',
+      + '95% interval in brackets (a paired bootstrap over test examples and seeds where the records carry per-example scores; † marks a t '
+      + 'interval over seed means, for records without them), and after the dot the number of configurations searched. Best non-reference '
+      + 'method in bold; ≈ marks methods tied with the best (by the paired bootstrap of the difference where both carry per-example scores, '
+      + 'else by overlapping intervals).',
     '',
     header,
     rule,
+    ...rows,
+    '',
+    parametersMarkdown(agg),
+  ].join('\n');
+}
+
+const int = (v: number | null) => (v === null ? '—' : v.toLocaleString('en-US'));
+
+/** Parameter accounting per method at its documented defaults: what it trains, stores and adds at inference. */
+export function parametersMarkdown(agg: Aggregated): string {
+  const byMethod = new Map<string, Aggregated['defaults'][number]>();
+  for (const d of agg.defaults) if (!byMethod.has(d.method)) byMethod.set(d.method, d);
+  const rows = [...byMethod.values()].sort((a, b) => a.params.trainable - b.params.trainable || (a.method < b.method ? -1 : 1))
+    .map((d) => `| ${d.method} | ${d.configLabel} | ${int(d.params.trainable)} | ${int(d.params.adapterBytes)} | ${int(d.params.addedAtInference)} |`);
+  return [
+    '## Parameters',
+    '',
+    'Each method at its documented defaults: what it trains, what it stores (adapter bytes on disk) and what it adds to the deployed '
+      + 'model (0 when the update merges into the base weights or tunes them in place; extra modules or tokens otherwise).',
+    '',
+    '| method | configuration | trains | stores (bytes) | adds at inference |',
+    '|---|---|---:|---:|---:|',
     ...rows,
     '',
   ].join('\n');
