@@ -79,6 +79,26 @@ describe('protocols and renamed models', { timeout: 60_000 }, () => {
   });
 });
 
+describe('pnpm bench report --json', { timeout: 120_000 }, () => {
+  it('names its scope and gains discriminability.<model>.<task> over the parameter-efficient methods at r=8', async () => {
+    const result = await runCli(['report', '--json', '--results', RESULTS, '--protocol', 'fixed-300']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.scope).toMatchObject({ protocol: 'fixed-300', model: 'naive' });
+    for (const task of ['sql', 'nli', 'summarize', 'math']) {
+      const d = report.discriminability.naive[task];
+      expect(d.methods).toBeGreaterThan(5);
+      expect(d.pairs).toBe((d.methods * (d.methods - 1)) / 2);
+      expect(d.separable_pairs).toBeGreaterThanOrEqual(0);
+      expect(d.separable_pairs).toBeLessThanOrEqual(d.pairs);
+      expect(d.spread).toBeGreaterThanOrEqual(0);
+      expect(d.ratio).toBeCloseTo(d.spread / d.pooled_sd, 9);
+      // fixed-300 records do not record how training ended.
+      expect(report.leaderboard[task].lora.steps_to_best).toBeNull();
+    }
+  });
+});
+
 describe('forged and broken records', { timeout: 60_000 }, () => {
   it('a shadow copy with the genuine run_id and a fake score loses, and is reported', async () => {
     const dir = tempDir();

@@ -16,6 +16,8 @@ export interface LeaderboardCell {
   valid_mean: number | null;
   config: string | null;
   trainable: number | null;
+  /** Mean steps to the best checkpoint on valid (converge protocol; null for fixed-step records). */
+  steps_to_best: number | null;
   is_best: boolean;
   tied_with_best: boolean;
   baseline: boolean;
@@ -33,6 +35,7 @@ export function leaderboardCell(row: MethodTaskSummary): LeaderboardCell {
     valid_mean: row.validMean,
     config: row.bestConfigLabel,
     trainable: row.bestTrainable,
+    steps_to_best: row.bestStepsToBest,
     is_best: row.isBest,
     tied_with_best: row.tiedWithBest,
     baseline: BASELINE_METHODS.includes(row.method),
