@@ -468,8 +468,9 @@ function convergenceOf(runs: RunRecord[]): ConfigGroup['convergence'] {
 
 /**
  * Per task, how well the methods separate (packages/results discriminability): each parameter-efficient
- * method at r=8 (or, without a rank, its rank-less configurations), the configuration chosen on valid,
- * its seed scores on test. Baselines and post-hoc configurations are left out.
+ * method at r=8 where it was run at r=8, else over all its configurations (rank-less methods, and grids
+ * without r=8), the configuration chosen on valid, its seed scores on test. Baselines and post-hoc
+ * configurations are left out.
  */
 export function discriminabilityByTask(agg: Aggregated): Record<string, Discriminability> {
   const out: Record<string, Discriminability> = {};
@@ -477,7 +478,7 @@ export function discriminabilityByTask(agg: Aggregated): Record<string, Discrimi
     const scores: MethodSeedScores[] = [];
     for (const [method, groups] of groupBy(agg.groups.filter((g) => g.task === task.id && !g.derived && !BASELINE_METHODS.includes(g.method)), (g) => g.method)) {
       const atRank8 = groups.filter((g) => g.rank === 8);
-      const pool = atRank8.length > 0 ? atRank8 : groups.filter((g) => g.rank === null);
+      const pool = atRank8.length > 0 ? atRank8 : groups;
       const chosen = selectOnValid(pool.filter((g) => g.stats.n > 0).map((g) => ({ key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g })), task.direction);
       if (chosen) scores.push({ method, values: chosen.chosen.item.stats.values });
     }
