@@ -7,3 +7,4 @@ export { runRecord, RECORD_SCHEMA_VERSION, type RunRecord, type RunStatus } from
 export { readRecords, parseRecord, type ReadResult, type RecordProblem } from './record/read.ts';
 export { verifyRecord, verifyRecordText, specOfRecord, decodeScores, type Verified, type RecordSpec } from './record/verify.ts';
 export { loadRecordFile, readVerified, writeRecord } from './record/store.ts';
+export * from './stats/discriminability.ts';

@@ -1,19 +1,20 @@
 // `pnpm bench aggregate`: records -> aggregated JSON + CSV tables (the aggregation module).
 import * as fs from 'node:fs';
-import { aggregateDir, writeAggregated } from '@peft-bench/results/aggregate/index';
-
-type Aggregated = Awaited<ReturnType<typeof aggregateDir>>;
+import { aggregate, readRecords, writeAggregated, type Aggregated } from '@peft-bench/results/aggregate/index';
+import type { RunRecord } from '@peft-bench/results/record/schema';
 
 /**
  * Aggregates the records in `results`, printing each unreadable record to stderr, or returns
  * null after saying why when `results` is not a directory. Shared by `aggregate` and `report`.
  */
-export async function aggregateResults(results: string, want: ScopeOptions = {}): Promise<Aggregated | null> {
+export async function aggregateResults(results: string, want: ScopeOptions = {}): Promise<(Aggregated & { allRecords: RunRecord[] }) | null> {
   if (!fs.existsSync(results) || !fs.statSync(results).isDirectory()) {
     process.stderr.write(`--results ${results} is not a directory: give the directory holding the run records (default results/).\n`);
     return null;
   }
-  const aggregated = await aggregateDir(results, want);
+  const { records, problems } = await readRecords(results);
+  // Every record read (all scopes), for views over other models; not part of the written aggregate.
+  const aggregated = Object.defineProperty(aggregate(records, problems, want), 'allRecords', { value: records, enumerable: false }) as Aggregated & { allRecords: RunRecord[] };
   for (const problem of aggregated.problems) process.stderr.write(`skipped ${problem.path}: ${problem.message}\n`);
   if (aggregated.scope === null && aggregated.scopes.length > 0) {
     const valid = aggregated.scopes.map((s) => `--protocol ${s.protocol} --model ${s.model} (${s.runs} runs)`).join('; ');

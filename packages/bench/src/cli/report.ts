@@ -1,14 +1,15 @@
 // `pnpm bench report`: the records as Markdown tables, one section per question (the aggregation's report).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultsJson, findingsMarkdown, leaderboardJson, leaderboardMarkdown } from '@peft-bench/results/aggregate/index';
+import { aggregate, defaultsJson, discriminabilityByTask, findingsMarkdown, leaderboardJson, leaderboardMarkdown, type Aggregated } from '@peft-bench/results/aggregate/index';
+import type { RunRecord } from '@peft-bench/results/record/schema';
 import { aggregateResults, type ScopeOptions } from './aggregate.ts';
 
 export async function reportCommand(options: { results: string; out?: string; json?: boolean } & ScopeOptions): Promise<number> {
   const aggregated = await aggregateResults(options.results, { protocol: options.protocol, model: options.model });
   if (!aggregated) return 2;
   const text = options.json
-    ? `${JSON.stringify({ scope: aggregated.scope, records: aggregated.recordCount, leaderboard: leaderboardJson(aggregated), defaults: defaultsJson(aggregated) }, null, 2)}\n`
+    ? `${JSON.stringify({ scope: aggregated.scope, records: aggregated.recordCount, leaderboard: leaderboardJson(aggregated), defaults: defaultsJson(aggregated), discriminability: discriminabilityByModel(aggregated, aggregated.allRecords) }, null, 2)}\n`
     : `${leaderboardMarkdown(aggregated)}\n${findingsMarkdown(aggregated)}`;
   if (!options.out) {
     process.stdout.write(text);
@@ -21,4 +22,20 @@ export async function reportCommand(options: { results: string; out?: string; js
   fs.renameSync(tmp, options.out);
   process.stdout.write(`Wrote ${options.out}\n`);
   return 0;
+}
+
+/**
+ * `discriminability.<model>.<task>`: for every model with records under the report's protocol, how
+ * well its tasks separate the parameter-efficient methods (aggregate/aggregate.ts discriminabilityByTask).
+ */
+function discriminabilityByModel(aggregated: Aggregated, records: RunRecord[]): Record<string, ReturnType<typeof discriminabilityByTask>> {
+  const out: Record<string, ReturnType<typeof discriminabilityByTask>> = {};
+  const protocol = aggregated.scope?.protocol;
+  for (const scope of aggregated.scopes.filter((s) => s.protocol === protocol)) {
+    const same = scope.model === aggregated.scope?.model && scope.modelHash === aggregated.scope?.modelHash;
+    // One model id may have several checkpoints (rebuilt weights): the one with the most records speaks for it.
+    if (out[scope.model]) continue;
+    out[scope.model] = discriminabilityByTask(same ? aggregated : aggregate(records, [], scope));
+  }
+  return out;
 }

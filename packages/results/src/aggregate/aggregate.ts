@@ -13,6 +13,7 @@ import { seedOnlyInterval, type Interval } from '../stats/summary.ts';
 import { bootstrapInterval, resamplePlan, tiedWithBest, type ResamplePlan, type SeedScores } from '../stats/bootstrap.ts';
 import { decodeScores } from '../record/verify.ts';
 import { defaultLr, isBaseline, methodInfo } from '../methods.ts';
+import { discriminability, type Discriminability, type MethodSeedScores } from '../stats/discriminability.ts';
 import { collectAnalysis, emptyAnalysis, type AnalysisData } from './analysis.ts';
 import { complementFindings, overlapGroups, subspaceGroups, type ComplementFindings, type OverlapGroup, type SubspaceGroup } from './subspace.ts';
 
@@ -99,6 +100,12 @@ export interface ConfigGroup {
   /** Mean over ok runs of base LM loss after - before (positive = the base skill got worse). */
   forgetting: number | null;
   lossSpikes: { total: number; meanPerRun: number | null };
+  /**
+   * How training ended, over the finished runs that record it (converge-protocol records): steps to the
+   * best checkpoint on valid (the convergence metric), steps taken, and why runs stopped. Null for
+   * records made before early stopping.
+   */
+  convergence: { stepsToBest: SeedStats; stepsTaken: SeedStats; stopped: Record<string, number> } | null;
 }
 
 export interface LrPoint {
@@ -126,6 +133,8 @@ export interface MethodTaskSummary {
   bestTrainable: number | null;
   /** The chosen configuration's parameter accounting (ConfigGroup.params). */
   bestParams: ConfigGroup['params'] | null;
+  /** Mean steps to the best checkpoint on valid of the chosen configuration (converge records; null otherwise). */
+  bestStepsToBest: number | null;
   lrGrid: LrPoint[];
   /** Share of the lr grid within 95% of the grid's best score; null when fewer than two learning rates were run. */
   lrNearBestShare: number | null;
@@ -548,6 +557,40 @@ function rankFields(ofMethod: ConfigGroup[]): string[] {
   return [...keys].filter((k) => ofMethod.every((g) => g.config[k] === g.rank));
 }
 
+/** Steps to best, steps taken and stop reasons over the runs that record how training ended. */
+function convergenceOf(runs: RunRecord[]): ConfigGroup['convergence'] {
+  const recorded = runs.filter((r) => r.convergence !== undefined);
+  if (recorded.length === 0) return null;
+  const stopped: Record<string, number> = {};
+  for (const r of recorded) stopped[r.convergence!.stopped] = (stopped[r.convergence!.stopped] ?? 0) + 1;
+  return {
+    stepsToBest: statsOf(recorded.map((r) => ({ value: r.convergence!.best_step, seed: r.seed }))),
+    stepsTaken: statsOf(recorded.map((r) => ({ value: r.convergence!.steps, seed: r.seed }))),
+    stopped,
+  };
+}
+
+/**
+ * Per task, how well the methods separate (packages/results discriminability): each parameter-efficient
+ * method at r=8 where it was run at r=8, else over all its configurations (rank-less methods, and grids
+ * without r=8), the configuration chosen on valid, its seed scores on test. Baselines and post-hoc
+ * configurations are left out.
+ */
+export function discriminabilityByTask(agg: Aggregated): Record<string, Discriminability> {
+  const out: Record<string, Discriminability> = {};
+  for (const task of agg.tasks) {
+    const scores: MethodSeedScores[] = [];
+    for (const [method, groups] of groupBy(agg.groups.filter((g) => g.task === task.id && !g.derived && !isBaseline(g.method)), (g) => g.method)) {
+      const atRank8 = groups.filter((g) => g.rank === 8);
+      const pool = atRank8.length > 0 ? atRank8 : groups;
+      const chosen = selectOnValid(pool.filter((g) => g.stats.n > 0).map((g) => ({ key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g })), task.direction);
+      if (chosen) scores.push({ method, values: chosen.chosen.item.stats.values });
+    }
+    out[task.id] = discriminability(scores);
+  }
+  return out;
+}
+
 /** A record's protocol: records read through the reader carry it; a record that states none is fixed-300. */
 export function protocolOf(r: Pick<RunRecord, 'protocol'>): string {
   return r.protocol ?? LEGACY_PROTOCOL;
@@ -703,6 +746,7 @@ export function aggregate(
       },
       forgetting: mean(forgettingValues),
       lossSpikes: { total: spikes, meanPerRun: finished.length ? spikes / finished.length : null },
+      convergence: convergenceOf(finished),
     });
   }
   groups.sort((a, b) => byString(a.method, b.method) || byString(a.task, b.task) || byString(a.configKey, b.configKey));
@@ -752,6 +796,7 @@ export function aggregate(
       bestLr: best?.lr ?? null,
       bestTrainable: best?.params.trainable ?? null,
       bestParams: best?.params ?? null,
+      bestStepsToBest: best?.convergence?.stepsToBest.mean ?? null,
       lrGrid,
       lrNearBestShare,
       runs: ok + diverged + failed,

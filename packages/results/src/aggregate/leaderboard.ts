@@ -17,6 +17,8 @@ export interface LeaderboardCell {
   config: string | null;
   /** Parameter accounting: what it trains, what it stores (adapter bytes on disk), what it adds to the deployed model. */
   trainable: number | null;
+  /** Mean steps to the best checkpoint on valid (converge protocol; null for fixed-step records). */
+  steps_to_best: number | null;
   adapter_bytes: number | null;
   added_at_inference: number | null;
   is_best: boolean;
@@ -36,6 +38,7 @@ export function leaderboardCell(row: MethodTaskSummary): LeaderboardCell {
     valid_mean: row.validMean,
     config: row.bestConfigLabel,
     trainable: row.bestTrainable,
+    steps_to_best: row.bestStepsToBest,
     adapter_bytes: row.bestParams?.adapterBytes ?? null,
     added_at_inference: row.bestParams?.addedAtInference ?? null,
     is_best: row.isBest,

@@ -48,7 +48,8 @@ function markdownTable(t: FindingsTable): string {
 
 /** The findings as one Markdown document (`pnpm bench report`). */
 export function findingsMarkdown(agg: Aggregated): string {
-  const out = ['# What the results say', '', findingsProvenance(agg), '', FINDINGS_CELLS, ''];
+  const scope = agg.scope ? `Protocol ${agg.scope.protocol} on model ${agg.scope.model}; records of other protocols or models are not pooled with these.` : '';
+  const out = ['# What the results say', '', findingsProvenance(agg), '', scope, '', FINDINGS_CELLS, ''];
   for (const section of findings(agg)) {
     out.push(`## ${section.title}`, '');
     if (section.intro) out.push(section.intro, '');
@@ -59,5 +60,33 @@ export function findingsMarkdown(agg: Aggregated): string {
       if (t.note) out.push(t.note, '');
     }
   }
+  const convergence = convergenceTable(agg);
+  if (convergence) out.push('## Convergence', '', markdownTable(convergence), '', convergence.note ?? '', '');
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/**
+ * Steps to the best checkpoint on valid of each method's chosen configuration, per task (records that
+ * stop early record it; null for fixed-step records, so no table then).
+ */
+export function convergenceTable(agg: Aggregated): FindingsTable | null {
+  const rows = agg.methodTask.filter((r) => r.bestStepsToBest !== null);
+  if (rows.length === 0) return null;
+  const tasks = agg.tasks.filter((t) => rows.some((r) => r.task === t.id));
+  const methods = [...new Set(rows.map((r) => r.method))].sort();
+  const group = (method: string, task: string) => {
+    const row = rows.find((r) => r.method === method && r.task === task);
+    return row ? agg.groups.find((g) => g.method === method && g.task === task && g.configKey === row.bestConfigKey) : undefined;
+  };
+  const steps = (value: number | null) => (value !== null && Number.isFinite(value) ? value.toFixed(0) : '—');
+  return {
+    headers: ['method', ...tasks.map((t) => t.id)],
+    rows: methods.map((method) => [method, ...tasks.map((t) => {
+      const c = group(method, t.id)?.convergence;
+      if (!c) return '—';
+      const stopped = Object.entries(c.stopped).map(([why, n]) => `${why} ${n}`).join(', ');
+      return `${steps(c.stepsToBest.mean)} of ${steps(c.stepsTaken.mean)} (${stopped})`;
+    })]),
+    note: 'Cells: mean steps to the best checkpoint on valid of the configuration chosen on valid, of the mean steps taken (how its runs stopped).',
+  };
 }

@@ -1,0 +1,27 @@
+// `pnpm bench report --json` over the committed records: its scope and the discriminability block.
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../src/run/code-version.ts';
+import { runCli } from './helpers.ts';
+
+const RESULTS = path.join(REPO_ROOT, 'results');
+
+describe('pnpm bench report --json', { timeout: 120_000 }, () => {
+  it('names its scope and gains discriminability.<model>.<task> over the parameter-efficient methods at r=8', async () => {
+    const result = await runCli(['report', '--json', '--results', RESULTS, '--protocol', 'fixed-300']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.scope).toMatchObject({ protocol: 'fixed-300', model: 'naive' });
+    for (const task of ['sql', 'nli', 'summarize', 'math']) {
+      const d = report.discriminability.naive[task];
+      expect(d.methods).toBeGreaterThan(5);
+      expect(d.pairs).toBe((d.methods * (d.methods - 1)) / 2);
+      expect(d.separable_pairs).toBeGreaterThanOrEqual(0);
+      expect(d.separable_pairs).toBeLessThanOrEqual(d.pairs);
+      expect(d.spread).toBeGreaterThanOrEqual(0);
+      expect(d.ratio).toBeCloseTo(d.spread / d.pooled_sd, 9);
+      // fixed-300 records do not record how training ended.
+      expect(report.leaderboard[task].lora.steps_to_best).toBeNull();
+    }
+  });
+});
