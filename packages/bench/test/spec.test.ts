@@ -63,7 +63,8 @@ describe('what readers of records know about methods (packages/results/src/metho
   it('is the export of the current method definitions (else run pnpm bench export-methods)', async () => {
     const { methodsJsonText, METHODS_JSON } = await import('../src/cli/export-methods.ts');
     expect(readFileSync(METHODS_JSON, 'utf8')).toBe(await methodsJsonText());
-  });
+    // Loading every method folder takes seconds on a busy machine.
+  }, 60_000);
 
   it('gives every method and model the learning rate the runner uses, and the scales runs were made with', async () => {
     const { defaultLr: runnerLr, PROTOCOLS, TRAINING_DEFAULTS } = await import('../src/run/defaults.ts');
