@@ -50,6 +50,13 @@ export const MODELS: ModelDef[] = [
   },
 ];
 
+/** The model a run uses when none is named: the one place that says which it is. */
+export const DEFAULT_MODEL_ID = 'default';
+
+export function defaultModelDef(): ModelDef {
+  return MODELS.find((model) => model.id === DEFAULT_MODEL_ID)!;
+}
+
 /** Registered id, or a directory holding a checkpoint. */
 export function findModelDef(idOrDir: string): ModelDef {
   const registered = MODELS.find((model) => model.id === idOrDir);
