@@ -175,7 +175,7 @@ export async function loadRunModel(source: string, expectedHash: string): Promis
 }
 
 /** Positions a row may use: the model's context minus any prefix a method prepends. */
-function usablePositions(model: Model, maxSeqLen: number): number {
+export function usablePositions(model: Model, maxSeqLen: number): number {
   return Math.min(maxSeqLen, model.config.maxSeq - (model.embeddings.prefix?.length ?? 0));
 }
 
