@@ -26,6 +26,19 @@ async function train(page: Page, opts: { task: string; method: string; rank: num
   return { losses: spec.data.values.map((v) => v.loss), seconds };
 }
 
+/** F32 tensors of a safetensors file: 8-byte header length, JSON header, data. */
+function readSafetensors(bytes: Buffer): Map<string, Float32Array> {
+  const n = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; data_offsets: [number, number] }>;
+  const out = new Map<string, Float32Array>();
+  for (const [name, t] of Object.entries(header)) {
+    if (name === '__metadata__' || t.dtype !== 'F32') continue;
+    const raw = bytes.subarray(8 + n + t.data_offsets[0], 8 + n + t.data_offsets[1]);
+    out.set(name, new Float32Array(Uint8Array.from(raw).buffer));
+  }
+  return out;
+}
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 test.describe('playground', () => {
@@ -66,6 +79,11 @@ test.describe('playground', () => {
     const config = JSON.parse(readFileSync(join(dir, 'adapter_config.json'), 'utf8'));
     // GPT-2's fused c_attn: q and v at r=4 are packed into one LoRA of rank 8 (rank_pattern keeps their scaling).
     expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', inference_mode: true });
+    // The weights hold a trained update: lora_B starts at zero and has moved.
+    const weights = readSafetensors(readFileSync(join(dir, 'adapter_model.safetensors')));
+    const bKeys = [...weights.keys()].filter((k) => k.endsWith('lora_B.weight'));
+    expect(bKeys.length).toBeGreaterThan(0);
+    for (const k of bKeys) expect(weights.get(k)!.some((x) => x !== 0), k).toBe(true);
 
     // The command the page prints, with the folder filled in, run as a user would.
     const command = (await page.getByTestId('pg-cli').textContent())!.trim();

@@ -5,24 +5,20 @@
 // its training settings and each method's learning rate come from the bench's registries.
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { sha256Hex } from '@peft-bench/core/checkpoint/safetensors';
 import { getTask } from '@peft-bench/core/tasks/index';
 import { defaultLr, trainingDefaults } from '@peft-bench/bench/run/defaults';
 import { defaultModelDef, safetensorsParamCount } from '@peft-bench/bench/run/models';
-import { loadRegistry, METHODS_ROOT } from '@peft-bench/methods/registry';
+import { loadRegistry } from '@peft-bench/methods/registry';
 import type { Manifest } from '../src/protocol.ts';
+import { PLAYGROUND_METHODS, PLAYGROUND_TASKS, workerBuild } from './worker-build.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..');
-const out = join(root, 'dist');
+const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const require = createRequire(import.meta.url);
 
-/** The methods the page offers: LoRA and its relatives, and non-LoRA ones of every family that trains few parameters. */
-export const PLAYGROUND_METHODS = ['lora', 'dora', 'vera', 'ia3', 'ln', 'bitfit', 'prompt'];
-export const PLAYGROUND_TASKS = ['sql', 'nli', 'summarize', 'math'];
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -63,37 +59,7 @@ async function main(): Promise<void> {
     },
   };
 
-  // The offered method folders, imported as they are (their index.ts is the whole definition).
-  const methodsModule = {
-    name: 'playground-methods',
-    setup(build: esbuild.PluginBuild) {
-      build.onResolve({ filter: /^playground:methods$/ }, () => ({ path: 'methods', namespace: 'playground' }));
-      build.onLoad({ filter: /.*/, namespace: 'playground' }, () => ({
-        resolveDir: METHODS_ROOT,
-        loader: 'ts',
-        contents:
-          PLAYGROUND_METHODS.map((id, i) => `import m${i} from './${id}/index.ts';`).join('\n') +
-          `\nexport const methods = [${PLAYGROUND_METHODS.map((_, i) => `m${i}`).join(', ')}];\n`,
-      }));
-    },
-  };
-  const result = await esbuild.build({
-    entryPoints: { worker: join(root, 'src/worker.ts') },
-    outdir: out,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    sourcemap: false,
-    metafile: true,
-    logLevel: 'warning',
-    plugins: [methodsModule],
-    // Optional Node-only requires inside sql.js / tfjs that never run in a browser.
-    external: ['fs', 'path', 'crypto', 'worker_threads', 'perf_hooks', 'os'],
-    define: { 'process.env.NODE_ENV': '"production"' },
-  });
+  const result = await esbuild.build(workerBuild(out));
 
   const wasmDist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
   for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) await copyFile(join(wasmDist, file), join(out, file));
