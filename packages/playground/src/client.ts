@@ -1,8 +1,8 @@
 // The page side of the Playground: checks what the browser can do, starts the training worker
 // (dist/worker.js, served beside the page), and relays its messages. No model code runs here.
-import type { BrowserBackend, Manifest, PageMessage, TrainRequest, WorkerMessage } from './protocol.ts';
+import type { BoardConfig, BrowserBackend, Manifest, PageMessage, TrainRequest, WorkerMessage } from './protocol.ts';
 
-export type { BrowserBackend, Manifest, ManifestMethod, ManifestTask, Sample, TrainRequest, WorkerMessage } from './protocol.ts';
+export type { BoardConfig, BrowserBackend, Manifest, ManifestMethod, ManifestTask, Sample, TrainRequest, WorkerMessage } from './protocol.ts';
 
 export interface Capabilities {
   workers: boolean;
@@ -85,4 +85,25 @@ export function adapterDownloads(adapter: Record<string, Uint8Array>): { name: s
       url: URL.createObjectURL(new Blob([bytes as BlobPart], { type: name.endsWith('.json') ? 'application/json' : 'application/octet-stream' })),
       bytes: bytes.length,
     }));
+}
+
+/**
+ * The leaderboard's configuration for a browser run: same method, task, rank, method hyperparameters
+ * and base model (id and weights); `exact` when the learning rate matches too, else the same
+ * configuration at another learning rate. Null when the leaderboard has none (e.g. another model).
+ */
+export function findLeaderboardCell(
+  board: readonly BoardConfig[],
+  manifest: Pick<Manifest, 'model'>,
+  request: Pick<TrainRequest, 'method' | 'task' | 'rank' | 'lr'>,
+  config: Record<string, unknown>,
+): { cell: BoardConfig; exact: boolean } | null {
+  const prefix = `${manifest.model.id}@`;
+  const sameModel = (g: BoardConfig) => g.model.startsWith(prefix) && manifest.model.hash.startsWith(g.model.slice(prefix.length));
+  const sameConfig = (g: BoardConfig) => Object.keys(g.config).every((k) => JSON.stringify(g.config[k]) === JSON.stringify(config[k]));
+  const candidates = board.filter((g) => g.method === request.method && g.task === request.task && g.rank === request.rank && g.mean !== null && sameModel(g) && sameConfig(g));
+  const exact = candidates.find((g) => Math.abs(g.lr - request.lr) <= 1e-9 * request.lr);
+  if (exact) return { cell: exact, exact: true };
+  const nearest = [...candidates].sort((a, b) => Math.abs(Math.log(a.lr / request.lr)) - Math.abs(Math.log(b.lr / request.lr)))[0];
+  return nearest ? { cell: nearest, exact: false } : null;
 }

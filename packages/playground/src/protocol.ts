@@ -73,3 +73,21 @@ export interface Manifest {
   /** The bench's training settings for the default model (a playground run is shorter). */
   training: { batchSize: number; maxSeqLen: number; schedule: string; warmupSteps: number; gradClip: number; weightDecay: number };
 }
+
+/** One leaderboard configuration a browser run can be compared with (built by the site from the run records). */
+export interface BoardConfig {
+  method: string;
+  task: string;
+  rank: number | null;
+  lr: number;
+  steps: number;
+  /** The records' model as `id@hash`. */
+  model: string;
+  /** The method's hyperparameters in the group (training settings left out). */
+  config: Record<string, unknown>;
+  label: string;
+  mean: number | null;
+  std: number | null;
+  n: number;
+  runId: string | null;
+}

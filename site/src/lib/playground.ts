@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Manifest } from '@peft-bench/playground/protocol';
+import type { BoardConfig, Manifest } from '@peft-bench/playground/protocol';
 import type { SiteData } from './data.ts';
 
 type Aggregated = SiteData['agg'];
@@ -18,24 +18,6 @@ export function loadManifest(): Manifest {
     throw new Error(`${file} is missing: build the Playground first (pnpm --filter @peft-bench/playground build; turbo does it before the site)`);
   }
   return JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-}
-
-/** One leaderboard configuration the page may compare with (non-derived groups of the offered methods and tasks). */
-export interface BoardConfig {
-  method: string;
-  task: string;
-  rank: number | null;
-  lr: number;
-  steps: number;
-  /** The record's model as `id@hash`. */
-  model: string;
-  /** Method hyperparameters of the group (training fields left out). */
-  config: Record<string, unknown>;
-  label: string;
-  mean: number | null;
-  std: number | null;
-  n: number;
-  runId: string | null;
 }
 
 const TRAINING_FIELDS = new Set(['rank', 'lr', 'steps', 'batch_size', 'micro_batch_size', 'schedule', 'warmup_steps', 'weight_decay', 'grad_clip', 'max_seq_len', 'model']);
