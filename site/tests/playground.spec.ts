@@ -105,6 +105,14 @@ test.describe('playground', () => {
     expect(overflow).toBeLessThanOrEqual(0);
   });
 
+  test('other pages load none of its files', async ({ page }) => {
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
+    for (const p of ['index.html', 'methods.html', 'compare.html']) await page.goto(p, { waitUntil: 'networkidle' });
+    expect(requested.filter((u) => /\/playground\/|playground\.astro/.test(u))).toEqual([]);
+    expect(requested.length).toBeGreaterThan(0);
+  });
+
   test('stops on request and evaluates the model as it is then', async ({ page }) => {
     test.setTimeout(300_000);
     await page.goto('playground.html');

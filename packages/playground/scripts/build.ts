@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     }),
     training: {
       batchSize: training.batch_size,
+      microBatch: training.micro_batch_size,
       maxSeqLen: training.max_seq_len,
       schedule: training.schedule,
       warmupSteps: training.warmup_steps,

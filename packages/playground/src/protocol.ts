@@ -71,7 +71,7 @@ export interface Manifest {
   methods: ManifestMethod[];
   tasks: ManifestTask[];
   /** The bench's training settings for the default model (a playground run is shorter). */
-  training: { batchSize: number; maxSeqLen: number; schedule: string; warmupSteps: number; gradClip: number; weightDecay: number };
+  training: { batchSize: number; microBatch: number; maxSeqLen: number; schedule: string; warmupSteps: number; gradClip: number; weightDecay: number };
 }
 
 /** One leaderboard configuration a browser run can be compared with (built by the site from the run records). */

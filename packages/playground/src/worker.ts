@@ -17,7 +17,7 @@ import type { Tokenizer } from '@peft-bench/core/tokenizer/types';
 import { train } from '@peft-bench/core/train/trainer';
 import { Registry, withRank } from '@peft-bench/methods/catalog';
 import { methods } from 'playground:methods';
-import type { BrowserBackend, PageMessage, Sample, TrainRequest, WorkerMessage } from './protocol.ts';
+import type { BrowserBackend, Manifest, PageMessage, Sample, TrainRequest, WorkerMessage } from './protocol.ts';
 
 const scope = self as unknown as { postMessage(message: WorkerMessage, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<PageMessage>) => void) | null; location: Location };
 const here = (file: string) => new URL(file, scope.location.href).href;
@@ -26,11 +26,8 @@ const post = (message: WorkerMessage, transfer: Transferable[] = []) => scope.po
 const registry = new Registry(methods);
 /** Rows of the test slice shown as samples. */
 const SHOWN_SAMPLES = 5;
-/** The bench's row limit for the default model (run/defaults.ts max_seq_len). */
-const MAX_SEQ_LEN = 256;
-
 let backendReady: Promise<BrowserBackend> | null = null;
-let loaded: Promise<{ model: Model; tokenizer: Tokenizer }> | null = null;
+let loaded: Promise<{ model: Model; tokenizer: Tokenizer; manifest: Manifest }> | null = null;
 let stopRequested = false;
 let busy = false;
 
@@ -64,13 +61,15 @@ async function fetchBytes(file: string): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-async function loadDefaultModel(): Promise<{ model: Model; tokenizer: Tokenizer }> {
-  const [config, weights, tokenizer] = await Promise.all(['model/config.json', 'model/model.safetensors', 'model/tokenizer.json'].map(fetchBytes));
+/** The default model, and the manifest that names it and the bench's training settings for it. */
+async function loadDefaultModel(): Promise<{ model: Model; tokenizer: Tokenizer; manifest: Manifest }> {
+  const [config, weights, tokenizer, manifest] = await Promise.all(['model/config.json', 'model/model.safetensors', 'model/tokenizer.json', 'manifest.json'].map(fetchBytes));
   putFile('model/config.json', config!);
   putFile('model/model.safetensors', weights!);
   const model = await loadModel('model');
   removeDir('model');
-  return { model, tokenizer: tokenizerFromJSON(JSON.parse(new TextDecoder().decode(tokenizer)), {}, 'model/tokenizer.json') };
+  const json = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+  return { model, tokenizer: tokenizerFromJSON(json(tokenizer!), {}, 'model/tokenizer.json'), manifest: json(manifest!) as Manifest };
 }
 
 /** Lets a stop message in: training runs on this thread, so it yields to the event loop between steps. */
@@ -82,7 +81,8 @@ async function run(req: TrainRequest): Promise<void> {
   await backendReady;
   post({ type: 'status', text: 'loading the model' });
   loaded ??= loadDefaultModel();
-  const { model, tokenizer } = await loaded;
+  const { model, tokenizer, manifest } = await loaded;
+  const settings = manifest.training;
 
   const task = getTask(req.task);
   const method = registry.get(req.method);
@@ -94,14 +94,14 @@ async function run(req: TrainRequest): Promise<void> {
   let attachment: Awaited<ReturnType<typeof method.attach>> | null = null;
   try {
     post({ type: 'status', text: 'base model on the test slice' });
-    const baseMaxSeq = Math.min(MAX_SEQ_LEN, model.config.maxSeq);
+    const baseMaxSeq = Math.min(settings.maxSeqLen, model.config.maxSeq);
     const limits = (maxSeq: number) => ({ maxSeq, maxContext: task.maxLengths?.context, maxTarget: task.maxLengths?.target });
     const baseTest = fitExamples(tokenizer, splits.test, limits(baseMaxSeq)).kept;
     const basePredictions = predict(model, tokenizer, task, baseTest, baseMaxSeq);
     const baseScores = await task.score(basePredictions, baseTest);
 
-    attachment = await method.attach(model, config, { seed: req.seed, baseModel: 'peft-bench/default' });
-    const maxSeq = Math.min(MAX_SEQ_LEN, model.config.maxSeq - (model.embeddings.prefix?.length ?? 0));
+    attachment = await method.attach(model, config, { seed: req.seed, baseModel: manifest.model.id });
+    const maxSeq = Math.min(settings.maxSeqLen, model.config.maxSeq - (model.embeddings.prefix?.length ?? 0));
     const trainSet = encodeExamples(tokenizer, fitExamples(tokenizer, splits.train, limits(maxSeq)).kept, { maxSeq, maxContext: task.maxLengths?.context });
     const test = fitExamples(tokenizer, splits.test, limits(maxSeq)).kept;
     const sample = rowSampler(trainSet.n, req.seed);
@@ -117,9 +117,12 @@ async function run(req: TrainRequest): Promise<void> {
       data: () => sliceBatch(trainSet, sample(req.batchSize)),
       steps: req.steps,
       lr: req.lr,
-      schedule: 'cosine',
-      warmupSteps: Math.min(10, Math.floor(req.steps / 10)),
-      gradClip: 1,
+      schedule: settings.schedule as 'cosine',
+      // The bench's warm-up, but at most a tenth of a short run.
+      warmupSteps: Math.min(settings.warmupSteps, Math.floor(req.steps / 10)),
+      weightDecay: settings.weightDecay,
+      gradClip: settings.gradClip || null,
+      microBatch: Math.min(settings.microBatch, req.batchSize),
       beforeStep: active.onStep ? (step: number) => active.onStep!(step) ?? undefined : undefined,
       evalEvery: 1,
       onEval: yieldToMessages,
