@@ -32,6 +32,7 @@ let stopRequested = false;
 let busy = false;
 
 async function startBackend(wanted: BrowserBackend): Promise<BrowserBackend> {
+  let fallback = '';
   if (wanted === 'webgl' || wanted === 'webgpu') {
     try {
       if (wanted === 'webgl') await import('@tensorflow/tfjs-backend-webgl');
@@ -42,8 +43,9 @@ async function startBackend(wanted: BrowserBackend): Promise<BrowserBackend> {
         post({ type: 'backend', backend: wanted, note: `${wanted} (${tf.getBackend()}), reference ops` });
         return wanted;
       }
+      fallback = `${wanted} did not start here`;
     } catch (err) {
-      post({ type: 'status', text: `${wanted} did not start (${(err as Error).message}); using wasm` });
+      fallback = `${wanted} did not start: ${(err as Error).message}`;
     }
   }
   // Threads need a cross-origin-isolated page, which static hosting cannot promise: SIMD, one thread.
@@ -51,7 +53,7 @@ async function startBackend(wanted: BrowserBackend): Promise<BrowserBackend> {
   setWasmPaths(here('./'));
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start');
   usePureWasmKernels();
-  post({ type: 'backend', backend: 'wasm', note: 'wasm (SIMD, 1 thread) with the bench\'s fused kernels' });
+  post({ type: 'backend', backend: 'wasm', note: `wasm (SIMD, 1 thread) with the bench's fused kernels${fallback ? ` (${fallback})` : ''}` });
   return 'wasm';
 }
 
