@@ -153,7 +153,8 @@ async function run(req: TrainRequest): Promise<void> {
     post(
       {
         type: 'done',
-        stoppedAt: result.steps < req.steps ? result.steps : null,
+        // A run may also end early on its own (the trainer's stopping rules): only a stop request is reported as one.
+        stoppedAt: stopRequested && result.steps < req.steps ? result.steps : null,
         steps: result.steps,
         trainSeconds,
         totalSeconds: (performance.now() - t0) / 1000,
