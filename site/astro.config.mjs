@@ -2,6 +2,7 @@
 // dist/ works from any folder: a GitHub Pages project subpath, `astro preview`, or opened via file://.
 import { defineConfig } from 'astro/config';
 import relativeUrls from './src/integrations/relative-urls.mjs';
+import playground from './src/integrations/playground.mjs';
 
 export default defineConfig({
   output: 'static',
@@ -10,7 +11,7 @@ export default defineConfig({
   // page.astro -> page.html: plain files, so relative links need no server-side index resolution.
   build: { format: 'file', inlineStylesheets: 'always' },
   trailingSlash: 'ignore',
-  integrations: [relativeUrls()],
+  integrations: [relativeUrls(), playground()],
   server: { port: Number(process.env.PEFT_BENCH_SITE_PORT ?? 4321) },
   preview: { port: Number(process.env.PEFT_BENCH_SITE_PORT ?? 4321) },
   vite: {

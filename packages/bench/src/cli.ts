@@ -193,6 +193,26 @@ export function buildProgram(): Command {
       const { sliceCommand } = await import('./cli/slice.ts');
       process.exitCode = await sliceCommand(options);
     });
+  program
+    .command('eval-adapter')
+    .description('score a saved adapter (HF PEFT layout: adapter_config.json + adapter_model.safetensors, e.g. from the site\'s Playground) on a task\'s test split, beside the frozen base')
+    .requiredOption('--adapter <dir>', 'the adapter folder')
+    .option('--method <id>', 'the method that made it (see --list)')
+    .option('--rank <n>', "the method's rank-like field it was made with (r, n, ...)")
+    .option('--set <key=value>', 'another hyperparameter it was made with (repeatable)', collect, [])
+    .option('--task <id>', 'the task to score on')
+    .option('--knob <key=value>', 'a task knob (repeatable), e.g. --knob test=50 for the first 50 test examples', collect, [])
+    .option('--model <id|dir>', 'the base model (default: the bench\'s default model)')
+    .option('--seed <n>', 'seed of the method\'s initialisation and of the task\'s training examples (default 0)')
+    .option('--backend <name>', 'compute backend')
+    .option('--threads <n>', 'BLAS threads (default 1)')
+    .option('--data-dir <dir>', 'data directory for real-tier tasks')
+    .option('--json', 'one JSON line')
+    .addHelpText('after', '\nExample:\n  pnpm bench eval-adapter --adapter ~/Downloads/lora-nli --method lora --rank 4 --task nli --knob test=50')
+    .action(async (options) => {
+      const { evalAdapterCommand } = await import('./cli/eval-adapter.ts');
+      process.exitCode = await evalAdapterCommand(options);
+    });
   return program;
 }
 

@@ -13,6 +13,7 @@ export * from './train/schedule.ts';
 export * from './train/memory.ts';
 export * from './decode/greedy.ts';
 export * from './decode/score.ts';
+export * from './decode/predict.ts';
 export * from './throughput.ts';
 export * from './tasks/index.ts';
 export * from './corpus/index.ts';

@@ -79,7 +79,7 @@ describe('safetensors', () => {
     for (const shift of [0, 1, 3]) {
       const pool = Buffer.alloc(bytes.length + 64, 0x7f);
       const view = pool.subarray(5 + shift, 5 + shift + bytes.length);
-      bytes.copy(view);
+      view.set(bytes);
       for (const input of [view, Buffer.from(bytes)]) {
         const file = parseSafetensors(input, 'pooled.st');
         input.fill(0); // the parsed tensors must not change with the source bytes

@@ -13,7 +13,7 @@ import { defaultWorkers, reportError } from './errors.ts';
 import { gridCommand, parseShard } from './grid-command.ts';
 import { listCommand } from './list.ts';
 import { checkDataDir, runCommand, singleRequests } from './run-command.ts';
-import { parseIdList, parsePositiveInt, parsePositiveNumber, parseSeeds, parseSets } from './values.ts';
+import { numericKnobs, parseIdList, parsePositiveInt, parsePositiveNumber, parseSeeds, parseSets } from './values.ts';
 
 export interface MainOptions {
   method?: string;
@@ -176,16 +176,6 @@ async function main(options: MainOptions): Promise<number> {
     json: options.json === true,
     force: options.force === true,
   });
-}
-
-/** Task knobs are numbers in every task; `--knob test=50` gives 50, not "50". */
-function numericKnobs(knobs: Record<string, string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(knobs)) {
-    const number = Number(value);
-    out[key] = value.trim() !== '' && Number.isFinite(number) ? number : value === 'true' ? true : value === 'false' ? false : value;
-  }
-  return out;
 }
 
 /** OpenBLAS threads: the backend accepts 1..64 (more than the cores only adds contention). */

@@ -55,3 +55,13 @@ export function parseSets(entries: string[]): Record<string, string> {
   }
   return out;
 }
+
+/** Task knobs are numbers in every task; `--knob test=50` gives 50, not "50". */
+export function numericKnobs(knobs: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(knobs)) {
+    const number = Number(value);
+    out[key] = value.trim() !== '' && Number.isFinite(number) ? number : value === 'true' ? true : value === 'false' ? false : value;
+  }
+  return out;
+}

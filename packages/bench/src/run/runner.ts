@@ -11,14 +11,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendInfo } from '@peft-bench/core/backend/index';
 import { checkpointHash, loadModel } from '@peft-bench/core/checkpoint/checkpoint';
 import { loadHfModel } from '@peft-bench/core/checkpoint/hf';
-import { encodeExamples, fitExamples, type EncodedBatch } from '@peft-bench/core/data/batch';
-import { greedyDecode } from '@peft-bench/core/decode/greedy';
-import { scoreContinuations } from '@peft-bench/core/decode/score';
-import { uniformStream } from '@peft-bench/core/model/rng';
+import { encodeExamples, fitExamples, rowSampler, sliceBatch, type EncodedBatch } from '@peft-bench/core/data/batch';
+import { EVAL_BATCH, predict } from '@peft-bench/core/decode/predict';
 import { createModel, type Model } from '@peft-bench/core/model/model';
 import { getTask, pretrainCorpus, type Example, type TaskDef, type TaskSplits } from '@peft-bench/core/tasks/index';
 import { ByteTokenizer, loadTokenizer, type Tokenizer } from '@peft-bench/core/tokenizer/index';
-import { train, type Batch, type TrainResult } from '@peft-bench/core/train/trainer';
+import { train, type TrainResult } from '@peft-bench/core/train/trainer';
 import { getMethod } from '@peft-bench/methods/registry';
 import type { Attachment } from '@peft-bench/methods/types';
 import type { RunRecord } from '@peft-bench/results/record/schema';
@@ -80,8 +78,6 @@ export const LOGGED_SAMPLES = 5;
 
 export const HELD_OUT_SEED = 7_700_001;
 const HELD_OUT_DOCUMENTS = 32;
-/** Rows per forward pass in evaluation (loss, decoding, label scoring). */
-const EVAL_BATCH = 16;
 /**
  * Validation rows used for the validation loss during training (the curve, and what early stopping
  * watches). The fixed-300 runs had 50 validation examples, all used; converge runs have 200 or more
@@ -183,47 +179,8 @@ export async function loadRunModel(source: string, expectedHash: string): Promis
 }
 
 /** Positions a row may use: the model's context minus any prefix a method prepends. */
-function usablePositions(model: Model, maxSeqLen: number): number {
+export function usablePositions(model: Model, maxSeqLen: number): number {
   return Math.min(maxSeqLen, model.config.maxSeq - (model.embeddings.prefix?.length ?? 0));
-}
-
-/** Rows `rows` of an encoded set as one batch, cut to the longest row (padding beyond it is wasted work). */
-function sliceBatch(encoded: EncodedBatch, rows: number[]): Batch {
-  const T = Math.max(1, ...rows.map((row) => encoded.lengths[row]!));
-  const tokens = new Int32Array(rows.length * T);
-  const targets = new Int32Array(rows.length * T);
-  const weights = new Float32Array(rows.length * T);
-  rows.forEach((row, i) => {
-    const from = row * encoded.maxSeq;
-    tokens.set(encoded.tokens.subarray(from, from + T), i * T);
-    targets.set(encoded.targets.subarray(from, from + T), i * T);
-    weights.set(encoded.weights.subarray(from, from + T), i * T);
-  });
-  return { tokens, targets, weights, B: rows.length, T };
-}
-
-/** Deterministic shuffled epochs over n rows (mulberry32 from the run seed). */
-function rowSampler(n: number, seed: number): (count: number) => number[] {
-  const random = uniformStream((seed ^ 0x9e3779b9) >>> 0);
-  let order: number[] = [];
-  let next = 0;
-  const shuffle = () => {
-    order = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    next = 0;
-  };
-  shuffle();
-  return (count) => {
-    const rows: number[] = [];
-    while (rows.length < count) {
-      if (next >= n) shuffle();
-      rows.push(order[next++]!);
-    }
-    return rows;
-  };
 }
 
 /** Mean target-token loss over an encoded set, in eval batches. */
@@ -256,40 +213,6 @@ function heldOutLoss(model: Model, tokenizer: Tokenizer, maxSeq: number): number
   });
   const safe = examples.filter((example) => tokenizer.encode(example.target).length <= room);
   return meanLoss(model, encodeExamples(tokenizer, safe, { maxSeq }));
-}
-
-/** Predictions for each example: greedy generation or the most likely choice. */
-function predict(model: Model, tokenizer: Tokenizer, task: TaskDef, examples: Example[], maxSeq: number): string[] {
-  const bos = tokenizer.bosId !== undefined ? [tokenizer.bosId] : [];
-  const scoring = task.scoring;
-  if (scoring.kind === 'choice') {
-    const continuations = scoring.choices.map((choice) => tokenizer.encode(choice));
-    const longest = Math.max(...continuations.map((c) => c.length));
-    return examples.map((example) => {
-      const prompt = [...bos, ...tokenizer.encode(example.prompt)].slice(-(maxSeq - longest));
-      const scores = scoreContinuations(model, prompt, continuations, { batchSize: EVAL_BATCH });
-      let best = 0;
-      for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
-      return scoring.choices[best]!;
-    });
-  }
-  const maxNew = Math.min(scoring.maxNewTokens, Math.max(1, maxSeq - 8));
-  const predictions: string[] = [];
-  for (let start = 0; start < examples.length; start += EVAL_BATCH) {
-    const chunk = examples.slice(start, start + EVAL_BATCH);
-    // Keep the end of a long prompt (its question), leaving room for the answer.
-    const prompts = chunk.map((example) => [...bos, ...tokenizer.encode(example.prompt)].slice(-(maxSeq - maxNew)));
-    const { tokens } = greedyDecode(model, prompts, { maxNewTokens: maxNew, eosId: tokenizer.eosId, padId: tokenizer.padId });
-    for (const ids of tokens) {
-      let text = tokenizer.decode(ids);
-      if (scoring.stop) {
-        const cut = text.indexOf(scoring.stop);
-        if (cut >= 0) text = text.slice(0, cut);
-      }
-      predictions.push(text);
-    }
-  }
-  return predictions;
 }
 
 function directorySize(dir: string): number {

@@ -9,9 +9,9 @@ import { dirname, join } from 'node:path';
 import { opsName, setOps } from '../ops.ts';
 import { fusedOps, installFusedKernels } from './fused.ts';
 import { registerMatMulGradient } from './gradients.ts';
-import { jsMath } from './js_math.ts';
 import { installWasmKernels } from './kernels.ts';
 import { loadNative } from './native.ts';
+import { usePureWasmKernels } from './pure_wasm.ts';
 import { ensureTfjsExtras } from './tfjs_extras.ts';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm-blas' | 'wasm' | 'cpu';
@@ -133,9 +133,7 @@ async function selectWasmBlas(threads: number): Promise<BackendInfo> {
 
 async function selectWasm(why: string): Promise<BackendInfo> {
   await startWasm();
-  installWasmKernels('js', null);
-  installFusedKernels(jsMath);
-  setOps('fused-js', fusedOps);
+  usePureWasmKernels();
   return { name: 'wasm', threads: 1, native: false, fusedOps: opsName(), note: `${why}: pure-wasm kernels (XNNPACK matMul + fused JS ops), same numerics, 1 thread` };
 }
 

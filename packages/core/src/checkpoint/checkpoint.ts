@@ -1,11 +1,10 @@
 // Our own checkpoint layout: a directory with config.json (the ModelConfig) and model.safetensors
 // (every parameter under its Model.params() name, F32, layout as in memory: linears [in, out]).
 // The checkpoint's identity is the sha256 of model.safetensors' bytes.
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveModelConfig, type ModelConfig } from '../model/config.ts';
 import { createModelFromWeights, type Model } from '../model/model.ts';
+import { joinPath, makeDir, readBytes, readText } from '../io/host.ts';
 import { readSafetensors, sha256Hex, toFloat32, writeFileAtomic, writeSafetensors, type SafetensorsInput } from './safetensors.ts';
 
 export const CHECKPOINT_FORMAT = 'peft-bench/model@1';
@@ -21,22 +20,22 @@ export function modelTensors(model: Model): Map<string, SafetensorsInput> {
 
 /** Writes config.json and model.safetensors into `dir` (created if needed); returns the checkpoint hash. */
 export async function saveModel(model: Model, dir: string, metadata: Record<string, string> = {}): Promise<string> {
-  await mkdir(dir, { recursive: true });
+  await makeDir(dir);
   const config = JSON.stringify({ format: CHECKPOINT_FORMAT, ...model.config }, null, 2) + '\n';
-  const hash = await writeSafetensors(join(dir, WEIGHTS_FILE), modelTensors(model), {
+  const hash = await writeSafetensors(joinPath(dir, WEIGHTS_FILE), modelTensors(model), {
     ...metadata,
     format: CHECKPOINT_FORMAT,
     config: JSON.stringify(model.config),
   });
-  await writeFileAtomic(join(dir, CONFIG_FILE), config);
+  await writeFileAtomic(joinPath(dir, CONFIG_FILE), config);
   return hash;
 }
 
 export async function readModelConfig(dir: string): Promise<ModelConfig> {
-  const path = join(dir, CONFIG_FILE);
+  const path = joinPath(dir, CONFIG_FILE);
   let raw: string;
   try {
-    raw = await readFile(path, 'utf8');
+    raw = await readText(path);
   } catch {
     throw new Error(`loadModel: ${path} is missing: a checkpoint directory holds ${CONFIG_FILE} and ${WEIGHTS_FILE} (written by saveModel)`);
   }
@@ -57,7 +56,7 @@ export async function readModelConfig(dir: string): Promise<ModelConfig> {
 /** Loads a checkpoint written by saveModel. */
 export async function loadModel(dir: string): Promise<Model> {
   const config = await readModelConfig(dir);
-  const path = join(dir, WEIGHTS_FILE);
+  const path = joinPath(dir, WEIGHTS_FILE);
   const file = await readSafetensors(path);
   const weights = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [name, t] of file.tensors) weights.set(name, { shape: t.shape, data: toFloat32(t) });
@@ -66,7 +65,7 @@ export async function loadModel(dir: string): Promise<Model> {
 
 /** sha256 of the checkpoint's model.safetensors bytes: the model hash in run records. */
 export async function checkpointHash(dir: string): Promise<string> {
-  return sha256Hex(await readFile(join(dir, WEIGHTS_FILE)));
+  return sha256Hex(await readBytes(joinPath(dir, WEIGHTS_FILE)));
 }
 
 /** Copies every parameter of `from` into `to` (same config); used to reset a model between runs. */

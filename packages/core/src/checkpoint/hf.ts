@@ -7,10 +7,9 @@
 //   - GPT-2's Conv1D already stores [in, out]: c_attn, c_proj, c_fc are NOT transposed.
 //     c_attn fuses q, k, v along the output axis ([d, 3d] and bias [3d]) and is split in that order.
 //   - Embeddings ([V, d]), positions ([n_positions, d]), lm_head ([V, d]) and norms keep their layout.
-import { access, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { resolveModelConfig, type ModelConfig, type RopeScaling } from '../model/config.ts';
 import { createModelFromWeights, type Model } from '../model/model.ts';
+import { fileExists, joinPath as join, readText } from '../io/host.ts';
 import { readSafetensors, toFloat32, type SafetensorsTensor } from './safetensors.ts';
 
 export const HF_TRANSPOSED_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
@@ -140,20 +139,13 @@ function ropeScalingFromHf(raw: unknown): RopeScaling | null {
   throw new Error(`Hugging Face config.json: rope_scaling type '${String(type)}' is not supported: valid are default, linear, llama3`);
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** All tensors of an HF checkpoint directory (single file or shards listed in the index). */
 export async function readHfTensors(dir: string): Promise<Map<string, SafetensorsTensor>> {
   const single = join(dir, 'model.safetensors');
-  if (await exists(single)) return (await readSafetensors(single)).tensors;
+  if (await fileExists(single)) return (await readSafetensors(single)).tensors;
   const indexPath = join(dir, 'model.safetensors.index.json');
-  if (await exists(indexPath)) {
-    const index = JSON.parse(await readFile(indexPath, 'utf8')) as { weight_map?: Record<string, string> };
+  if (await fileExists(indexPath)) {
+    const index = JSON.parse(await readText(indexPath)) as { weight_map?: Record<string, string> };
     if (!index.weight_map) throw new Error(`${indexPath}: no weight_map`);
     const out = new Map<string, SafetensorsTensor>();
     for (const shard of new Set(Object.values(index.weight_map))) {
@@ -161,7 +153,7 @@ export async function readHfTensors(dir: string): Promise<Map<string, Safetensor
     }
     return out;
   }
-  const bin = (await exists(join(dir, 'pytorch_model.bin'))) ? ' (pytorch_model.bin is not readable: convert it to safetensors)' : '';
+  const bin = (await fileExists(join(dir, 'pytorch_model.bin'))) ? ' (pytorch_model.bin is not readable: convert it to safetensors)' : '';
   throw new Error(`loadHfModel: ${dir} has neither model.safetensors nor model.safetensors.index.json${bin}`);
 }
 
@@ -241,7 +233,7 @@ export async function readHfConfig(dir: string): Promise<ModelConfig> {
   const path = join(dir, 'config.json');
   let raw: string;
   try {
-    raw = await readFile(path, 'utf8');
+    raw = await readText(path);
   } catch {
     throw new Error(`loadHfModel: ${path} is missing: a Hugging Face checkpoint directory holds config.json and model.safetensors`);
   }

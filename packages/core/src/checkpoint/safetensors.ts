@@ -4,9 +4,9 @@
 //             (offsets relative to the byte after the header; padded with spaces to a multiple of 8)
 //   rest      the tensors' bytes, little-endian, row-major, back to back.
 // Floating dtypes read as Float32Array (F16 and BF16 are widened); integers as Int32Array / BigInt64Array.
-import { createHash } from 'node:crypto';
-import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { endianness } from 'node:os';
+import { isLittleEndian, readBytes, readRange, sha256Hex, writeFileAtomic } from '../io/host.ts';
+
+export { sha256Hex, writeFileAtomic };
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64';
 export const SAFETENSORS_DTYPES: readonly SafetensorsDtype[] = ['F32', 'F16', 'BF16', 'I32', 'I64'];
@@ -32,7 +32,7 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-if (endianness() !== 'LE') throw new Error('safetensors: this reader assumes a little-endian host');
+if (!isLittleEndian()) throw new Error('safetensors: this reader assumes a little-endian host');
 
 function numel(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -107,7 +107,7 @@ function encode(name: string, t: SafetensorsInput): Uint8Array {
 }
 
 /** The file's bytes: header with tensors sorted by name, `__metadata__` first. */
-export function serializeSafetensors(tensors: Map<string, SafetensorsInput>, metadata: Record<string, string> = {}): Buffer {
+export function serializeSafetensors(tensors: Map<string, SafetensorsInput>, metadata: Record<string, string> = {}): Uint8Array {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(metadata)) {
@@ -125,13 +125,18 @@ export function serializeSafetensors(tensors: Map<string, SafetensorsInput>, met
     chunks.push(bytes);
     offset += bytes.length;
   }
-  let json = JSON.stringify(header);
-  const pad = (8 - (Buffer.byteLength(json) % 8)) % 8;
-  json += ' '.repeat(pad);
-  const headerBytes = Buffer.from(json, 'utf8');
-  const lengthBytes = Buffer.alloc(8);
-  lengthBytes.writeBigUInt64LE(BigInt(headerBytes.length));
-  return Buffer.concat([lengthBytes, headerBytes, ...chunks]);
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerLength = json.length + ((8 - (json.length % 8)) % 8);
+  const out = new Uint8Array(8 + headerLength + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + headerLength); // pad the header with spaces to a multiple of 8
+  let at = 8 + headerLength;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 function fail(source: string, what: string): never {
@@ -167,7 +172,7 @@ export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, sou
   if (prefix.length < 8 + n) fail(source, `header of ${n} bytes was not read in full`);
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(Buffer.from(prefix.buffer, prefix.byteOffset + 8, n).toString('utf8'));
+    header = JSON.parse(new TextDecoder().decode(prefix.subarray(8, 8 + n)));
   } catch (e) {
     fail(source, `header is not JSON (${(e as Error).message})`);
   }
@@ -203,23 +208,15 @@ export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, sou
 
 /** Reads and checks only the header of a safetensors file (cheap for multi-GB checkpoints). */
 export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
-  let handle;
+  let length: { bytes: Uint8Array; size: number };
   try {
-    handle = await open(path, 'r');
+    length = await readRange(path, 0, 8);
   } catch (e) {
     throw new Error(`safetensors: cannot read ${path}: ${(e as Error).message}`);
   }
-  try {
-    const { size } = await handle.stat();
-    const lengthBytes = Buffer.alloc(8);
-    await handle.read(lengthBytes, 0, 8, 0);
-    const declared = size >= 8 ? Number(lengthBytes.readBigUInt64LE(0)) : 0;
-    const headerBytes = Buffer.alloc(8 + Math.max(0, Math.min(declared, size - 8)));
-    await handle.read(headerBytes, 0, headerBytes.length, 0);
-    return parseSafetensorsHeader(headerBytes, size, path);
-  } finally {
-    await handle.close();
-  }
+  const declared = length.size >= 8 ? Number(new DataView(length.bytes.buffer, length.bytes.byteOffset, 8).getBigUint64(0, true)) : 0;
+  const { bytes } = await readRange(path, 0, 8 + Math.max(0, Math.min(declared, length.size - 8)));
+  return parseSafetensorsHeader(bytes, length.size, path);
 }
 
 /** Parses safetensors bytes; `source` names the file in error messages. */
@@ -251,9 +248,9 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
 }
 
 export async function readSafetensors(path: string): Promise<SafetensorsFile> {
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readBytes(path);
   } catch (e) {
     throw new Error(`safetensors: cannot read ${path}: ${(e as Error).message}`);
   }
@@ -269,22 +266,6 @@ export async function writeSafetensors(
   const bytes = serializeSafetensors(tensors, metadata);
   await writeFileAtomic(path, bytes);
   return sha256Hex(bytes);
-}
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** Write to a temp file beside the target, then rename, so readers never see a partial file. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
 }
 
 /** Converts a read tensor's data to Float32Array (integers too), for loading weights. */

@@ -8,6 +8,8 @@
 // fitExamples (the length policy) leaves such examples out first and counts them.
 import type { Example } from '../tasks/types.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
+import { uniformStream } from '../model/rng.ts';
+import type { Batch } from '../train/trainer.ts';
 
 export interface EncodeOptions {
   /** Positions per row (the model's context length used in training). */
@@ -126,4 +128,43 @@ export function fitExamples(tokenizer: Tokenizer, examples: readonly Example[], 
     if (count(example.prompt) > Math.min(room, limits.maxContext ?? Infinity)) truncated.push(example.id);
   }
   return { kept, excluded, truncated };
+}
+
+/** Rows `rows` of an encoded set as one batch, cut to the longest row (padding beyond it is wasted work). */
+export function sliceBatch(encoded: EncodedBatch, rows: number[]): Batch {
+  const T = Math.max(1, ...rows.map((row) => encoded.lengths[row]!));
+  const tokens = new Int32Array(rows.length * T);
+  const targets = new Int32Array(rows.length * T);
+  const weights = new Float32Array(rows.length * T);
+  rows.forEach((row, i) => {
+    const from = row * encoded.maxSeq;
+    tokens.set(encoded.tokens.subarray(from, from + T), i * T);
+    targets.set(encoded.targets.subarray(from, from + T), i * T);
+    weights.set(encoded.weights.subarray(from, from + T), i * T);
+  });
+  return { tokens, targets, weights, B: rows.length, T };
+}
+
+/** Deterministic shuffled epochs over n rows (mulberry32 from the run seed). */
+export function rowSampler(n: number, seed: number): (count: number) => number[] {
+  const random = uniformStream((seed ^ 0x9e3779b9) >>> 0);
+  let order: number[] = [];
+  let next = 0;
+  const shuffle = () => {
+    order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    next = 0;
+  };
+  shuffle();
+  return (count) => {
+    const rows: number[] = [];
+    while (rows.length < count) {
+      if (next >= n) shuffle();
+      rows.push(order[next++]!);
+    }
+    return rows;
+  };
 }

@@ -13,10 +13,16 @@ import type { Database, SqlJsStatic } from 'sql.js';
 export const MAX_RESULT_ROWS = 10_000;
 
 let sqlJs: Promise<SqlJsStatic> | null = null;
+let locateFile: ((file: string) => string) | undefined;
+
+/** Where sql.js finds sql-wasm.wasm (a page serves it as a static file); Node needs no setting. */
+export function setSqlWasmLocation(locate: (file: string) => string): void {
+  locateFile = locate;
+}
 
 /** The sql.js module, loaded once. */
 export function loadSqlJs(): Promise<SqlJsStatic> {
-  sqlJs ??= initSqlJs();
+  sqlJs ??= initSqlJs(locateFile ? { locateFile } : undefined);
   return sqlJs;
 }
 

@@ -1,8 +1,6 @@
 // Hugging Face tokenizer.json files (GPT-2, Llama, and the byte-level BPE this package trains),
 // read with @huggingface/tokenizers. Special-token ids come from tokenizer_config.json when it sits
-// next to the file, else from the usual token names.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+// next to the file, else from the usual token names. Reading and writing the files is in file.ts (Node).
 import { Tokenizer as HfLibTokenizer } from '@huggingface/tokenizers';
 import { BYTE_TOKENIZER_TYPE, ByteTokenizer } from './byte.ts';
 import type { Tokenizer } from './types.ts';
@@ -83,22 +81,4 @@ export function tokenizerFromJSON(json: unknown, config: Record<string, unknown>
   if (typeof json !== 'object' || json === null) throw new Error(`${source}: expected a JSON object`);
   if ((json as { type?: unknown }).type === BYTE_TOKENIZER_TYPE) return new ByteTokenizer();
   return new HfTokenizer(json as Record<string, unknown>, config, source);
-}
-
-/** Load a tokenizer.json (and tokenizer_config.json beside it, when present). */
-export function loadTokenizer(file: string): Tokenizer {
-  if (!existsSync(file)) throw new Error(`Tokenizer file not found: ${file} (expected a Hugging Face tokenizer.json)`);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
-  }
-  const configFile = path.join(path.dirname(file), 'tokenizer_config.json');
-  const config = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>) : {};
-  return tokenizerFromJSON(json, config, file);
-}
-
-export function saveTokenizer(tokenizer: Tokenizer, file: string): void {
-  writeFileSync(file, JSON.stringify(tokenizer.toJSON()));
 }

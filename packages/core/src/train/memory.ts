@@ -1,7 +1,7 @@
 // How many bytes one training micro-step holds at its peak, estimated before any work so that a
 // batch that would overflow the wasm heap (capped at 4 GiB; past it the process aborts) is
 // rejected with a micro-batch that fits. The estimate is deliberately on the high side.
-import { totalmem } from 'node:os';
+import { totalMemoryBytes } from '../io/host.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../model/config.ts';
 
@@ -43,7 +43,7 @@ export function estimateStepBytes(config: ModelConfig, microBatch: number, seqLe
 /** The memory a step may use on the active backend: the wasm heap cap, otherwise 3/4 of RAM. */
 export function defaultMemoryLimit(): number {
   const backend = tf.getBackend() ?? '';
-  return backend.startsWith('wasm') ? WASM_HEAP_BYTES * 0.9 : totalmem() * 0.75;
+  return backend.startsWith('wasm') ? WASM_HEAP_BYTES * 0.9 : totalMemoryBytes() * 0.75;
 }
 
 /** Largest micro-batch <= batch whose step estimate fits in `limit`, or 0 when even 1 does not. */

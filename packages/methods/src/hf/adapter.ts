@@ -9,11 +9,10 @@
 // slice), so B·A reproduces each ΔW_i in its own rows. rank_pattern / alpha_pattern keep the
 // scaling alpha/r of the unpacked modules. Per-output vectors (DoRA magnitude, IA3 scales) are
 // packed the same way, with a neutral fill for untargeted slices.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Model, AttachContext } from '../types.ts';
 import { hfLinear } from './names.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '@peft-bench/core/checkpoint/safetensors';
+import { joinPath as join, makeDir, readText, writeText } from '@peft-bench/core/io/host';
 
 export const CONFIG_FILE = 'adapter_config.json';
 export const WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -58,8 +57,8 @@ export function baseAdapterConfig(peftType: string, model: Model, ctx: AttachCon
 }
 
 export async function writeAdapter(dir: string, config: Record<string, unknown>, tensors: Map<string, HostTensor>): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, CONFIG_FILE), sortedJson(config) + '\n');
+  await makeDir(dir);
+  await writeText(join(dir, CONFIG_FILE), sortedJson(config) + '\n');
   await writeHostTensors(join(dir, WEIGHTS_FILE), tensors);
 }
 
@@ -67,7 +66,7 @@ export async function readAdapterConfig(dir: string): Promise<Record<string, unk
   const file = join(dir, CONFIG_FILE);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readText(file);
   } catch {
     throw new Error(`adapter folder ${dir} has no ${CONFIG_FILE}; expected a folder written by save() (HF PEFT layout)`);
   }
