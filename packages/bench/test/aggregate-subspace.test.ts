@@ -30,13 +30,17 @@ const grid = (phi: number[][], is = [1, 2, 4, 8], js = [1, 2, 4, 8, 16, 32, 64])
 /** A 4 x 7 φ grid whose cells are all `v` (enough to check averaging cell by cell). */
 const flat = (v: number, rows = 4, cols = 7) => Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => v + i * 0.01 + j * 0.001));
 
+/** One module of a low-rank analysis (the schema's deltaModule) with the given overlaps with W. */
+const deltaModule = (overlapWithW: { left: Record<string, number>; right: Record<string, number> }) =>
+  ({ shape: [128, 128], rank: 64, frobenius: 1, singularValues: [1, 0.5], energy: { top1: 0.8 }, overlapWithW });
+
 /** A lora-complement analysis block of the shape packages/methods/src/analysis.ts writes. */
 function complementAnalysis(meanPhi: number[][], qPhi: number[][], vPhi: number[][], summary: { energyKept: number; phiTop1: number; phiSmallRank: number; phiFull: number }, large = 'large_adapter') {
   return {
     kind: 'low-rank',
     modules: {
-      'blocks.0.attn.q': { shape: [128, 128], rank: 64, overlapWithW: { left: { top1: 0.1, top2: 0.2 }, right: { top1: 0.3, top2: 0.4 } } },
-      'blocks.0.attn.v': { shape: [128, 128], rank: 64, overlapWithW: { left: { top1: 0.5, top2: 0.6 }, right: { top1: 0.7, top2: 0.8 } } },
+      'blocks.0.attn.q': deltaModule({ left: { top1: 0.1, top2: 0.2 }, right: { top1: 0.3, top2: 0.4 } }),
+      'blocks.0.attn.v': deltaModule({ left: { top1: 0.5, top2: 0.6 }, right: { top1: 0.7, top2: 0.8 } }),
     },
     subspaceSimilarity: {
       small: 'small_adapter', large, vectors: 'left',
@@ -121,7 +125,7 @@ describe('aggregate(): lora-complement analysis averaged over seeds', () => {
     const narrow = rec({
       method: 'lora-complement', rank: 64, seed: 2,
       config: { ...complements[0]!.method.config },
-      analysis: { subspaceSimilarity: { small: 'small_adapter', large: 'large_adapter', vectors: 'left', mean: grid([[0.9, 0.9], [0.9, 0.9]], [1, 8], [1, 64]), modules: {} } },
+      analysis: { kind: 'low-rank', modules: {}, subspaceSimilarity: { small: 'small_adapter', large: 'large_adapter', vectors: 'left', mean: grid([[0.9, 0.9], [0.9, 0.9]], [1, 8], [1, 64]), modules: {} } },
     });
     const diverged = rec({ method: 'lora-complement', rank: 64, seed: 3, status: 'diverged', config: { ...complements[0]!.method.config }, analysis: complementAnalysis(flat(1), flat(1), flat(1), { energyKept: 1, phiTop1: 1, phiSmallRank: 1, phiFull: 1 }) });
     // the same config as seed 0's complement: the reference resolves to seed 0's lora runs, the same pair
@@ -154,10 +158,10 @@ describe('aggregate(): lora-complement analysis averaged over seeds', () => {
   });
 
   it('overlap with W: runs with other rows or columns are not averaged in; missing cells stay empty', () => {
-    const report = (left: Record<string, number>) => ({ modules: { 'blocks.0.attn.q': { overlapWithW: { left, right: { top1: 0.2 } } } } });
+    const report = (left: Record<string, number>) => ({ kind: 'low-rank', modules: { 'blocks.0.attn.q': deltaModule({ left, right: { top1: 0.2 } }) } });
     const a = rec({ method: 'lora', rank: 8, seed: 0, task: 'math', analysis: report({ top1: 0.1, top8: 0.4 }) });
     const b = rec({ method: 'lora', rank: 8, seed: 1, task: 'math', analysis: report({ top1: 0.3, top8: 0.6 }) });
-    const other = rec({ method: 'lora', rank: 8, seed: 2, task: 'math', analysis: { modules: { 'blocks.1.attn.q': { overlapWithW: { left: { top1: 0.9 } } } } } });
+    const other = rec({ method: 'lora', rank: 8, seed: 2, task: 'math', analysis: { kind: 'low-rank', modules: { 'blocks.1.attn.q': deltaModule({ left: { top1: 0.9 }, right: {} }) } } });
     const groups = aggregate([a, b, other]).overlapW;
     expect(groups).toHaveLength(2);
     expect(groups[0]!.runIds).toEqual([a.run_id, b.run_id]);

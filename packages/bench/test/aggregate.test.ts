@@ -268,7 +268,7 @@ describe('aggregate', () => {
       rec({ method: 'lora', rank: 8, primary: 0.6 }),
       rec({ method: 'lora', rank: 64, config: { r: 64 }, primary: 0.65 }),
       rec({ method: 'lora-complement', family: 'seed-idea', config: { from: 'r64-r8' }, rank: null, primary: 0.45,
-        analysis: { complement_energy: 0.3 } }),
+        analysis: { kind: 'low-rank', modules: {}, complement: { side: 'both', energyKept: 0.3, phiTop1: 0.9, phiSmallRank: 0.5, phiFull: 0.7 } } }),
     ]);
     expect(ln.lnCurve.map((p) => [p.method, p.n, p.mean, p.runs])).toEqual([['ln-outlier', 4, 0.6, 2], ['ln-random', 4, 0.4, 1]]);
     expect(ln.lnCurve[0].mean).toBeCloseTo(0.6, 12);
@@ -276,24 +276,32 @@ describe('aggregate', () => {
     expect(ln.complement[0].lora8!.mean).toBe(0.6);
     expect(ln.complement[0].lora64!.mean).toBe(0.65);
     expect(ln.complement[0].complement[0].stats.mean).toBe(0.45);
-    expect(ln.analysis.complement.map((c) => [c.path, c.value])).toEqual([['complement_energy', 0.3]]);
+    expect(ln.analysis.complement.map((c) => [c.path, c.value])).toEqual([
+      ['complement.energyKept', 0.3], ['complement.phiTop1', 0.9], ['complement.phiSmallRank', 0.5], ['complement.phiFull', 0.7],
+    ]);
   });
 
-  it('passes analysis through: heatmaps, amplification, singular values, histograms', () => {
-    const a = aggregate([rec({
-      analysis: {
-        subspace_similarity: [{ module: 'blocks.0.attn.q', i: [1, 2], j: [1, 2, 3], phi: [[1, 0.5, 0.4], [0.5, 0.9, 0.3]] }],
-        modules: { 'blocks.0.attn.q': { singular_values: [3, 2, 1], amplification_factor: 6.5 } },
-        norms: [{ layer: 'blocks.0.ln1', counts: [1, 5, 2], edges: [0, 1, 2, 3], bimodality: 0.61 }],
-        ignored: 'text',
-      },
-    })]).analysis;
+  it('passes analysis through by the schema of its kind: heatmaps, amplification, singular values, histograms', () => {
+    const phi = [[1, 0.5, 0.4], [0.5, 0.9, 0.3]];
+    const a = aggregate([
+      rec({
+        analysis: {
+          kind: 'low-rank',
+          modules: { 'blocks.0.attn.q': { shape: [4, 4], rank: 3, frobenius: 3.7, singularValues: [3, 2, 1], energy: { top1: 0.64 }, amplification: { r: 2, factor: 6.5, projectedWNorm: 1, deltaNorm: 3.7 } } },
+          subspaceSimilarity: { small: 'a', large: 'b', vectors: 'left', mean: { is: [1, 2], js: [1, 2, 3], phi }, modules: {} },
+        },
+      }),
+      rec({ seed: 1, analysis: { kind: 'norm', layers: { 'blocks.0.ln1': { dim: 8, mean: 1, std: 0.1, histogram: { min: 0, max: 3, counts: [1, 5, 2] }, bimodality: 0.61, maxZ: 2 } } } }),
+      // Not of a known kind or shape: kept verbatim in raw, nothing guessed from its key names.
+      rec({ seed: 2, analysis: { singular_values: [3, 2, 1], amplification_factor: 6.5 } }),
+    ]).analysis;
     expect(a.heatmaps).toHaveLength(1);
-    expect(a.heatmaps[0]).toMatchObject({ path: 'subspace_similarity.blocks.0.attn.q.phi', rowLabels: ['1', '2'], colLabels: ['1', '2', '3'] });
-    expect(a.amplification.map((x) => [x.path, x.value])).toEqual([['modules.blocks.0.attn.q.amplification_factor', 6.5]]);
-    expect(a.singularValues[0].values).toEqual([3, 2, 1]);
-    expect(a.histograms[0]).toMatchObject({ path: 'norms.blocks.0.ln1', counts: [1, 5, 2], bimodality: 0.61 });
-    expect(a.raw).toHaveLength(1);
+    expect(a.heatmaps[0]).toMatchObject({ path: 'subspaceSimilarity.mean.phi', matrix: phi, rowLabels: ['1', '2'], colLabels: ['1', '2', '3'] });
+    expect(a.amplification.map((x) => [x.path, x.value])).toEqual([['modules.blocks.0.attn.q.amplification.factor', 6.5]]);
+    expect(a.singularValues.map((x) => x.values)).toEqual([[3, 2, 1]]);
+    expect(a.histograms).toHaveLength(1);
+    expect(a.histograms[0]).toMatchObject({ path: 'layers.blocks.0.ln1.histogram', counts: [1, 5, 2], edges: [0, 1, 2, 3], bimodality: 0.61 });
+    expect(a.raw).toHaveLength(3);
   });
 
   it('reads the analysis the core analysis module actually writes (deltaReport, normReport, compareUpdates)', () => {
@@ -306,13 +314,14 @@ describe('aggregate', () => {
     const delta = a.mmul(b);
     const wide = matrixFrom(Array.from({ length: 48 }, next), 8, 6);
     const report = deltaReport(delta, w, 2);
+    const compared = compareUpdates(delta, wide, 2, 6);
     const analysis = {
       kind: 'low-rank',
       modules: { 'blocks.0.attn.q': report, 'blocks.1.attn.q': deltaReport(wide, w, 2) },
-      r8_vs_r64: compareUpdates(delta, wide, 2, 6),
-      norms: { kind: 'norm', layers: { 'blocks.0.ln1': normReport([1, 1.1, 0.9, 1, 3, -1, 1, 1.05], { tunedIndices: [4, 5] }) } },
+      subspaceSimilarity: { small: 'r8', large: 'r64', vectors: 'left', mean: compared, modules: {} },
     };
-    const found = aggregate([rec({ analysis })]).analysis;
+    const norms = { kind: 'norm', layers: { 'blocks.0.ln1': normReport([1, 1.1, 0.9, 1, 3, -1, 1, 1.05], { tunedIndices: [4, 5] }) } };
+    const found = aggregate([rec({ analysis }), rec({ seed: 1, analysis: norms })]).analysis;
     // amplification: only the factor, one per module
     expect(found.amplification.map((x) => [x.path, x.value])).toEqual([
       ['modules.blocks.0.attn.q.amplification.factor', report.amplification!.factor],
@@ -325,13 +334,13 @@ describe('aggregate', () => {
     expect(overlap.colLabels[0]).toBe(`left ${Object.keys(report.overlapWithW!.left)[0]}`);
     expect(overlap.matrix[0][0]).toBe(Object.values(report.overlapWithW!.left)[0]);
     // the similarity grid between two updates keeps its i/j ticks as labels
-    const grid = found.heatmaps.find((h) => h.path === 'r8_vs_r64.phi')!;
-    expect(grid.rowLabels).toEqual(analysis.r8_vs_r64.is.map(String));
-    expect(grid.colLabels).toEqual(analysis.r8_vs_r64.js.map(String));
+    const grid = found.heatmaps.find((h) => h.path === 'subspaceSimilarity.mean.phi')!;
+    expect(grid.rowLabels).toEqual(compared.is.map(String));
+    expect(grid.colLabels).toEqual(compared.js.map(String));
     // histogram from min/max + counts, bimodality from the layer report
     const hist = found.histograms[0];
-    const layer = analysis.norms.layers['blocks.0.ln1'];
-    expect(hist.path).toBe('norms.layers.blocks.0.ln1.histogram');
+    const layer = norms.layers['blocks.0.ln1'];
+    expect(hist.path).toBe('layers.blocks.0.ln1.histogram');
     expect(hist.counts).toEqual(layer.histogram.counts);
     expect(hist.edges).toHaveLength(layer.histogram.counts.length + 1);
     expect(hist.edges[0]).toBe(-1);

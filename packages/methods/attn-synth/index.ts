@@ -7,6 +7,7 @@ import { assignFrom, hostCopy } from '../src/tensors.ts';
 import { baseAdapterConfig, readAdapter, take, writeAdapter, PREFIX, type HostTensor } from '../src/hf/adapter.ts';
 import { hfLinearUnfused } from '../src/hf/names.ts';
 import { SynthModule, synthShape } from './layer.ts';
+import { lowRankAnalysisSchema } from '@peft-bench/results/analysis-schema';
 
 export default defineMethod({
   id: 'attn-synth',
@@ -35,6 +36,8 @@ export default defineMethod({
   }),
   rankParam: 'window',
   rankMeaning: 'window',
+  // The shape of what analysis() reports (checked by the conformance suite; readers parse by it).
+  analysis: lowRankAnalysisSchema,
   atInference: 'merged',
   identityAtInit: true,
   conformance: async () => [{ window: 8 }, { window: 4, pool: 1, radius: 1, target_modules: ['k', 'o', 'down'] }, { window: 3, radius: 4, target_modules: ['up'] }],

@@ -21,6 +21,7 @@ export default defineMethod({
   }),
   rankParam: null,
   lrScale: 2, // it trains vectors only
+  analysis: null, // reports no analysis
   atInference: 'in-place',
   identityAtInit: true,
   modelFamilies: ['gpt2'],

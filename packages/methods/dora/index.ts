@@ -2,6 +2,7 @@ import { defineMethod } from '../src/define.ts';
 import { resolveLinears } from '../src/targets.ts';
 import { loraHyperparameters } from '../lora/index.ts';
 import { LoraAttachment } from '../lora/layer.ts';
+import { lowRankAnalysisSchema } from '@peft-bench/results/analysis-schema';
 
 export default defineMethod({
   id: 'dora',
@@ -16,6 +17,8 @@ export default defineMethod({
   hyperparameters: loraHyperparameters,
   rankParam: 'r',
   rankMeaning: 'rank r',
+  // The shape of what analysis() reports (checked by the conformance suite; readers parse by it).
+  analysis: lowRankAnalysisSchema,
   atInference: 'merged',
   identityAtInit: true,
   conformance: async () => [{}, { init_lora_weights: 'pissa', r: 4, target_modules: ['q', 'k', 'up'] }],

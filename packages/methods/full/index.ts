@@ -18,6 +18,7 @@ export default defineMethod({
   rankParam: null,
   baseline: true,
   lrScale: 0.25, // it moves every weight
+  analysis: null, // reports no analysis
   atInference: 'in-place',
   identityAtInit: true,
   attach(model, _config, ctx) {

@@ -37,6 +37,7 @@ export default defineMethod({
   }),
   rankParam: 'bottleneck',
   rankMeaning: 'bottleneck size',
+  analysis: null, // reports no analysis
   atInference: 'added',
   identityAtInit: true,
   conformance: async () => [{ bottleneck: 8 }, { bottleneck: 4, activation: 'silu', target_modules: ['v', 'up'] }],

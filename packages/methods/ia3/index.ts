@@ -27,6 +27,7 @@ export default defineMethod({
   }),
   rankParam: null,
   lrScale: 2, // it trains vectors only
+  analysis: null, // reports no analysis
   atInference: 'merged',
   identityAtInit: true,
   conformance: async () => [{}, { target_modules: ['q', 'v', 'o', 'up', 'down'], feedforward_modules: ['down', 'o'] }],

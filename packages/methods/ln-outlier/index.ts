@@ -5,6 +5,7 @@ import { checkNormCapacity, normTuning, normWeightCount, splitEntries, type Norm
 import type { Norm } from '@peft-bench/core/model/modules';
 import { normTargets } from '../ln/index.ts';
 import { hostCopy } from '../src/tensors.ts';
+import { normAnalysisSchema } from '@peft-bench/results/analysis-schema';
 
 export const sparseNormHyperparameters = z.object({
   n: z
@@ -51,6 +52,8 @@ export default defineMethod({
   rankParam: 'n',
   rankMeaning: 'n tuned weights',
   lrScale: 2, // it trains a few weights only
+  // The shape of what analysis() reports (checked by the conformance suite; readers parse by it).
+  analysis: normAnalysisSchema,
   atInference: 'in-place',
   identityAtInit: true,
   // The last config tunes every weight of each layer (gain and bias): the end of the n sweep, equal to ln.

@@ -4,6 +4,7 @@ import { checkNormCapacity, normTuning, normWeightCount, splitEntries, type Norm
 import { sparseNormHyperparameters } from '../ln-outlier/index.ts';
 import { streamSeed } from '../src/tensors.ts';
 import { uniformStream } from '@peft-bench/core/model/rng';
+import { normAnalysisSchema } from '@peft-bench/results/analysis-schema';
 
 /** k distinct indices of 0..n-1 drawn with a seeded partial Fisher-Yates shuffle, sorted. */
 export function randomIndices(n: number, k: number, seed: number): number[] {
@@ -29,6 +30,8 @@ export default defineMethod({
   rankParam: 'n',
   rankMeaning: 'n tuned weights',
   lrScale: 2, // as ln-outlier, its control
+  // The shape of what analysis() reports (checked by the conformance suite; readers parse by it).
+  analysis: normAnalysisSchema,
   atInference: 'in-place',
   identityAtInit: true,
   conformance: async ({ model }) => [{ n: 16 }, { n: normWeightCount(model.norms()[0]!) }],

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineMethod } from '../src/define.ts';
 import { resolveNorms } from '../src/targets.ts';
 import { normTuning } from './layer.ts';
+import { normAnalysisSchema } from '@peft-bench/results/analysis-schema';
 
 export const normTargets = z
   .array(z.string().min(1))
@@ -20,6 +21,8 @@ export default defineMethod({
   hyperparameters: z.object({ target_modules: normTargets }),
   rankParam: null,
   lrScale: 2, // it trains vectors only
+  // The shape of what analysis() reports (checked by the conformance suite; readers parse by it).
+  analysis: normAnalysisSchema,
   atInference: 'in-place',
   identityAtInit: true,
   attach(model, config, ctx) {

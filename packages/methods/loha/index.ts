@@ -7,6 +7,7 @@ import { assignFrom, hostCopy, kaimingUniform, streamSeed, variableOf, zeros } f
 import { baseAdapterConfig, readAdapter, take, writeAdapter, PREFIX } from '../src/hf/adapter.ts';
 import { hfLinearUnfused } from '../src/hf/names.ts';
 import type { HostTensor } from '../src/hf/adapter.ts';
+import { lowRankAnalysisSchema } from '@peft-bench/results/analysis-schema';
 
 const FACTORS = ['hada_w1_a', 'hada_w1_b', 'hada_w2_a', 'hada_w2_b'] as const;
 
@@ -26,6 +27,8 @@ export default defineMethod({
   }),
   rankParam: 'r',
   rankMeaning: 'rank r',
+  // The shape of what analysis() reports (checked by the conformance suite; readers parse by it).
+  analysis: lowRankAnalysisSchema,
   atInference: 'merged',
   identityAtInit: true,
   conformance: async () => [{ r: 4 }, { r: 2, alpha: 4, target_modules: ['k', 'o', 'down'] }],

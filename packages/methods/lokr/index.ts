@@ -7,6 +7,7 @@ import { assignFrom, hostCopy, kaimingUniform, streamSeed, variableOf, zeros } f
 import { baseAdapterConfig, readAdapter, take, writeAdapter, PREFIX } from '../src/hf/adapter.ts';
 import { hfLinearUnfused } from '../src/hf/names.ts';
 import type { HostTensor } from '../src/hf/adapter.ts';
+import { lowRankAnalysisSchema } from '@peft-bench/results/analysis-schema';
 
 /** HF PEFT's factorization(dim, factor): m <= n with m·n = dim, m as close to sqrt(dim) as allowed by `factor`. */
 export function factorization(dimension: number, factor = -1): [number, number] {
@@ -52,6 +53,8 @@ export default defineMethod({
   }),
   rankParam: 'r',
   rankMeaning: 'rank r',
+  // The shape of what analysis() reports (checked by the conformance suite; readers parse by it).
+  analysis: lowRankAnalysisSchema,
   atInference: 'merged',
   identityAtInit: true,
   conformance: async () => [{}, { r: 1, alpha: 2, target_modules: ['k', 'up', 'down'] }],

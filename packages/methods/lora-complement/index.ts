@@ -8,6 +8,7 @@ import { subspaceComparison, type ComplementSide } from '../src/analysis.ts';
 import { LoraAttachment, type LoraSettings } from '../lora/layer.ts';
 import { numericalRank } from '@peft-bench/core/analysis/lowrank';
 import { matrixFrom, svd } from '@peft-bench/core/analysis/svd';
+import { lowRankAnalysisSchema } from '@peft-bench/results/analysis-schema';
 
 /** P·X·Q for row-major X [n, m], P [n, n], Q [m, m]. */
 function sandwich(P: Float32Array, X: Float32Array, Q: Float32Array, n: number, m: number): Float32Array {
@@ -72,6 +73,8 @@ export default defineMethod({
     }),
   rankParam: 'r',
   rankMeaning: 'rank r',
+  // The shape of what analysis() reports (checked by the conformance suite; readers parse by it).
+  analysis: lowRankAnalysisSchema,
   atInference: 'merged',
   identityAtInit: (c) => c.mode === 'train',
   conformance: async ({ model, dir, seed }) => {

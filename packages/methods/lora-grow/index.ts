@@ -5,6 +5,7 @@ import { kaimingUniform, streamSeed, zeros } from '../src/tensors.ts';
 import { readAdapterConfig } from '../src/hf/adapter.ts';
 import { LoraAttachment, LORA_INITS, type LoraSettings } from '../lora/layer.ts';
 import type { StepResult } from '../src/types.ts';
+import { lowRankAnalysisSchema } from '@peft-bench/results/analysis-schema';
 
 /** A LoRA that starts at rank r_start and gains r − r_start components at grow_step. */
 export class GrowingLora extends LoraAttachment {
@@ -67,6 +68,8 @@ export default defineMethod({
     .refine((c) => c.r_start <= c.r, { message: 'r_start must be <= r', path: ['r_start'] }),
   rankParam: 'r',
   rankMeaning: 'rank r',
+  // The shape of what analysis() reports (checked by the conformance suite; readers parse by it).
+  analysis: lowRankAnalysisSchema,
   atInference: 'merged',
   identityAtInit: true,
   conformance: async () => [{ r: 6, r_start: 2, grow_step: 1, lora_alpha: 6 }, { r: 4, r_start: 4, grow_step: 0 }],

@@ -3,6 +3,7 @@ import { defineMethod } from '../src/define.ts';
 import { ALL_LINEAR, linearTargets, resolveLinears } from '../src/targets.ts';
 import { LORA_BIAS, LORA_INITS, LoraAttachment, type LoraInit } from './layer.ts';
 import { AUTOENCODER_DEFAULT_STEPS, AUTOENCODER_INIT } from './autoencoder.ts';
+import { lowRankAnalysisSchema } from '@peft-bench/results/analysis-schema';
 
 /** 'autoencoder_steps_<n>' / 'autoencoder_mlp_steps_<n>' (checked by the pattern; typed as the init they name). */
 const autoencoderSteps = z
@@ -43,6 +44,8 @@ export default defineMethod({
   hyperparameters: loraHyperparameters,
   rankParam: 'r',
   rankMeaning: 'rank r',
+  // The shape of what analysis() reports (checked by the conformance suite; readers parse by it).
+  analysis: lowRankAnalysisSchema,
   atInference: 'merged',
   identityAtInit: true,
   conformance: async ({ model }) => [

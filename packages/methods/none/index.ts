@@ -13,6 +13,7 @@ export default defineMethod({
   hyperparameters: z.object({}),
   rankParam: null,
   baseline: true,
+  analysis: null, // reports no analysis
   atInference: 'in-place',
   identityAtInit: true,
   attach(model, _config, ctx) {

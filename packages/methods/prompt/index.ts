@@ -20,6 +20,7 @@ export default defineMethod({
   rankParam: 'num_virtual_tokens',
   rankMeaning: 'virtual tokens',
   lrScale: 5, // it trains a few embeddings only
+  analysis: null, // reports no analysis
   atInference: 'added',
   identityAtInit: false,
   conformance: async () => [{ num_virtual_tokens: 4 }],

@@ -34,6 +34,14 @@ export class Registry {
   }
 }
 
+/** The kind (the `kind` literal of its schema) of what a method's analysis reports, or null. */
+function analysisKind(m: Method): string | null {
+  if (!m.analysis) return null;
+  const kind = (m.analysis as unknown as { shape?: { kind?: { value?: unknown } } }).shape?.kind?.value;
+  if (typeof kind !== 'string') throw new Error(`method '${m.id}': its analysis schema has no literal 'kind'`);
+  return kind;
+}
+
 export function methodInfo(m: Method): MethodInfo {
   const fields = fieldSchemas(m.hyperparameters);
   return {
@@ -47,6 +55,7 @@ export function methodInfo(m: Method): MethodInfo {
     baseline: m.baseline ?? false,
     lrScale: m.lrScale ?? 1,
     atInference: m.atInference,
+    analysis: analysisKind(m),
     modelFamilies: [...(m.modelFamilies ?? ['gpt2', 'llama'])],
     hyperparameters: Object.entries(fields).map(([name, f]) => ({
       name,

@@ -27,6 +27,7 @@ export function scaffoldMethod(root: string, id: string, opts: ScaffoldOptions =
 import { defineMethod } from '../src/define.ts';
 import { resolveLinears } from '../src/targets.ts';
 import { attachUpdate } from './layer.ts';
+import { lowRankAnalysisSchema } from '@peft-bench/results/analysis-schema';
 
 export default defineMethod({
   id: '${id}',
@@ -45,6 +46,7 @@ export default defineMethod({
   rankMeaning: 'rank r',
   // The update folds into W (merge() below), so the deployed model has no extra parameters.
   atInference: 'merged',
+  analysis: lowRankAnalysisSchema,
   // Optional: lrScale (default learning rate as a multiple of the model's, default 1), baseline (default false).
   // B starts at zero, so the model starts unchanged; the conformance suite checks this claim.
   identityAtInit: true,

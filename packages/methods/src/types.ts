@@ -91,6 +91,11 @@ export interface MethodSpec<S extends z.ZodObject> {
    * tokens stay at inference: its trainable parameters). The conformance suite checks merged and added.
    */
   atInference: AtInference;
+  /**
+   * The zod schema of what the attachment's analysis() reports (packages/results analysis-schema: low-rank
+   * updates, LayerNorm distributions), or null for a method that reports none. Checked by the suite.
+   */
+  analysis: z.ZodType<{ kind: string }> | null;
   /** Outputs are unchanged right after attach (a zero-initialised update); checked by the suite. */
   identityAtInit: boolean | ((config: z.infer<S>) => boolean);
   /** Model families the method applies to; default all. Others get a clear error from attach. */

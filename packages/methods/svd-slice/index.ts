@@ -5,6 +5,7 @@ import { readLoraDeltas, factorComponents } from '../src/lowrank-io.ts';
 import { writeExampleLoraAdapter } from '../src/examples.ts';
 import { LoraAttachment } from '../lora/layer.ts';
 import type { Linear } from '@peft-bench/core/model/modules';
+import { lowRankAnalysisSchema } from '@peft-bench/results/analysis-schema';
 
 export default defineMethod({
   id: 'svd-slice',
@@ -23,6 +24,8 @@ export default defineMethod({
     })
     .refine((c) => c.from <= c.to, { message: 'from must be <= to', path: ['to'] }),
   rankParam: null,
+  // The shape of what analysis() reports (checked by the conformance suite; readers parse by it).
+  analysis: lowRankAnalysisSchema,
   atInference: 'merged',
   identityAtInit: false,
   conformance: async ({ model, dir, seed }) => {

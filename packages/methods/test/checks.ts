@@ -142,6 +142,13 @@ export async function checkAttachment(method: Method, family: ModelFamily, extra
 
     const analysis = att.analysis?.();
     if (analysis) expect(JSON.parse(JSON.stringify(analysis))).toEqual(analysis);
+    // What it reports has the shape its definition declares (readers of records parse by that schema).
+    if (method.analysis) {
+      const parsed = method.analysis.safeParse(analysis);
+      expect(parsed.success, `${method.id}: analysis() does not fit its declared schema: ${parsed.success ? '' : JSON.stringify(parsed.error.issues[0])}`).toBe(true);
+    } else {
+      expect(analysis, `${method.id} declares analysis: null but reports one`).toBeUndefined();
+    }
 
     const saveDir = join(dir, `${method.id}-${family}-saved`);
     await att.save(saveDir);

@@ -7,6 +7,7 @@ import { assignFrom, hostCopy, kaimingUniform, streamSeed, variableOf } from '..
 import { baseAdapterConfig, readAdapter, take, writeAdapter, PREFIX } from '../src/hf/adapter.ts';
 import { hfLinearUnfused } from '../src/hf/names.ts';
 import type { HostTensor } from '../src/hf/adapter.ts';
+import { lowRankAnalysisSchema } from '@peft-bench/results/analysis-schema';
 
 export default defineMethod({
   id: 'vera',
@@ -25,6 +26,8 @@ export default defineMethod({
   rankParam: 'r',
   rankMeaning: 'rank r',
   lrScale: 5, // it trains vectors only
+  // The shape of what analysis() reports (checked by the conformance suite; readers parse by it).
+  analysis: lowRankAnalysisSchema,
   atInference: 'merged',
   identityAtInit: true,
   conformance: async () => [{ r: 16 }, { r: 8, target_modules: ['k', 'up', 'down'] }],

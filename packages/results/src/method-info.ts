@@ -35,6 +35,8 @@ export interface MethodInfo {
    * tuned themselves): no extra parameters; 'added' (extra modules or tokens): its trainable parameters.
    */
   atInference: 'merged' | 'in-place' | 'added';
+  /** The kind of its analysis output (its schema in analysis-schema.ts), or null when it reports none. */
+  analysis: string | null;
   modelFamilies: string[];
   hyperparameters: HyperparameterInfo[];
 }

@@ -144,3 +144,22 @@ describe('forged and broken records', { timeout: 60_000 }, () => {
   });
 });
 
+
+describe('method analysis outputs', { timeout: 60_000 }, () => {
+  it('every committed record\'s analysis parses with the schema of its kind', async () => {
+    const { parseAnalysis } = await import('../src/analysis-schema.ts');
+    const { records } = await readRecords(RESULTS);
+    const withAnalysis = records.filter((r) => r.analysis);
+    expect(withAnalysis.length).toBeGreaterThan(1000);
+    const bad = withAnalysis.map((r) => [r.run_id, parseAnalysis(r.analysis)] as const).filter(([, p]) => !p.ok);
+    expect(bad.slice(0, 3)).toEqual([]);
+    const kinds = new Set(withAnalysis.map((r) => (r.analysis as { kind: string }).kind));
+    expect([...kinds].sort()).toEqual(['low-rank', 'norm']);
+  });
+
+  it('a wrong shape is named by its path', async () => {
+    const { parseAnalysis } = await import('../src/analysis-schema.ts');
+    expect(parseAnalysis({ kind: 'norm', layers: { ln_f: { dim: 4 } } })).toMatchObject({ ok: false, message: expect.stringMatching(/^analysis \(norm\): layers\.ln_f\.mean: /) });
+    expect(parseAnalysis({ kind: 'spectra' })).toMatchObject({ ok: false, message: expect.stringMatching(/is not one of low-rank, norm/) });
+  });
+});

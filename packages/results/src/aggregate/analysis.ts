@@ -1,18 +1,16 @@
-// Pass-through of method analysis outputs (record.analysis) for the site. The record schema leaves analysis
-// free-form (each method reports what it can), so this walks the JSON and picks out recognisable pieces by
-// shape and by the name of the key they sit under, keeping the key path as the label:
-//   heatmaps        a rectangular number[][] under a key naming similarity / overlap / phi (axis labels from
-//                   sibling arrays is/js, i/j, rows/cols or row_labels/col_labels when present); plus, per run,
-//                   one matrix built from scalar overlaps (modules x "left top8", ...; see overlapWithW below)
-//   overlap         a number under a key naming overlap, e.g. core's deltaReport overlapWithW.left.top8
-//   amplification   a number whose key names amplification, or `factor` inside an amplification object
-//   singularValues  a number[] under a key naming singular values (singularValues, singular_values)
-//   histograms      an object with counts: number[] and either edges | bin_edges | bins: number[] or
-//                   numeric min and max (equal-width bins, as core's normReport writes); bimodality |
-//                   bimodality_coefficient from the object or the object holding it
-//   complement      a number under a key naming complement (lora-complement scores)
+// Pass-through of method analysis outputs (record.analysis) for the site. Each method declares the schema of
+// what it reports (analysis-schema.ts: kind 'low-rank' for weight updates, 'norm' for LayerNorm tuning), and
+// this parses by that kind and picks out:
+//   heatmaps        φ grids between two updates (subspaceSimilarity: the mean and one per module); plus, per run,
+//                   one matrix of the overlaps with W (modules x "left top8", ...; see overlapMatrix below)
+//   overlap         each module's overlapWithW.left/right.topK
+//   amplification   each module's amplification factor
+//   singularValues  each module's singular values
+//   histograms      each LayerNorm weight vector's histogram (equal-width bins from min and max) and bimodality
+//   complement      the complement summary (energy kept, φ), lora-complement's
 // Everything is also kept verbatim in `raw`, so nothing a method reports is lost.
 import type { RunRecord } from '../record/schema.ts';
+import { parseAnalysis } from '../analysis-schema.ts';
 
 export interface AnalysisSource {
   runId: string;
@@ -59,12 +57,6 @@ export interface AnalysisData {
 /** Heatmaps larger than this on either side are skipped (they would not be readable on the site). */
 export const MAX_HEATMAP_SIDE = 128;
 
-const SIMILARITY_KEY = /simil|overlap|phi|heatmap/i;
-const OVERLAP_KEY = /overlap/i;
-const AMPLIFICATION_KEY = /amplif/i;
-const SINGULAR_KEY = /singular|sigma/i;
-const COMPLEMENT_KEY = /complement/i;
-
 const isNumberArray = (v: unknown): v is number[] =>
   Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 
@@ -74,30 +66,14 @@ function isMatrix(v: unknown): v is number[][] {
   return (v as number[][]).every((row) => row.length === width);
 }
 
-function labelsFrom(parent: Record<string, unknown> | null, keys: string[], length: number): string[] {
-  for (const key of keys) {
-    const candidate = parent?.[key];
-    if (Array.isArray(candidate) && candidate.length === length) return candidate.map(String);
-  }
-  return Array.from({ length }, (_, i) => String(i + 1));
-}
-
-/** A readable path segment for an array element: its module/name/layer field when it has one. */
-function elementLabel(element: unknown, index: number): string {
-  if (element !== null && typeof element === 'object' && !Array.isArray(element)) {
-    const obj = element as Record<string, unknown>;
-    for (const key of ['module', 'name', 'layer', 'id', 'label']) {
-      if (typeof obj[key] === 'string') return obj[key] as string;
-    }
-  }
-  return String(index);
-}
-
 export function emptyAnalysis(): AnalysisData {
   return { heatmaps: [], overlap: [], amplification: [], singularValues: [], histograms: [], complement: [], raw: [] };
 }
 
-/** Adds the analysis pieces of one record to `out`. */
+/**
+ * Adds the analysis pieces of one record to `out`, parsed by the schema of its kind (analysis-schema.ts).
+ * An analysis of another kind or shape is kept in `raw` only.
+ */
 export function collectAnalysis(record: RunRecord, out: AnalysisData): void {
   if (record.analysis === null || Object.keys(record.analysis).length === 0) return;
   const source: AnalysisSource = {
@@ -108,73 +84,56 @@ export function collectAnalysis(record: RunRecord, out: AnalysisData): void {
     seed: record.seed,
   };
   out.raw.push({ ...source, analysis: record.analysis });
-
-  const walk = (value: unknown, path: string[], parent: Record<string, unknown> | null): void => {
-    const label = path.join('.');
-    if (isMatrix(value)) {
-      if (SIMILARITY_KEY.test(label) && value.length <= MAX_HEATMAP_SIDE && value[0].length <= MAX_HEATMAP_SIDE) {
-        out.heatmaps.push({
-          ...source,
-          path: label,
-          matrix: value,
-          rowLabels: labelsFrom(parent, ['is', 'i', 'rows', 'row_labels'], value.length),
-          colLabels: labelsFrom(parent, ['js', 'j', 'cols', 'col_labels'], value[0].length),
-        });
-      }
-      return;
+  const parsed = parseAnalysis(record.analysis);
+  if (!parsed.ok) return;
+  const analysis = parsed.analysis;
+  if (analysis.kind === 'norm') {
+    for (const [name, layer] of Object.entries(analysis.layers)) {
+      const { counts, min, max } = layer.histogram;
+      if (counts.length === 0) continue;
+      const width = (max - min) / counts.length;
+      out.histograms.push({
+        ...source,
+        path: `layers.${name}.histogram`,
+        edges: Array.from({ length: counts.length + 1 }, (_, i) => min + i * width),
+        counts,
+        bimodality: layer.bimodality,
+      });
     }
-    if (isNumberArray(value)) {
-      if (SINGULAR_KEY.test(label)) out.singularValues.push({ ...source, path: label, values: value });
-      return;
-    }
-    if (typeof value === 'number' && Number.isFinite(value)) {
-      const key = path[path.length - 1] ?? '';
-      // An amplification object also carries its norms and r: only the factor is the amplification.
-      if (AMPLIFICATION_KEY.test(key) || (key === 'factor' && AMPLIFICATION_KEY.test(label))) {
-        out.amplification.push({ ...source, path: label, value });
-      } else if (OVERLAP_KEY.test(label)) overlaps.push({ ...source, path: label, value });
-      else if (COMPLEMENT_KEY.test(label)) out.complement.push({ ...source, path: label, value });
-      return;
-    }
-    if (Array.isArray(value)) {
-      value.forEach((element, i) => walk(element, [...path, elementLabel(element, i)], null));
-      return;
-    }
-    if (value !== null && typeof value === 'object') {
-      const obj = value as Record<string, unknown>;
-      const edges = histogramEdges(obj);
-      if (isNumberArray(obj.counts) && edges !== null) {
-        const bimodality = [obj.bimodality, obj.bimodality_coefficient, parent?.bimodality, parent?.bimodality_coefficient]
-          .find((b) => typeof b === 'number');
-        out.histograms.push({
-          ...source,
-          path: label,
-          edges,
-          counts: obj.counts,
-          bimodality: typeof bimodality === 'number' ? bimodality : null,
-        });
-        return;
-      }
-      for (const [key, child] of Object.entries(obj)) walk(child, [...path, key], obj);
-    }
+    return;
+  }
+  const heatmap = (path: string, grid: { is: number[]; js: number[]; phi: (number | null)[][] }) => {
+    const matrix = grid.phi;
+    if (!isMatrix(matrix) || matrix.length > MAX_HEATMAP_SIDE || matrix[0].length > MAX_HEATMAP_SIDE) return;
+    const labels = (axis: number[], length: number) => (axis.length === length ? axis.map(String) : Array.from({ length }, (_, i) => String(i + 1)));
+    out.heatmaps.push({ ...source, path, matrix, rowLabels: labels(grid.is, matrix.length), colLabels: labels(grid.js, matrix[0].length) });
   };
   const overlaps: ScalarFinding[] = [];
-  walk(record.analysis, [], null);
+  for (const [name, m] of Object.entries(analysis.modules)) {
+    if (isNumberArray(m.singularValues)) out.singularValues.push({ ...source, path: `modules.${name}.singularValues`, values: m.singularValues });
+    if (m.amplification && Number.isFinite(m.amplification.factor)) {
+      out.amplification.push({ ...source, path: `modules.${name}.amplification.factor`, value: m.amplification.factor });
+    }
+    for (const side of ['left', 'right'] as const) {
+      for (const [k, value] of Object.entries(m.overlapWithW?.[side] ?? {})) {
+        if (Number.isFinite(value)) overlaps.push({ ...source, path: `modules.${name}.overlapWithW.${side}.${k}`, value });
+      }
+    }
+  }
+  const similarity = analysis.subspaceSimilarity;
+  if (similarity) {
+    heatmap('subspaceSimilarity.mean.phi', similarity.mean);
+    for (const [name, grid] of Object.entries(similarity.modules)) heatmap(`subspaceSimilarity.modules.${name}.phi`, grid);
+  }
+  const complement = analysis.complement;
+  if (complement) {
+    for (const key of ['energyKept', 'phiTop1', 'phiSmallRank', 'phiFull'] as const) {
+      if (Number.isFinite(complement[key])) out.complement.push({ ...source, path: `complement.${key}`, value: complement[key] });
+    }
+  }
   out.overlap.push(...overlaps);
   const matrix = overlapMatrix(overlaps);
   if (matrix) out.heatmaps.push({ ...source, ...matrix });
-}
-
-/** Bin edges from explicit edges, or from min/max for equal-width bins; null when neither is there. */
-function histogramEdges(obj: Record<string, unknown>): number[] | null {
-  const explicit = obj.edges ?? obj.bin_edges ?? obj.bins;
-  if (isNumberArray(explicit)) return explicit;
-  if (isNumberArray(obj.counts) && typeof obj.min === 'number' && typeof obj.max === 'number') {
-    const bins = obj.counts.length;
-    const width = (obj.max - obj.min) / bins;
-    return Array.from({ length: bins + 1 }, (_, i) => obj.min as number + i * width);
-  }
-  return null;
 }
 
 /**
@@ -185,7 +144,7 @@ function overlapMatrix(overlaps: ScalarFinding[]): Pick<Heatmap, 'path' | 'matri
   if (overlaps.length === 0) return null;
   const cells = overlaps.map((o) => {
     const parts = o.path.split('.');
-    const at = parts.findIndex((p) => OVERLAP_KEY.test(p));
+    const at = parts.findIndex((p) => p === 'overlapWithW');
     const row = parts.slice(0, at).filter((p, i) => !(i === 0 && p === 'modules')).join('.') || '(all)';
     return { row, col: parts.slice(at + 1).join(' ') || parts[at], key: parts[at], value: o.value };
   });
