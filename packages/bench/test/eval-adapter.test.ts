@@ -30,11 +30,11 @@ describe('eval-adapter', () => {
 
   it('scores a saved LoRA adapter on the test split beside the frozen base', { timeout: 120_000 }, async () => {
     const dir = await exampleAdapter(2);
-    const result = await runCli(['eval-adapter', '--adapter', dir, '--method', 'lora', '--rank', '2', '--task', 'summarize', '--model', 'tiny-random', '--knob', 'test=3', '--json']);
+    const result = await runCli(['eval-adapter', '--adapter', dir, '--method', 'lora', '--rank', '2', '--set', 'target_modules=q,v', '--task', 'summarize', '--model', 'tiny-random', '--knob', 'test=3', '--json']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const out = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
-    expect(out).toMatchObject({ method: 'lora', task: 'summarize', model: 'tiny-random', test_examples: 3, metric: 'rougeL' });
+    expect(out).toMatchObject({ method: 'lora', task: 'summarize', model: 'tiny-random', test_examples: 3, metric: 'fact_f1' });
     expect(out.trainable).toBe(2 * 2 * 2 * (32 + 32));
     expect(out.score).toBeGreaterThanOrEqual(0);
     expect(Object.keys(out.metrics)).toContain('rouge1');
