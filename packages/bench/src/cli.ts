@@ -16,6 +16,7 @@ Examples:
   pnpm bench --grid leaderboard --dry-run            run count, finished runs, wall-time estimate
   pnpm bench --grid leaderboard --workers 2          run (or resume) the leaderboard grid
   pnpm bench throughput --method lora --rank 8 --model default --threads 1 --json
+  pnpm bench grid-speed --mode fused                 runs/hour on a fixed 40-run sample of the leaderboard grid
   pnpm bench aggregate --results results --out site/src/data
   pnpm bench report --results results
   pnpm bench verify                                  verify every record in results/ (exit 1 if any fails)`;
@@ -86,6 +87,22 @@ export function buildProgram(): Command {
     .action(async (options) => {
       const { throughputCommand } = await import('./cli/throughput.ts');
       process.exitCode = await throughputCommand(options);
+    });
+
+  program
+    .command('grid-speed')
+    .description('trained runs per hour on a fixed, seeded 40-run sample of a grid (cells of method x task x seed), into a scratch dir: wall time, per-run train/eval/setup seconds, peak RSS, load average')
+    .option('--grid <name|file>', 'grid to sample', 'leaderboard')
+    .option('--mode <single|fused>', 'single: one run per worker at a time; fused: compatible runs of a cell train together', 'single')
+    .option('--workers <n>', 'worker processes, one BLAS thread each (default: one per core)')
+    .option('--runs <n>', 'sample size (default 40)')
+    .option('--seed <n>', 'sample seed (default 20261202)')
+    .option('--out <dir>', 'scratch directory for the records (default: a new temp dir)')
+    .option('--dry-run', 'list the sample, run nothing')
+    .option('--json', 'one JSON object')
+    .action(async (options) => {
+      const { gridSpeedCommand } = await import('./cli/grid-speed.ts');
+      process.exitCode = await gridSpeedCommand(options);
     });
 
   program

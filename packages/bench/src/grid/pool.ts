@@ -50,6 +50,8 @@ export interface PoolOptions {
   signal?: AbortSignal;
   /** How many times a run whose worker died is retried before it is recorded as failed. */
   crashRetries?: number;
+  /** 'fused': compatible runs are grouped and each group trains in one worker (grid/fused-groups.ts); default 'single'. */
+  mode?: 'single' | 'fused';
 }
 
 export interface PoolSummary {
