@@ -16,6 +16,8 @@ export interface WorkerOptions {
 
 export type ToWorker =
   | { type: 'run'; runId: string; spec: RunSpec; meta: RunMeta; modelSource: string; options: WorkerOptions }
+  /** Runs of one fusable group (run/fused.ts), trained together; one 'finished' per run. */
+  | { type: 'run-group'; runs: { runId: string; spec: RunSpec; meta: RunMeta; modelSource: string }[]; options: WorkerOptions }
   | { type: 'exit' };
 
 export type FromWorker =

@@ -1,6 +1,8 @@
 // A grid worker process: runs one spec at a time and writes its record itself, so the record
 // lands even if the parent dies. Started by pool.ts with `--import tsx`.
+import { writeRecord } from '../record/store.ts';
 import { executeRun } from '../run/execute.ts';
+import { runFused } from '../run/fused.ts';
 import type { FromWorker, ToWorker } from './messages.ts';
 
 function send(message: FromWorker): void {
@@ -16,6 +18,27 @@ process.on('SIGINT', () => {});
 process.on('message', async (message: ToWorker) => {
   if (message.type === 'exit') {
     process.disconnect();
+    return;
+  }
+  if (message.type === 'run-group') {
+    const { runs, options } = message;
+    const started = Date.now();
+    // A run's seconds: an equal share of the group's setup and training, plus its own evaluation.
+    let shared: number | null = null;
+    try {
+      await runFused(runs, options, {
+        onBackend: (backend) => runs.forEach((run) => send({ type: 'started', runId: run.runId, backend })),
+        onProgress: (progress) => send({ type: 'progress', runId: runs[0]!.runId, progress }),
+        onRecord: (record) => {
+          const path = writeRecord(options.outDir, record);
+          shared ??= Math.max(0, (Date.now() - started) / 1000 - record.cost.eval_seconds) / runs.length;
+          const seconds = shared + record.cost.eval_seconds;
+          send({ type: 'finished', runId: record.run_id, status: record.status, reason: record.reason, path, primary: record.metrics.primary, seconds });
+        },
+      });
+    } catch (error) {
+      for (const run of runs) send({ type: 'error', runId: run.runId, message: (error as Error).stack ?? String(error) });
+    }
     return;
   }
   const { runId, spec, meta, modelSource, options } = message;

@@ -83,7 +83,7 @@ const HELD_OUT_DOCUMENTS = 32;
 /** Rows per forward pass in evaluation (loss, decoding, label scoring). */
 const EVAL_BATCH = 16;
 /** Validation rows used for the validation-loss curve during training. */
-const VALID_LOSS_ROWS = 64;
+export const VALID_LOSS_ROWS = 64;
 /** Points kept of the training-loss curve (evenly spaced, last step always kept). */
 const MAX_CURVE_POINTS = 500;
 
@@ -101,7 +101,7 @@ export function describeBackend(info: BackendInfo): string {
 }
 
 /** Peak resident memory over the samples taken (the wasm heap lives inside the process's RSS). */
-class PeakMemory {
+export class PeakMemory {
   peak = 0;
   sample(): void {
     const usage = process.memoryUsage();
@@ -179,12 +179,12 @@ export async function loadRunModel(source: string, expectedHash: string): Promis
 }
 
 /** Positions a row may use: the model's context minus any prefix a method prepends. */
-function usablePositions(model: Model, maxSeqLen: number): number {
+export function usablePositions(model: Model, maxSeqLen: number): number {
   return Math.min(maxSeqLen, model.config.maxSeq - (model.embeddings.prefix?.length ?? 0));
 }
 
 /** Rows `rows` of an encoded set as one batch, cut to the longest row (padding beyond it is wasted work). */
-function sliceBatch(encoded: EncodedBatch, rows: number[]): Batch {
+export function sliceBatch(encoded: EncodedBatch, rows: number[]): Batch {
   const T = Math.max(1, ...rows.map((row) => encoded.lengths[row]!));
   const tokens = new Int32Array(rows.length * T);
   const targets = new Int32Array(rows.length * T);
@@ -199,7 +199,7 @@ function sliceBatch(encoded: EncodedBatch, rows: number[]): Batch {
 }
 
 /** Deterministic shuffled epochs over n rows (mulberry32 from the run seed). */
-function rowSampler(n: number, seed: number): (count: number) => number[] {
+export function rowSampler(n: number, seed: number): (count: number) => number[] {
   const random = uniformStream((seed ^ 0x9e3779b9) >>> 0);
   let order: number[] = [];
   let next = 0;
@@ -223,7 +223,7 @@ function rowSampler(n: number, seed: number): (count: number) => number[] {
 }
 
 /** Mean target-token loss over an encoded set, in eval batches. */
-function meanLoss(model: Model, encoded: EncodedBatch, limit = encoded.n): number {
+export function meanLoss(model: Model, encoded: EncodedBatch, limit = encoded.n): number {
   let total = 0;
   let weight = 0;
   for (let start = 0; start < Math.min(limit, encoded.n); start += EVAL_BATCH) {
@@ -242,7 +242,7 @@ function meanLoss(model: Model, encoded: EncodedBatch, limit = encoded.n): numbe
 }
 
 /** LM loss on held-out documents: every token is a target (empty prompt). */
-function heldOutLoss(model: Model, tokenizer: Tokenizer, maxSeq: number): number {
+export function heldOutLoss(model: Model, tokenizer: Tokenizer, maxSeq: number): number {
   const documents = pretrainCorpus({ seed: HELD_OUT_SEED, documents: HELD_OUT_DOCUMENTS });
   const room = maxSeq - 1 - (tokenizer.bosId !== undefined ? 1 : 0);
   const examples: Example[] = documents.map((text, i) => {
@@ -255,7 +255,7 @@ function heldOutLoss(model: Model, tokenizer: Tokenizer, maxSeq: number): number
 }
 
 /** Predictions for each example: greedy generation or the most likely choice. */
-function predict(model: Model, tokenizer: Tokenizer, task: TaskDef, examples: Example[], maxSeq: number): string[] {
+export function predict(model: Model, tokenizer: Tokenizer, task: TaskDef, examples: Example[], maxSeq: number): string[] {
   const bos = tokenizer.bosId !== undefined ? [tokenizer.bosId] : [];
   const scoring = task.scoring;
   if (scoring.kind === 'choice') {
@@ -288,7 +288,7 @@ function predict(model: Model, tokenizer: Tokenizer, task: TaskDef, examples: Ex
   return predictions;
 }
 
-function directorySize(dir: string): number {
+export function directorySize(dir: string): number {
   let total = 0;
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
@@ -310,7 +310,7 @@ export function countLossSpikes(losses: number[]): number {
 }
 
 /** The training loss curve, thinned evenly to at most MAX_CURVE_POINTS points (non-finite values dropped). */
-function lossCurve(losses: number[]): { step: number; value: number }[] {
+export function lossCurve(losses: number[]): { step: number; value: number }[] {
   const every = Math.max(1, Math.ceil(losses.length / MAX_CURVE_POINTS));
   const points: { step: number; value: number }[] = [];
   losses.forEach((value, i) => {
@@ -324,7 +324,7 @@ export function divergence(result: Pick<TrainResult, 'status' | 'reason'>): stri
   return result.status === 'diverged' ? (result.reason ?? 'non-finite loss or gradient') : null;
 }
 
-function finite(value: number): number | null {
+export function finite(value: number): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
