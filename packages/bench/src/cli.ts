@@ -53,6 +53,7 @@ export function buildProgram(): Command {
     .option('--keep-adapters <dir>', 'save each trained adapter to <dir>/<run_id>/ (for slice scoring)')
     .option('--grid <name|file>', 'run a grid (packages/bench/grids/<name>.yaml or a YAML file)')
     .option('--workers <n>', 'grid worker processes (default: one per core)')
+    .option('--fused', 'with --grid: train compatible runs (one method, task and seed; LoRA family and IA3) together in one worker, sharing the frozen base model (records say so in provenance.execution)')
     .option('--dry-run', 'print what would run (run ids, finished or not; with --grid the run count and a wall-time estimate), run nothing')
     .option('--max-excluded <share>', 'largest share of a split the length policy may exclude before a run refuses to start', '0.2')
     .option('--per-run-seconds <s>', 'with --dry-run: seconds per run to assume when no runs were measured yet')

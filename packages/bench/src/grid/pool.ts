@@ -71,6 +71,8 @@ interface Slot {
   child: ChildProcess;
   /** The runs in flight on this worker: one, or a fused group. */
   jobs: PoolJob[];
+  /** The data key of the worker's last run: the next run with the same key reuses its cached task splits. */
+  lastData: string | null;
   exited: boolean;
 }
 
@@ -142,12 +144,14 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
           }
         }
         for (const slot of [...idle]) {
-          const index = queue.findIndex(ready);
+          const same = slot.lastData === null ? -1 : queue.findIndex((job) => ready(job) && dataKey(job) === slot.lastData);
+          const index = same >= 0 ? same : queue.findIndex(ready);
           if (index < 0) break;
           const group = take(index);
           const job = group[0]!;
           idle.delete(slot);
           slot.jobs = group;
+          slot.lastData = dataKey(job);
           if (group.length > 1) {
             send(slot, {
               type: 'run-group',
@@ -190,7 +194,7 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
         serialization: 'advanced',
       });
-      const slot: Slot = { child, jobs: [], exited: false };
+      const slot: Slot = { child, jobs: [], lastData: null, exited: false };
       const jobOf = (runId: string) => slot.jobs.find((j) => j.runId === runId) ?? null;
       slots.add(slot);
       child.on('message', (message: FromWorker) => {
@@ -264,6 +268,11 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
     const count = Math.max(1, Math.min(options.workers, queue.length));
     for (let i = 0; i < count; i++) spawn();
   });
+}
+
+/** Runs with equal keys use the same task splits (task, knobs, seed) on the same model. */
+function dataKey(job: PoolJob): string {
+  return JSON.stringify([job.spec.task.id, job.spec.task.config, job.spec.seed, job.modelSource]);
 }
 
 function send(slot: Slot, message: ToWorker): void {

@@ -48,6 +48,7 @@ import {
   type RunInput,
 } from './runner.ts';
 import { sanitizeReason } from './sanitize.ts';
+import { loadSplitsCached, lossBeforeCached } from './setup-cache.ts';
 import type { RunSpec } from './spec.ts';
 
 /**
@@ -151,11 +152,11 @@ export async function runFused(inputs: RunInput[], env: RunEnv, callbacks: RunCa
     model = loaded.model;
     const tokenizer = loaded.tokenizer;
     const task = getTask(first.task.id);
-    const loadedSplits = await task.load({ seed: first.seed, knobs: first.task.config, dataDir: env.dataDir });
+    const loadedSplits = await loadSplitsCached(task, { seed: first.seed, knobs: first.task.config, dataDir: env.dataDir });
     const totalBase = model.paramCount();
     const baseNames = new Set([...model.params().values()].map((v) => v.name));
     const maxSeq = usablePositions(model, first.training.max_seq_len);
-    const lossBefore = heldOutLoss(model, tokenizer, maxSeq);
+    const lossBefore = lossBeforeCached(first.model.hash, maxSeq, () => heldOutLoss(model!, tokenizer, maxSeq));
     memory.sample();
 
     const method = await getMethod(first.method.id);

@@ -29,6 +29,7 @@ import { failedRecord, provenanceOf, recordHead, type BackendFacts } from './rec
 import { perExampleScores } from './per-example.ts';
 import { isOurCheckpoint } from './registries.ts';
 import { sanitizeReason } from './sanitize.ts';
+import { loadSplitsCached, lossBeforeCached } from './setup-cache.ts';
 import type { RunSpec } from './spec.ts';
 
 export interface RunInput {
@@ -350,12 +351,12 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
     model = loaded.model;
     const tokenizer = loaded.tokenizer;
     const task = getTask(spec.task.id);
-    const loadedSplits = await task.load({ seed: spec.seed, knobs: spec.task.config, dataDir: env.dataDir });
+    const loadedSplits = await loadSplitsCached(task, { seed: spec.seed, knobs: spec.task.config, dataDir: env.dataDir });
     const totalBase = model.paramCount();
     const baseNames = new Set([...model.params().values()].map((v) => v.name));
 
     progress({ phase: 'setup', step: 0, totalSteps, loss: null, tokensPerS: null, note: 'base LM loss before' });
-    const lossBefore = heldOutLoss(model, tokenizer, usablePositions(model, spec.training.max_seq_len));
+    const lossBefore = lossBeforeCached(spec.model.hash, usablePositions(model, spec.training.max_seq_len), () => heldOutLoss(model!, tokenizer, usablePositions(model!, spec.training.max_seq_len)));
     memory.sample();
 
     const method = await getMethod(spec.method.id);
