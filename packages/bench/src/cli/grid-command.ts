@@ -206,7 +206,7 @@ function estimateFor(
     return {
       wall: measured.wallSeconds,
       total: measured.totalSeconds,
-      basis: `from ${timings.length} measured runs in ${[options.outDir, ...options.finishedIn].join(', ')}${measured.unmeasured ? `, ${measured.unmeasured} runs without a close match` : ''}`,
+      basis: `from the training tokens/s, tokens per row, evaluation and setup seconds of ${timings.length} finished runs in ${[options.outDir, ...options.finishedIn].join(', ')}${measured.unmeasured ? `, ${measured.unmeasured} runs without a close match` : ''}`,
     };
   }
   if (options.perRunSeconds !== null) {
