@@ -5,6 +5,11 @@
 // RUNS_PER_CELL of each cell's runs (its ranks and learning rates), until SAMPLE_RUNS runs. Runs that
 // read another run's adapter or do not train are left out of the draw. Records go to a scratch
 // directory (never results/); the figures are printed and written beside them as speed.json.
+// Modes: baseline (each run alone, nothing kept between runs: how grids ran before fused runs and
+// worker caches), single (each run alone; workers keep task splits between runs of a task and
+// seed), fused (compatible runs train together, run/fused.ts). Besides wall time it reports the
+// workers' CPU seconds: on a machine shared with other jobs wall time follows the load, while CPU
+// seconds per run, and the runs/hour they imply on that many idle cores, move far less.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -33,7 +38,7 @@ export interface GridSpeedFlags {
   dryRun?: boolean;
 }
 
-export type ExecutionMode = 'single' | 'fused';
+export type ExecutionMode = 'baseline' | 'single' | 'fused';
 
 /** The cell a run belongs to: runs of one cell share the method, task, seed and model. */
 export function cellOf(run: Pick<ResolvedRun, 'spec'>): string {
@@ -79,8 +84,10 @@ function load(): string {
 }
 
 function parseMode(text: string): ExecutionMode {
-  if (text === 'single' || text === 'fused') return text;
-  throw new InputError(`Invalid --mode "${text}": expected single (one run per worker at a time) or fused (compatible runs of a cell train together in one worker).`);
+  if (text === 'baseline' || text === 'single' || text === 'fused') return text;
+  throw new InputError(
+    `Invalid --mode "${text}": expected baseline (each run alone, no caches between runs), single (each run alone, workers keep task splits) or fused (compatible runs of a cell train together in one worker).`,
+  );
 }
 
 export async function gridSpeedCommand(flags: GridSpeedFlags): Promise<number> {
@@ -128,11 +135,19 @@ export async function gridSpeedCommand(flags: GridSpeedFlags): Promise<number> {
       keepAdapter: false,
       dependsOn: [],
     }));
+    // Workers inherit the environment: baseline turns their caches off.
+    if (mode === 'baseline') process.env.PEFT_BENCH_SETUP_CACHE = 'off';
     const started = performance.now();
     const results: JobResult[] = [];
+    // Stopped early (Ctrl-C, SIGTERM): the figures of the runs finished so far are still reported, marked interrupted.
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
     const summary = await runPool(jobs, {
       workers,
       mode,
+      signal: controller.signal,
       worker: { outDir, backend: undefined, threads: 1, dataDir: process.env.PEFT_BENCH_DATA_DIR, adapterRoot: path.join(outDir, '.adapters'), keepAdapter: false },
       events: {
         onFinish(result) {
@@ -141,6 +156,8 @@ export async function gridSpeedCommand(flags: GridSpeedFlags): Promise<number> {
         },
       },
     });
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     const wall = (performance.now() - started) / 1000;
     const loadAfter = load();
     const rows = results.map((result) => {
@@ -160,6 +177,7 @@ export async function gridSpeedCommand(flags: GridSpeedFlags): Promise<number> {
         mode: execution?.mode ?? 'single',
         group_size: execution?.group_size ?? 1,
         seconds: result.seconds,
+        cpu_seconds: result.cpuSeconds ?? null,
         train_seconds: train,
         eval_seconds: evalSeconds,
         setup_seconds: Math.max(0, result.seconds - train - evalSeconds),
@@ -168,6 +186,7 @@ export async function gridSpeedCommand(flags: GridSpeedFlags): Promise<number> {
       };
     });
     const sum = (pick: (row: (typeof rows)[number]) => number) => rows.reduce((a, row) => a + pick(row), 0);
+    const cpuTotal = sum((r) => r.cpu_seconds ?? 0);
     const report = {
       grid: grid.name,
       sample_seed: seed,
@@ -176,6 +195,10 @@ export async function gridSpeedCommand(flags: GridSpeedFlags): Promise<number> {
       workers,
       wall_seconds: wall,
       runs_per_hour: (rows.length / wall) * 3600,
+      cpu_seconds: cpuTotal,
+      mean_cpu_seconds: cpuTotal / Math.max(1, rows.length),
+      /** Runs per hour on `workers` idle cores, from the CPU seconds the runs took. */
+      cpu_runs_per_hour: cpuTotal > 0 ? (rows.length / cpuTotal) * 3600 * workers : null,
       mean_train_seconds: sum((r) => r.train_seconds) / Math.max(1, rows.length),
       mean_eval_seconds: sum((r) => r.eval_seconds) / Math.max(1, rows.length),
       mean_setup_seconds: sum((r) => r.setup_seconds) / Math.max(1, rows.length),
@@ -191,14 +214,18 @@ export async function gridSpeedCommand(flags: GridSpeedFlags): Promise<number> {
     fs.writeFileSync(path.join(outDir, 'speed.json'), `${JSON.stringify(report, null, 2)}\n`);
     if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else {
-      say('\n| run | mode (group) | status | train s | eval s | setup s | peak RSS MiB |');
-      say('|---|---|---|---:|---:|---:|---:|');
+      say('\n| run | mode (group) | status | train s | eval s | setup s | CPU s | peak RSS MiB |');
+      say('|---|---|---|---:|---:|---:|---:|---:|');
       for (const r of rows) {
-        say(`| ${r.label} | ${r.mode} (${r.group_size}) | ${r.status} | ${r.train_seconds.toFixed(1)} | ${r.eval_seconds.toFixed(1)} | ${r.setup_seconds.toFixed(1)} | ${r.peak_rss_mib.toFixed(0)} |`);
+        say(
+          `| ${r.label} | ${r.mode} (${r.group_size}) | ${r.status} | ${r.train_seconds.toFixed(1)} | ${r.eval_seconds.toFixed(1)} | ${r.setup_seconds.toFixed(1)} | ` +
+            `${r.cpu_seconds === null ? '?' : r.cpu_seconds.toFixed(1)} | ${r.peak_rss_mib.toFixed(0)} |`,
+        );
       }
       say(
-        `\n${rows.length} runs in ${wall.toFixed(0)} s wall on ${workers} worker(s), mode ${mode}: ${report.runs_per_hour.toFixed(1)} runs/hour; ` +
+        `\n${summary.interrupted ? `interrupted: ${rows.length} of ${sample.length}` : rows.length} runs in ${wall.toFixed(0)} s wall on ${workers} worker(s), mode ${mode}: ${report.runs_per_hour.toFixed(1)} runs/hour; ` +
           `per run mean train ${report.mean_train_seconds.toFixed(1)} s, eval ${report.mean_eval_seconds.toFixed(1)} s, setup ${report.mean_setup_seconds.toFixed(1)} s; ` +
+          `${cpuTotal.toFixed(0)} CPU s (${report.mean_cpu_seconds.toFixed(1)} per run: ${report.cpu_runs_per_hour?.toFixed(1) ?? '?'} runs/hour on ${workers} idle core(s)); ` +
           `peak RSS ${report.max_peak_rss_mib.toFixed(0)} MiB; load average before ${loadBefore}, after ${loadAfter}; ${report.failed} failed`,
       );
     }

@@ -24,5 +24,15 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'started'; runId: string; backend: string }
   | { type: 'progress'; runId: string; progress: RunProgress }
-  | { type: 'finished'; runId: string; status: 'ok' | 'diverged' | 'failed'; reason: string | null; path: string; primary: number | null; seconds: number }
+  | {
+      type: 'finished';
+      runId: string;
+      status: 'ok' | 'diverged' | 'failed';
+      reason: string | null;
+      path: string;
+      primary: number | null;
+      seconds: number;
+      /** CPU seconds the worker process used for the run (a fused group's shared part split equally). */
+      cpuSeconds?: number;
+    }
   | { type: 'error'; runId: string; message: string };

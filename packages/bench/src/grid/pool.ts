@@ -32,6 +32,8 @@ export interface JobResult {
   path: string;
   primary: number | null;
   seconds: number;
+  /** CPU seconds of the worker for this run, when it reported them. */
+  cpuSeconds?: number;
 }
 
 export interface PoolEvents {
@@ -52,7 +54,7 @@ export interface PoolOptions {
   /** How many times a run whose worker died is retried before it is recorded as failed. */
   crashRetries?: number;
   /** 'fused': compatible runs are grouped and each group trains in one worker (grid/fused-groups.ts); default 'single'. */
-  mode?: 'single' | 'fused';
+  mode?: 'single' | 'fused' | 'baseline';
   /** Most runs per fused group (default FUSED_GROUP_SIZE); the worker splits a group that does not fit in memory. */
   groupSize?: number;
 }
@@ -144,7 +146,7 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
           }
         }
         for (const slot of [...idle]) {
-          const same = slot.lastData === null ? -1 : queue.findIndex((job) => ready(job) && dataKey(job) === slot.lastData);
+          const same = slot.lastData === null || options.mode === 'baseline' ? -1 : queue.findIndex((job) => ready(job) && dataKey(job) === slot.lastData);
           const index = same >= 0 ? same : queue.findIndex(ready);
           if (index < 0) break;
           const group = take(index);
@@ -219,7 +221,7 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
             if (!job) break;
             const result: JobResult =
               message.type === 'finished'
-                ? { job, status: message.status, reason: message.reason, path: message.path, primary: message.primary, seconds: message.seconds }
+                ? { job, status: message.status, reason: message.reason, path: message.path, primary: message.primary, seconds: message.seconds, cpuSeconds: message.cpuSeconds }
                 : { job, status: 'failed', reason: message.message, path: '', primary: null, seconds: 0 };
             results.push(result);
             ended.set(job.runId, result.status);

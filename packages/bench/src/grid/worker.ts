@@ -5,6 +5,12 @@ import { executeRun } from '../run/execute.ts';
 import { runFused } from '../run/fused.ts';
 import type { FromWorker, ToWorker } from './messages.ts';
 
+/** CPU seconds (user + system, all threads) this process has used. */
+function cpuNow(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
 function send(message: FromWorker): void {
   if (process.connected) process.send!(message);
 }
@@ -23,8 +29,10 @@ process.on('message', async (message: ToWorker) => {
   if (message.type === 'run-group') {
     const { runs, options } = message;
     const started = Date.now();
+    const cpuStart = cpuNow();
     // A run's seconds: an equal share of the group's setup and training, plus its own evaluation.
     let shared: number | null = null;
+    let cpuShared: number | null = null;
     try {
       await runFused(runs, options, {
         onBackend: (backend) => runs.forEach((run) => send({ type: 'started', runId: run.runId, backend })),
@@ -33,7 +41,9 @@ process.on('message', async (message: ToWorker) => {
           const path = writeRecord(options.outDir, record);
           shared ??= Math.max(0, (Date.now() - started) / 1000 - record.cost.eval_seconds) / runs.length;
           const seconds = shared + record.cost.eval_seconds;
-          send({ type: 'finished', runId: record.run_id, status: record.status, reason: record.reason, path, primary: record.metrics.primary, seconds });
+          // CPU: the group's total split equally (the runs' evaluations are alike).
+          const cpuSeconds = (cpuShared = cpuNow() - cpuStart) / runs.length;
+          send({ type: 'finished', runId: record.run_id, status: record.status, reason: record.reason, path, primary: record.metrics.primary, seconds, cpuSeconds });
         },
       });
     } catch (error) {
@@ -44,6 +54,7 @@ process.on('message', async (message: ToWorker) => {
   const { runId, spec, meta, modelSource, options } = message;
   try {
     const started = Date.now();
+    const cpuStart = cpuNow();
     const outcome = await executeRun({ runId, spec, meta, modelSource }, options, {
       onBackend: (backend) => send({ type: 'started', runId, backend }),
       onProgress: (progress) => send({ type: 'progress', runId, progress }),
@@ -56,6 +67,7 @@ process.on('message', async (message: ToWorker) => {
       path: outcome.path,
       primary: outcome.record.metrics.primary,
       seconds: (Date.now() - started) / 1000,
+      cpuSeconds: cpuNow() - cpuStart,
     });
   } catch (error) {
     send({ type: 'error', runId, message: (error as Error).stack ?? String(error) });

@@ -28,10 +28,16 @@ class Recent<V> {
 }
 
 const splits = new Recent<Promise<TaskSplits>>();
+
+/** PEFT_BENCH_SETUP_CACHE=off turns the caches off (`pnpm bench grid-speed --mode baseline` measures without them). */
+function cacheOn(): boolean {
+  return process.env.PEFT_BENCH_SETUP_CACHE !== 'off';
+}
 const lossesBefore = new Recent<number>();
 
 /** The task's splits for these options, generated once per worker. A failed load is not kept. */
 export function loadSplitsCached(task: Pick<TaskDef, 'id' | 'load'>, options: { seed: number; knobs: Record<string, unknown>; dataDir: string | undefined }): Promise<TaskSplits> {
+  if (!cacheOn()) return task.load(options as never);
   const key = JSON.stringify([task.id, options.seed, options.knobs, options.dataDir ?? null]);
   let value = splits.get(key);
   if (!value) {
@@ -44,6 +50,7 @@ export function loadSplitsCached(task: Pick<TaskDef, 'id' | 'load'>, options: { 
 
 /** The base model's held-out loss before training, computed once per model hash and context length. */
 export function lossBeforeCached(modelHash: string, maxSeq: number, compute: () => number): number {
+  if (!cacheOn()) return compute();
   const key = `${modelHash}|${maxSeq}`;
   let value = lossesBefore.get(key);
   if (value === undefined) {
