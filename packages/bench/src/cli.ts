@@ -98,6 +98,7 @@ export function buildProgram(): Command {
     .option('--workers <n>', 'worker processes, one BLAS thread each (default: one per core)')
     .option('--runs <n>', 'sample size (default 40)')
     .option('--seed <n>', 'sample seed (default 20261202)')
+    .option('--only <methods>', "only the sample's runs of these methods (comma-separated), e.g. the fusable ones")
     .option('--out <dir>', 'scratch directory for the records (default: a new temp dir)')
     .option('--dry-run', 'list the sample, run nothing')
     .option('--json', 'one JSON object')

@@ -36,6 +36,8 @@ export interface GridSpeedFlags {
   seed?: string;
   json?: boolean;
   dryRun?: boolean;
+  /** Comma-separated method ids: only the sample's runs of these methods (the sample itself is unchanged). */
+  only?: string;
 }
 
 export type ExecutionMode = 'baseline' | 'single' | 'fused';
@@ -106,7 +108,13 @@ export async function gridSpeedCommand(flags: GridSpeedFlags): Promise<number> {
     const methods = catalog.methods().map((method) => ({ id: method.id, takesRank: method.rankField !== null }));
     const requests = expandGrid(grid, methods, []);
     const runs = await resolveRequests(requests, catalog, { codeVersion, defaultModel: 'default' });
-    const sample = sampleRuns(runs, count, seed);
+    const drawn = sampleRuns(runs, count, seed);
+    const only = flags.only === undefined ? null : new Set(flags.only.split(',').map((id) => id.trim()).filter(Boolean));
+    if (only) {
+      const unknown = [...only].filter((id) => !methods.some((m) => m.id === id));
+      if (unknown.length) throw new InputError(`--only: unknown method(s) ${unknown.join(', ')}. Valid methods: ${methods.map((m) => m.id).join(', ')}.`);
+    }
+    const sample = only ? drawn.filter((run) => only.has(run.spec.method.id)) : drawn;
     const say = (text: string) => {
       if (!flags.json) process.stderr.write(`${text}\n`);
     };
@@ -114,7 +122,7 @@ export async function gridSpeedCommand(flags: GridSpeedFlags): Promise<number> {
     for (const run of sample) composition.set(run.spec.method.id, (composition.get(run.spec.method.id) ?? 0) + 1);
     say(
       `grid-speed: ${sample.length} runs of grid ${grid.name} (sample seed ${seed}: cells of method x task x seed, up to ${RUNS_PER_CELL} runs each), ` +
-        `mode ${mode}, ${workers} worker(s) x 1 thread`,
+        `mode ${mode}, ${workers} worker(s) x 1 thread${only ? `; only its runs of ${[...only].join(', ')} (${sample.length} of ${drawn.length})` : ''}`,
     );
     say(`  methods: ${[...composition].map(([id, n]) => `${id} ${n}`).join(', ')}`);
     if (flags.dryRun) {
@@ -190,6 +198,7 @@ export async function gridSpeedCommand(flags: GridSpeedFlags): Promise<number> {
     const report = {
       grid: grid.name,
       sample_seed: seed,
+      only: only ? [...only] : null,
       runs: rows.length,
       mode,
       workers,
