@@ -21,6 +21,7 @@ import { runOne } from '../src/run/runner.ts';
 import { loadCatalog } from '../src/run/registries.ts';
 import { resolveRequests, type ResolvedRun } from '../src/run/resolve.ts';
 import type { RunRequest } from '../src/grid/grid.ts';
+import { runPool } from '../src/grid/pool.ts';
 
 beforeAll(async () => {
   await initBackend({ backend: 'auto', threads: 1 });
@@ -198,6 +199,29 @@ describe('runFused', { timeout: 240_000 }, () => {
       expect(record.metrics.test).toEqual(alone.metrics.test);
       expect(record.params).toEqual(alone.params);
     }
+  });
+
+  it('a fused grid pool sends a group to one worker, which writes each run\'s record', async () => {
+    const catalog = await loadCatalog();
+    const runs = await resolveRequests(
+      [request({ rank: 2, training: { steps: 4 } }), request({ method: 'full', rank: null, training: { steps: 4 } }), request({ rank: 4, training: { steps: 4 } })],
+      catalog,
+      { codeVersion: 'test', defaultModel: 'tiny-random' },
+    );
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'peft-fused-pool-'));
+    const jobs = runs.map((run) => ({ runId: run.runId, spec: run.spec, meta: run.meta, label: run.label, modelSource: run.modelSource, keepAdapter: false, dependsOn: [] }));
+    const summary = await runPool(jobs, {
+      workers: 1,
+      mode: 'fused',
+      worker: { outDir: out, backend: undefined, threads: 1, dataDir: undefined, adapterRoot: path.join(out, '.adapters'), keepAdapter: false },
+    });
+    expect(summary.results.map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(summary.results.every((r) => (r.cpuSeconds ?? 0) > 0)).toBe(true);
+    const execution = (id: string) => JSON.parse(fs.readFileSync(path.join(out, `${id}.json`), 'utf8')).provenance.execution;
+    // The two LoRA runs went together although the full fine-tuning run was queued between them.
+    expect(execution(runs[0]!.runId)).toEqual({ mode: 'fused', group_size: 2 });
+    expect(execution(runs[2]!.runId)).toEqual({ mode: 'fused', group_size: 2 });
+    expect(execution(runs[1]!.runId)).toBeUndefined();
   });
 
   it('runs methods that cannot share the base (full fine-tuning) one by one', async () => {
