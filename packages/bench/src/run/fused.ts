@@ -171,6 +171,7 @@ export async function runFused(inputs: RunInput[], env: RunEnv, callbacks: RunCa
       }
     } catch (error) {
       if (!(error instanceof NotFusable)) throw error;
+      process.stderr.write(`fused group of ${inputs.length} runs runs them one by one: ${(error as Error).message}\n`);
       for (const lin of model.linears()) lin.hook = null;
       for (const a of attachments.splice(0)) a.detach();
       model.dispose();
