@@ -94,7 +94,7 @@ export function buildProgram(): Command {
     .command('grid-speed')
     .description('trained runs per hour on a fixed, seeded 40-run sample of a grid (cells of method x task x seed), into a scratch dir: wall time, per-run train/eval/setup seconds, peak RSS, load average')
     .option('--grid <name|file>', 'grid to sample', 'leaderboard')
-    .option('--mode <baseline|single|fused>', 'baseline: each run alone, nothing kept between runs; single: workers keep task splits between runs; fused: compatible runs of a cell train together', 'fused')
+    .option('--mode <baseline|single|fused>', 'baseline: each run alone, nothing kept between runs; single: workers keep task splits between runs; fused: compatible runs of a cell train together', 'single')
     .option('--workers <n>', 'worker processes, one BLAS thread each (default: one per core)')
     .option('--runs <n>', 'sample size (default 40)')
     .option('--seed <n>', 'sample seed (default 20261202)')

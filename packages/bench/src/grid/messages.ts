@@ -32,7 +32,7 @@ export type FromWorker =
       path: string;
       primary: number | null;
       seconds: number;
-      /** CPU seconds the worker process used for the run (a fused group's shared part split equally). */
+      /** CPU seconds the worker used since its previous report (a fused group's first run carries the group's setup and training). */
       cpuSeconds?: number;
     }
   | { type: 'error'; runId: string; message: string };

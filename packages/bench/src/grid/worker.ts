@@ -29,10 +29,11 @@ process.on('message', async (message: ToWorker) => {
   if (message.type === 'run-group') {
     const { runs, options } = message;
     const started = Date.now();
-    const cpuStart = cpuNow();
+    // CPU seconds since the previous record: the group's first record carries its setup and
+    // training, so the records' sum is the group's total.
+    let cpuLast = cpuNow();
     // A run's seconds: an equal share of the group's setup and training, plus its own evaluation.
     let shared: number | null = null;
-    let cpuShared: number | null = null;
     try {
       await runFused(runs, options, {
         onBackend: (backend) => runs.forEach((run) => send({ type: 'started', runId: run.runId, backend })),
@@ -41,8 +42,9 @@ process.on('message', async (message: ToWorker) => {
           const path = writeRecord(options.outDir, record);
           shared ??= Math.max(0, (Date.now() - started) / 1000 - record.cost.eval_seconds) / runs.length;
           const seconds = shared + record.cost.eval_seconds;
-          // CPU: the group's total split equally (the runs' evaluations are alike).
-          const cpuSeconds = (cpuShared = cpuNow() - cpuStart) / runs.length;
+          const cpu = cpuNow();
+          const cpuSeconds = cpu - cpuLast;
+          cpuLast = cpu;
           send({ type: 'finished', runId: record.run_id, status: record.status, reason: record.reason, path, primary: record.metrics.primary, seconds, cpuSeconds });
         },
       });
