@@ -16,6 +16,7 @@ Examples:
   pnpm bench --grid leaderboard --dry-run            run count, finished runs, wall-time estimate
   pnpm bench --grid leaderboard --workers 2          run (or resume) the leaderboard grid
   pnpm bench throughput --method lora --rank 8 --model default --threads 1 --json
+  pnpm bench grid-speed --mode fused                 runs/hour on a fixed 40-run sample of the leaderboard grid
   pnpm bench aggregate --results results --out site/src/data
   pnpm bench report --results results
   pnpm bench verify                                  verify every record in results/ (exit 1 if any fails)`;
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
     .option('--keep-adapters <dir>', 'save each trained adapter to <dir>/<run_id>/ (for slice scoring)')
     .option('--grid <name|file>', 'run a grid (packages/bench/grids/<name>.yaml or a YAML file)')
     .option('--workers <n>', 'grid worker processes (default: one per core)')
+    .option('--fused', 'with --grid: train compatible runs (one method, task and seed; LoRA family and IA3) together in one worker, sharing the frozen base model (records say so in provenance.execution)')
     .option('--dry-run', 'print what would run (run ids, finished or not; with --grid the run count and a wall-time estimate), run nothing')
     .option('--max-excluded <share>', 'largest share of a split the length policy may exclude before a run refuses to start', '0.2')
     .option('--per-run-seconds <s>', 'with --dry-run: seconds per run to assume when no runs were measured yet')
@@ -90,6 +92,23 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('grid-speed')
+    .description('trained runs per hour on a fixed, seeded 40-run sample of a grid (cells of method x task x seed), into a scratch dir: wall time, per-run train/eval/setup seconds, peak RSS, load average')
+    .option('--grid <name|file>', 'grid to sample (the measured figures in the README are of leaderboard-fixed300)', 'leaderboard-fixed300')
+    .option('--mode <baseline|single|fused>', 'baseline: each run alone, nothing kept between runs; single: workers keep task splits between runs; fused: compatible runs of a cell train together', 'single')
+    .option('--workers <n>', 'worker processes, one BLAS thread each (default: one per core)')
+    .option('--runs <n>', 'sample size (default 40)')
+    .option('--seed <n>', 'sample seed (default 20261202)')
+    .option('--only <methods>', "only the sample's runs of these methods (comma-separated), e.g. the fusable ones")
+    .option('--out <dir>', 'scratch directory for the records (default: a new temp dir)')
+    .option('--dry-run', 'list the sample, run nothing')
+    .option('--json', 'one JSON object')
+    .action(async (options) => {
+      const { gridSpeedCommand } = await import('./cli/grid-speed.ts');
+      process.exitCode = await gridSpeedCommand(options);
+    });
+
+  program
     .command('compare-torch')
     .description('training speed against the PyTorch CPU peer under the written protocol (quiet machine, alternated sides, medians of 3+ rounds)')
     .option('--rounds <n>', 'rounds (at least 3)', '3')
@@ -108,7 +127,7 @@ export function buildProgram(): Command {
     .command('check-equivalence')
     .description('re-run a sample of finished grid runs under the current code and, if every result is identical, record the old code version as equivalent (so finished records stay finished)')
     .option('--from <version>', 'the code version of the records to compare with (default: the most common in --results)')
-    .option('--grid <name|file>', 'grid whose runs are sampled', 'leaderboard')
+    .option('--grid <name|file>', 'grid whose runs are sampled (the committed records are leaderboard-fixed300 runs)', 'leaderboard-fixed300')
     .option('--results <dir>', 'results directory', 'results')
     .option('--per-method <n>', 'runs re-run per method', '1')
     .option('--methods <ids>', 'only these methods (comma-separated)')

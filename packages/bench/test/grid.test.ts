@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandGrid, findGridFile, gridSchema, loadGrid, type GridFile, type RunRequest } from '../src/grid/grid.ts';
 import { shardOf, parseShard } from '../src/cli/grid-command.ts';
-import { estimateGrid, formatDuration } from '../src/grid/estimate.ts';
+import { estimateGrid, estimateRunSeconds, formatDuration } from '../src/grid/estimate.ts';
 
 const methods = [
   { id: 'lora', rankParam: 'r' },
@@ -104,6 +104,20 @@ describe('shards and estimates', () => {
     expect(estimate.wallSeconds).toBeCloseTo(95);
     expect(estimateGrid([run('lora', 100)], [], 2)).toBeNull();
     expect(formatDuration(3 * 3600 + 125)).toBe('3h 2m');
+  });
+
+  it('estimates a run from measured throughput: its tokens over the method\'s tokens/s, plus the task\'s eval and setup seconds', () => {
+    const run = (method: string, rank: number | null, steps: number, batch = 16) =>
+      ({ spec: { model: { id: 'm' }, method: { id: method, rank }, task: { id: 'sql' }, training: { steps, batch_size: batch } } }) as never;
+    // lora r=8 on sql: 300 steps x 16 rows x 80 tokens = 384,000 tokens at 12,000 tokens/s = 32 s; eval 4 s; setup 2 s.
+    const lora = { model: 'm', method: 'lora', task: 'sql', steps: 300, seconds: 36, rank: 8, batch: 16, trainSeconds: 32, evalSeconds: 4, setupSeconds: 2, tokensPerS: 12_000 };
+    // full on nli: 6,000 tokens/s (its rows are another task's: they do not set sql's row length).
+    const full = { model: 'm', method: 'full', task: 'nli', steps: 300, seconds: 50, rank: null, batch: 16, trainSeconds: 40, evalSeconds: 10, setupSeconds: 1, tokensPerS: 6_000 };
+    expect(estimateRunSeconds(run('lora', 8, 300), [lora, full])).toBeCloseTo(32 + 4 + 2);
+    expect(estimateRunSeconds(run('lora', 8, 600, 32), [lora, full])).toBeCloseTo(4 * 32 + 4 + 2);
+    // Full fine-tuning on sql: sql's tokens per row at full's tokens/s.
+    expect(estimateRunSeconds(run('full', null, 300), [lora, full])).toBeCloseTo(64 + 4 + 2);
+    expect(estimateRunSeconds(run('lora', 8, 300), [])).toBeNull();
   });
 });
 

@@ -23,6 +23,8 @@ export interface GridCommandOptions {
   adapterRoot: string;
   json: boolean;
   dryRun: boolean;
+  /** 'fused': compatible runs train together in one worker (run/fused.ts). */
+  mode?: 'single' | 'fused';
   /** More directories whose finished records count (e.g. the checkout's results/ when --out is elsewhere). */
   finishedIn: string[];
   /** `i/n`: run only the runs of shard i (1-based) of n. */
@@ -139,6 +141,7 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
   }));
   const summary = await runPool(jobs, {
     workers: options.workers,
+    mode: options.mode ?? 'single',
     worker: {
       outDir: options.outDir,
       backend: options.backend,
@@ -203,7 +206,7 @@ function estimateFor(
     return {
       wall: measured.wallSeconds,
       total: measured.totalSeconds,
-      basis: `from ${timings.length} measured runs in ${[options.outDir, ...options.finishedIn].join(', ')}${measured.unmeasured ? `, ${measured.unmeasured} runs without a close match` : ''}`,
+      basis: `from the training tokens/s, tokens per row, evaluation and setup seconds of ${timings.length} finished runs in ${[options.outDir, ...options.finishedIn].join(', ')}${measured.unmeasured ? `, ${measured.unmeasured} runs without a close match` : ''}`,
     };
   }
   if (options.perRunSeconds !== null) {

@@ -39,6 +39,7 @@ export interface MainOptions {
   keepAdapters?: string;
   grid?: string;
   workers?: string;
+  fused?: boolean;
   dryRun?: boolean;
   maxExcluded?: string;
   perRunSeconds?: string;
@@ -130,6 +131,7 @@ async function main(options: MainOptions): Promise<number> {
       adapterRoot,
       json: options.json === true,
       dryRun: options.dryRun === true,
+      mode: options.fused ? 'fused' : 'single',
       finishedIn: (options.finishedIn ?? []).map((dir) => path.resolve(dir)),
       shard: options.shard !== undefined ? parseShard(options.shard) : null,
       plan: options.plan ? { shards: parsePositiveInt('--shards', options.shards!) } : null,

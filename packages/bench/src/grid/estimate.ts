@@ -1,49 +1,104 @@
-// Wall-time estimates for a grid from measured per-run times: finished records of the same model
-// (same method and task where there are some), scaled by step count; during a grid the pool's own
-// measurements replace them.
+// Wall-time estimates for a grid from measured throughput. A run's training time is its tokens
+// (steps x batch x the task's mean padded row length, measured in finished records of the task)
+// over the training tokens/s measured for the method (same rank where there are records), plus the
+// task's measured evaluation and setup seconds. Where records lack those figures, the mean time of
+// the closest matching records scaled by steps is used. Only records of the run's model and protocol
+// count (a converge run's length is its own: its steps are the median steps taken by finished converge
+// runs of the method and task, else the maximum). During a grid the pool's own pace replaces it.
 import { LEGACY_PROTOCOL, RENAMED_MODELS, type RunRecord } from '@peft-bench/results/record/schema';
 import type { ResolvedRun } from '../run/resolve.ts';
 
 export interface Timing {
-  /** The model as records are read (fixed-300 records' `default` is `naive`). */
-  model: string;
+  /** fixed-300 or converge (records that state none are fixed-300). */
   protocol?: string;
+  model: string;
   method: string;
   task: string;
   steps: number;
+  /** Train + eval seconds. */
   seconds: number;
+  rank?: number | null;
+  batch?: number;
+  trainSeconds?: number;
+  evalSeconds?: number;
+  /** Wall time of the run outside training and evaluation (loading, data), from its start and finish times. */
+  setupSeconds?: number;
+  tokensPerS?: number;
 }
 
 export function timingOf(record: RunRecord): Timing | null {
   if (record.status === 'failed') return null;
   const seconds = record.cost.train_seconds + record.cost.eval_seconds;
   if (!(seconds > 0)) return null;
-  return { model: record.model.id, protocol: record.protocol ?? LEGACY_PROTOCOL, method: record.method.id, task: record.task.id, steps: record.training.steps, seconds };
+  const wall = (Date.parse(record.provenance.finished_at) - Date.parse(record.provenance.started_at)) / 1000;
+  return {
+    model: record.model.id,
+    protocol: record.protocol ?? LEGACY_PROTOCOL,
+    method: record.method.id,
+    task: record.task.id,
+    // Steps taken (early stopping ends converge runs before their maximum).
+    steps: record.convergence?.steps ?? record.training.steps,
+    seconds,
+    rank: record.method.rank ?? null,
+    batch: record.training.batch_size,
+    trainSeconds: record.cost.train_seconds,
+    evalSeconds: record.cost.eval_seconds,
+    setupSeconds: Number.isFinite(wall) ? Math.max(0, wall - seconds) : undefined,
+    tokensPerS: record.cost.tokens_per_s,
+  };
 }
 
+function median(values: number[]): number | null {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The first non-empty list of `pick` over the candidate sets, as a median. */
+function firstMedian(sets: Timing[][], pick: (t: Timing) => number | undefined): number | null {
+  for (const set of sets) {
+    const value = median(set.map(pick).filter((v): v is number => v !== undefined));
+    if (value !== null) return value;
+  }
+  return null;
+}
+
+/** Seconds for one run from measured throughput (see the file comment); null when nothing of the model was measured. */
 /** A run's model and protocol as its record will be read (a fixed-300 spec states no protocol and the old model name). */
 function scopeOfRun(run: ResolvedRun): { model: string; protocol: string } {
   const protocol = run.spec.protocol ?? LEGACY_PROTOCOL;
   return { protocol, model: run.spec.protocol === undefined ? (RENAMED_MODELS[run.spec.model.id] ?? run.spec.model.id) : run.spec.model.id };
 }
 
-/** Seconds for one run: the mean of the closest matching measurements, scaled by steps (+ a fixed share for eval). */
 export function estimateRunSeconds(run: ResolvedRun, timings: Timing[]): number | null {
-  // Runs of the same model under the same protocol (a converge run's length is its own), else of the model.
+  const spec = run.spec;
   const scope = scopeOfRun(run);
-  const sameModel = timings.filter((t) => t.model === scope.model || t.model === run.spec.model.id);
+  const sameModel = timings.filter((t) => t.model === scope.model || t.model === spec.model.id);
   const sameProtocol = sameModel.filter((t) => (t.protocol ?? LEGACY_PROTOCOL) === scope.protocol);
   const model = sameProtocol.length > 0 ? sameProtocol : sameModel;
-  const candidates = [
-    model.filter((t) => t.method === run.spec.method.id && t.task === run.spec.task.id),
-    model.filter((t) => t.task === run.spec.task.id),
-    model.filter((t) => t.method === run.spec.method.id),
-    model,
-  ];
-  const chosen = candidates.find((list) => list.length > 0);
-  if (!chosen) return null;
+  if (model.length === 0) return null;
+  const task = model.filter((t) => t.task === spec.task.id);
+  const method = model.filter((t) => t.method === spec.method.id);
+  const sameRank = method.filter((t) => (t.rank ?? null) === spec.method.rank);
+  const trained = (t: Timing) => t.steps > 0 && (t.trainSeconds ?? 0) > 0 && (t.tokensPerS ?? 0) > 0 && (t.batch ?? 0) > 0;
+  // Tokens per row of this task (padded as the trainer pads), and the method's tokens/s.
+  const rowTokens = firstMedian([task.filter(trained), model.filter(trained)], (t) => (t.tokensPerS! * t.trainSeconds!) / (t.steps * t.batch!));
+  const tokensPerS = firstMedian([sameRank.filter(trained), method.filter(trained), model.filter(trained)], (t) => t.tokensPerS);
+  const evalSeconds = firstMedian([task, model], (t) => t.evalSeconds);
+  const setupSeconds = firstMedian([task, model], (t) => t.setupSeconds) ?? 0;
+  // Early stopping: the steps such runs took, never more than this run's maximum.
+  const early = spec.training.patience !== undefined && sameProtocol.length > 0;
+  const taken = early ? firstMedian([method.filter((t) => t.task === spec.task.id), task], (t) => t.steps) : null;
+  const steps = Math.min(spec.training.steps, taken ?? spec.training.steps);
+  if (rowTokens !== null && tokensPerS !== null && evalSeconds !== null) {
+    const train = steps > 0 ? (steps * spec.training.batch_size * rowTokens) / tokensPerS : 0;
+    return train + evalSeconds + setupSeconds;
+  }
+  const candidates = [model.filter((t) => t.method === spec.method.id && t.task === spec.task.id), task, method, model];
+  const chosen = candidates.find((list) => list.length > 0)!;
   // Training time scales with steps; about a fifth of a typical run is fixed cost (load, eval).
-  const scaled = chosen.map((t) => t.seconds * (0.2 + 0.8 * (t.steps > 0 ? run.spec.training.steps / t.steps : 1)));
+  const scaled = chosen.map((t) => t.seconds * (0.2 + 0.8 * (t.steps > 0 ? steps / t.steps : 1)));
   return scaled.reduce((a, b) => a + b, 0) / scaled.length;
 }
 

@@ -16,11 +16,23 @@ export interface WorkerOptions {
 
 export type ToWorker =
   | { type: 'run'; runId: string; spec: RunSpec; meta: RunMeta; modelSource: string; options: WorkerOptions }
+  /** Runs of one fusable group (run/fused.ts), trained together; one 'finished' per run. */
+  | { type: 'run-group'; runs: { runId: string; spec: RunSpec; meta: RunMeta; modelSource: string }[]; options: WorkerOptions }
   | { type: 'exit' };
 
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'started'; runId: string; backend: string }
   | { type: 'progress'; runId: string; progress: RunProgress }
-  | { type: 'finished'; runId: string; status: 'ok' | 'diverged' | 'failed'; reason: string | null; path: string; primary: number | null; seconds: number }
+  | {
+      type: 'finished';
+      runId: string;
+      status: 'ok' | 'diverged' | 'failed';
+      reason: string | null;
+      path: string;
+      primary: number | null;
+      seconds: number;
+      /** CPU seconds the worker used since its previous report (a fused group's first run carries the group's setup and training). */
+      cpuSeconds?: number;
+    }
   | { type: 'error'; runId: string; message: string };

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunMeta } from '../run/meta.ts';
 import type { RunProgress } from '../run/progress.ts';
 import type { RunSpec } from '../run/spec.ts';
+import { fusionKey } from '../run/fused.ts';
 import { writeFailedRecord } from '../run/record-builder.ts';
 import type { FromWorker, ToWorker, WorkerOptions } from './messages.ts';
 
@@ -31,6 +32,8 @@ export interface JobResult {
   path: string;
   primary: number | null;
   seconds: number;
+  /** CPU seconds of the worker for this run, when it reported them. */
+  cpuSeconds?: number;
 }
 
 export interface PoolEvents {
@@ -50,7 +53,14 @@ export interface PoolOptions {
   signal?: AbortSignal;
   /** How many times a run whose worker died is retried before it is recorded as failed. */
   crashRetries?: number;
+  /** 'fused': compatible runs are grouped and each group trains in one worker (grid/fused-groups.ts); default 'single'. */
+  mode?: 'single' | 'fused' | 'baseline';
+  /** Most runs per fused group (default FUSED_GROUP_SIZE); the worker splits a group that does not fit in memory. */
+  groupSize?: number;
 }
+
+/** Runs per fused group: measured on this machine's default model, the gain flattens beyond it (README, speed). */
+export const FUSED_GROUP_SIZE = 4;
 
 export interface PoolSummary {
   results: JobResult[];
@@ -61,7 +71,10 @@ export interface PoolSummary {
 
 interface Slot {
   child: ChildProcess;
-  job: PoolJob | null;
+  /** The runs in flight on this worker: one, or a fused group. */
+  jobs: PoolJob[];
+  /** The data key of the worker's last run: the next run with the same key reuses its cached task splits. */
+  lastData: string | null;
   exited: boolean;
 }
 
@@ -102,7 +115,22 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
 
     // A dependency outside this pool was finished before (the grid checked); inside, it must have ended without failing.
     const ready = (job: PoolJob) => job.dependsOn.every((id) => !inPool.has(id) || (ended.has(id) && ended.get(id) !== 'failed'));
-    const inFlight = () => [...slots].some((slot) => slot.job !== null);
+    const inFlight = () => [...slots].some((slot) => slot.jobs.length > 0);
+    // Fused mode: the next ready run and up to groupSize - 1 more ready runs of the same fusion key.
+    const take = (index: number): PoolJob[] => {
+      const job = queue.splice(index, 1)[0]!;
+      const key = options.mode === 'fused' ? fusionKey(job.spec) : null;
+      const group = [job];
+      if (key === null) return group;
+      const limit = options.groupSize ?? FUSED_GROUP_SIZE;
+      for (let i = 0; i < queue.length && group.length < limit; ) {
+        const other = queue[i]!;
+        if (ready(other) && other.keepAdapter === job.keepAdapter && other.modelSource === job.modelSource && fusionKey(other.spec) === key) {
+          group.push(...queue.splice(i, 1));
+        } else i += 1;
+      }
+      return group;
+    };
 
     const pump = () => {
       if (!stopping) {
@@ -118,19 +146,30 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
           }
         }
         for (const slot of [...idle]) {
-          const index = queue.findIndex(ready);
+          const same = slot.lastData === null || options.mode === 'baseline' ? -1 : queue.findIndex((job) => ready(job) && dataKey(job) === slot.lastData);
+          const index = same >= 0 ? same : queue.findIndex(ready);
           if (index < 0) break;
-          const job = queue.splice(index, 1)[0]!;
+          const group = take(index);
+          const job = group[0]!;
           idle.delete(slot);
-          slot.job = job;
-          send(slot, {
-            type: 'run',
-            runId: job.runId,
-            spec: job.spec,
-            meta: job.meta,
-            modelSource: job.modelSource,
-            options: { ...options.worker, keepAdapter: job.keepAdapter },
-          });
+          slot.jobs = group;
+          slot.lastData = dataKey(job);
+          if (group.length > 1) {
+            send(slot, {
+              type: 'run-group',
+              runs: group.map((j) => ({ runId: j.runId, spec: j.spec, meta: j.meta, modelSource: j.modelSource })),
+              options: { ...options.worker, keepAdapter: job.keepAdapter },
+            });
+          } else {
+            send(slot, {
+              type: 'run',
+              runId: job.runId,
+              spec: job.spec,
+              meta: job.meta,
+              modelSource: job.modelSource,
+              options: { ...options.worker, keepAdapter: job.keepAdapter },
+            });
+          }
         }
         if (queue.length > 0 && !inFlight() && !queue.some(ready)) {
           for (const job of queue.splice(0)) failWithoutRunning(job, `its dependencies ${job.dependsOn.join(', ')} never finished`);
@@ -157,7 +196,8 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
         serialization: 'advanced',
       });
-      const slot: Slot = { child, job: null, exited: false };
+      const slot: Slot = { child, jobs: [], lastData: null, exited: false };
+      const jobOf = (runId: string) => slot.jobs.find((j) => j.runId === runId) ?? null;
       slots.add(slot);
       child.on('message', (message: FromWorker) => {
         switch (message.type) {
@@ -165,26 +205,32 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
             idle.add(slot);
             pump();
             break;
-          case 'started':
-            if (slot.job) events.onStart?.(slot.job, child.pid ?? -1, message.backend);
+          case 'started': {
+            const job = jobOf(message.runId);
+            if (job) events.onStart?.(job, child.pid ?? -1, message.backend);
             break;
-          case 'progress':
-            if (slot.job) events.onProgress?.(slot.job, message.progress);
+          }
+          case 'progress': {
+            const job = jobOf(message.runId);
+            if (job) events.onProgress?.(job, message.progress);
             break;
+          }
           case 'finished':
           case 'error': {
-            const job = slot.job;
+            const job = jobOf(message.runId);
             if (!job) break;
             const result: JobResult =
               message.type === 'finished'
-                ? { job, status: message.status, reason: message.reason, path: message.path, primary: message.primary, seconds: message.seconds }
+                ? { job, status: message.status, reason: message.reason, path: message.path, primary: message.primary, seconds: message.seconds, cpuSeconds: message.cpuSeconds }
                 : { job, status: 'failed', reason: message.message, path: '', primary: null, seconds: 0 };
             results.push(result);
             ended.set(job.runId, result.status);
             events.onFinish?.(result);
-            slot.job = null;
-            idle.add(slot);
-            pump();
+            slot.jobs = slot.jobs.filter((j) => j !== job);
+            if (slot.jobs.length === 0) {
+              idle.add(slot);
+              pump();
+            }
             break;
           }
         }
@@ -192,16 +238,18 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
       child.on('exit', (code, signal) => {
         slot.exited = true;
         idle.delete(slot);
-        const job = slot.job;
-        slot.job = null;
-        if (job && !stopping) {
-          const count = (crashes.get(job.runId) ?? 0) + 1;
-          crashes.set(job.runId, count);
-          const description = `worker process ${child.pid} died during the run (${signal ? `signal ${signal}` : `exit code ${code}`})`;
-          const retrying = count <= crashRetries;
-          events.onCrash?.(job, description, retrying);
-          if (retrying) queue.unshift(job);
-          else failWithoutRunning(job, `${description}; it died ${count} times, so it is recorded as failed`);
+        const lost = slot.jobs;
+        slot.jobs = [];
+        if (lost.length > 0 && !stopping) {
+          for (const job of [...lost].reverse()) {
+            const count = (crashes.get(job.runId) ?? 0) + 1;
+            crashes.set(job.runId, count);
+            const description = `worker process ${child.pid} died during the run (${signal ? `signal ${signal}` : `exit code ${code}`})`;
+            const retrying = count <= crashRetries;
+            events.onCrash?.(job, description, retrying);
+            if (retrying) queue.unshift(job);
+            else failWithoutRunning(job, `${description}; it died ${count} times, so it is recorded as failed`);
+          }
           if (queue.length > 0) spawn();
           pump();
         }
@@ -222,6 +270,11 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
     const count = Math.max(1, Math.min(options.workers, queue.length));
     for (let i = 0; i < count; i++) spawn();
   });
+}
+
+/** Runs with equal keys use the same task splits (task, knobs, seed) on the same model. */
+function dataKey(job: PoolJob): string {
+  return JSON.stringify([job.spec.task.id, job.spec.task.config, job.spec.seed, job.modelSource]);
 }
 
 function send(slot: Slot, message: ToWorker): void {

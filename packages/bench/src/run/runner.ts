@@ -27,6 +27,7 @@ import { failedRecord, provenanceOf, recordHead, type BackendFacts } from './rec
 import { perExampleScores } from './per-example.ts';
 import { isOurCheckpoint } from './registries.ts';
 import { sanitizeReason } from './sanitize.ts';
+import { loadSplitsCached, lossBeforeCached } from './setup-cache.ts';
 import type { RunSpec } from './spec.ts';
 
 export interface RunInput {
@@ -83,7 +84,7 @@ const HELD_OUT_DOCUMENTS = 32;
  * watches). The fixed-300 runs had 50 validation examples, all used; converge runs have 200 or more
  * and use up to this many, so the stopping decision rests on a loss that does not move with a few rows.
  */
-const VALID_LOSS_ROWS = 256;
+export const VALID_LOSS_ROWS = 256;
 /** Points kept of the training-loss curve (evenly spaced, last step always kept). */
 const MAX_CURVE_POINTS = 500;
 
@@ -101,7 +102,7 @@ export function describeBackend(info: BackendInfo): string {
 }
 
 /** Peak resident memory over the samples taken (the wasm heap lives inside the process's RSS). */
-class PeakMemory {
+export class PeakMemory {
   peak = 0;
   sample(): void {
     const usage = process.memoryUsage();
@@ -184,7 +185,7 @@ export function usablePositions(model: Model, maxSeqLen: number): number {
 }
 
 /** Mean target-token loss over an encoded set, in eval batches. */
-function meanLoss(model: Model, encoded: EncodedBatch, limit = encoded.n): number {
+export function meanLoss(model: Model, encoded: EncodedBatch, limit = encoded.n): number {
   let total = 0;
   let weight = 0;
   for (let start = 0; start < Math.min(limit, encoded.n); start += EVAL_BATCH) {
@@ -203,7 +204,7 @@ function meanLoss(model: Model, encoded: EncodedBatch, limit = encoded.n): numbe
 }
 
 /** LM loss on held-out documents: every token is a target (empty prompt). */
-function heldOutLoss(model: Model, tokenizer: Tokenizer, maxSeq: number): number {
+export function heldOutLoss(model: Model, tokenizer: Tokenizer, maxSeq: number): number {
   const documents = pretrainCorpus({ seed: HELD_OUT_SEED, documents: HELD_OUT_DOCUMENTS });
   const room = maxSeq - 1 - (tokenizer.bosId !== undefined ? 1 : 0);
   const examples: Example[] = documents.map((text, i) => {
@@ -215,7 +216,7 @@ function heldOutLoss(model: Model, tokenizer: Tokenizer, maxSeq: number): number
   return meanLoss(model, encodeExamples(tokenizer, safe, { maxSeq }));
 }
 
-function directorySize(dir: string): number {
+export function directorySize(dir: string): number {
   let total = 0;
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
@@ -237,7 +238,7 @@ export function countLossSpikes(losses: number[]): number {
 }
 
 /** The training loss curve, thinned evenly to at most MAX_CURVE_POINTS points (non-finite values dropped). */
-function lossCurve(losses: number[]): { step: number; value: number }[] {
+export function lossCurve(losses: number[]): { step: number; value: number }[] {
   const every = Math.max(1, Math.ceil(losses.length / MAX_CURVE_POINTS));
   const points: { step: number; value: number }[] = [];
   losses.forEach((value, i) => {
@@ -252,7 +253,7 @@ export function divergence(result: Pick<TrainResult, 'status' | 'reason'>): stri
 }
 
 /** How training ended: steps taken, the step of the checkpoint kept and why it stopped (record `convergence`). */
-function convergenceOf(result: TrainResult): NonNullable<RunRecord['convergence']> {
+export function convergenceOf(result: TrainResult): NonNullable<RunRecord['convergence']> {
   return {
     steps: result.steps,
     // Without early stopping the final weights are the ones scored.
@@ -262,7 +263,7 @@ function convergenceOf(result: TrainResult): NonNullable<RunRecord['convergence'
   };
 }
 
-function finite(value: number): number | null {
+export function finite(value: number): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
@@ -288,12 +289,12 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
     model = loaded.model;
     const tokenizer = loaded.tokenizer;
     const task = getTask(spec.task.id);
-    const loadedSplits = await task.load({ seed: spec.seed, knobs: spec.task.config, dataDir: env.dataDir });
+    const loadedSplits = await loadSplitsCached(task, { seed: spec.seed, knobs: spec.task.config, dataDir: env.dataDir });
     const totalBase = model.paramCount();
     const baseNames = new Set([...model.params().values()].map((v) => v.name));
 
     progress({ phase: 'setup', step: 0, totalSteps, loss: null, tokensPerS: null, note: 'base LM loss before' });
-    const lossBefore = heldOutLoss(model, tokenizer, usablePositions(model, spec.training.max_seq_len));
+    const lossBefore = lossBeforeCached(spec.model.hash, usablePositions(model, spec.training.max_seq_len), () => heldOutLoss(model!, tokenizer, usablePositions(model!, spec.training.max_seq_len)));
     memory.sample();
 
     const method = await getMethod(spec.method.id);

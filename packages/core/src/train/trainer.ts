@@ -101,7 +101,7 @@ export interface TrainOptions {
 export const DIVERGENCE = { spikeFactor: 3, minWindow: 5, windowShare: 0.1, minTrendSteps: 20, maxWeight: 65504 } as const;
 
 /** The non-finite rule on weights after an update: the reason, or null. */
-function weightTrouble(params: tf.Variable[], step: number): string | null {
+export function weightTrouble(params: tf.Variable[], step: number): string | null {
   if (params.length === 0) return null;
   const [largest, nans] = tf.tidy(() =>
     tf.stack([tf.max(tf.stack(params.map((p) => p.abs().max()))), tf.addN(params.map((p) => p.isNaN().sum().cast('float32')))]).dataSync(),
@@ -251,7 +251,7 @@ class BestCheckpoint {
   }
 }
 
-function batchGetter(source: BatchSource): (step: number) => Batch {
+export function batchGetter(source: BatchSource): (step: number) => Batch {
   if (typeof source === 'function') return source;
   const it: Iterator<Batch> =
     typeof (source as Iterable<Batch>)[Symbol.iterator] === 'function' ? (source as Iterable<Batch>)[Symbol.iterator]() : (source as Iterator<Batch>);
@@ -262,7 +262,7 @@ function batchGetter(source: BatchSource): (step: number) => Batch {
   };
 }
 
-function checkBatch(b: Batch, step: number, vocab: number): void {
+export function checkBatch(b: Batch, step: number, vocab: number): void {
   const where = `train: batch for step ${step + 1}`;
   if (!Number.isInteger(b.B) || !Number.isInteger(b.T) || b.B <= 0 || b.T <= 0) throw new Error(`${where}: B=${b.B}, T=${b.T} must be positive integers`);
   const n = b.B * b.T;
@@ -435,7 +435,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   return result;
 }
 
-function checkTrainable(trainable: Map<string, tf.Variable>, where: string): void {
+export function checkTrainable(trainable: Map<string, tf.Variable>, where: string): void {
   if (trainable.size === 0) throw new Error(`${where}: no trainable variables were given`);
   const frozenFlag = [...trainable].filter(([, v]) => !v.trainable).map(([n]) => n);
   if (frozenFlag.length) throw new Error(`${where}: variables marked trainable=false cannot be trained: ${frozenFlag.join(', ')}`);
@@ -446,7 +446,7 @@ function checkTrainable(trainable: Map<string, tf.Variable>, where: string): voi
  * that a variable added mid-run gets Adam's bias correction from its own first step (as a fresh
  * optimizer state would), not the run's.
  */
-class Moments {
+export class Moments {
   private readonly entries = new Map<string, { param: tf.Variable; m: tf.Variable; v: tf.Variable; firstStep: number }>();
   /** The variables in the trainable map's order; gradients are given in this order. */
   params: tf.Variable[] = [];

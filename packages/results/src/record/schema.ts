@@ -130,6 +130,8 @@ const runRecordV1Shape = z.object({
     git_dirty: z.boolean(),
     started_at: z.string(),
     finished_at: z.string(),
+    /** How the run was executed: alone, or in a fused group of runs sharing the base model (never part of the run id). */
+    execution: z.object({ mode: z.enum(['single', 'fused']), group_size: z.number().int().positive() }).optional(),
   }),
 });
 
