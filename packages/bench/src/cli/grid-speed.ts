@@ -17,6 +17,7 @@ import { uniformStream } from '@peft-bench/core/model/rng';
 import { expandGrid, findGridFile, loadGrid } from '../grid/grid.ts';
 import { runPool, type JobResult, type PoolJob } from '../grid/pool.ts';
 import type { RunRecord } from '@peft-bench/results/record/schema';
+import { loadRecordFile } from '@peft-bench/results/record/store';
 import { codeVersion } from '../run/code-version.ts';
 import { loadCatalog } from '../run/registries.ts';
 import { InputError, resolveRequests, type ResolvedRun } from '../run/resolve.ts';
@@ -169,12 +170,9 @@ export async function gridSpeedCommand(flags: GridSpeedFlags): Promise<number> {
     const wall = (performance.now() - started) / 1000;
     const loadAfter = load();
     const rows = results.map((result) => {
-      let record: RunRecord | null = null;
-      try {
-        record = result.path ? (JSON.parse(fs.readFileSync(result.path, 'utf8')) as RunRecord) : null;
-      } catch {
-        record = null;
-      }
+      // Read and verified by the results package, as every other reader does.
+      const loaded = result.path ? loadRecordFile(result.path) : null;
+      const record: RunRecord | null = loaded?.ok ? loaded.record : null;
       const train = record?.cost.train_seconds ?? 0;
       const evalSeconds = record?.cost.eval_seconds ?? 0;
       const execution = (record?.provenance as { execution?: { mode: string; group_size: number } } | undefined)?.execution;
