@@ -106,8 +106,9 @@ function expectAgree(a: number[], b: number[]): void {
 describe('fused training', { timeout: 120_000 }, () => {
   it.each([
     ['lora', [
-      { config: { r: 2, lora_alpha: 4 }, lr: 5e-2, seed: 0 },
-      { config: { r: 4, lora_alpha: 8 }, lr: 3e-2, seed: 1 },
+      // Fused groups take LoRA on named modules (fusionKey keeps `all-linear` runs single).
+      { config: { r: 2, lora_alpha: 4, target_modules: ['q', 'v'] }, lr: 5e-2, seed: 0 },
+      { config: { r: 4, lora_alpha: 8, target_modules: ['q', 'v'] }, lr: 3e-2, seed: 1 },
       { config: { r: 1, lora_alpha: 2, target_modules: ['q', 'v', 'up'] }, lr: 8e-2, seed: 2 },
     ]],
     ['ia3', [
@@ -166,6 +167,8 @@ function request(overrides: Partial<RunRequest>): RunRequest {
   return {
     experiment: 'test', method: 'lora', rank: 2, task: 'nli', seed: 0, lr: null, lrFactor: null, set: {},
     training: { steps: 12 }, taskConfig: { train: 32, valid: 4, test: 4 }, model: 'tiny-random', keepAdapters: false,
+    // Fixed steps and LoRA on q and v: what fused groups take (converge runs and all-linear LoRA run singly).
+    protocol: 'fixed-300',
     ...overrides,
   };
 }

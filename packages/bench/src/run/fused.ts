@@ -63,6 +63,10 @@ export function fusionKey(spec: RunSpec): string | null {
   if (t.micro_batch_size !== t.batch_size) return null;
   // Early stopping (the converge protocol) keeps each run's best checkpoint on valid: runOne does that, the fused trainer does not yet.
   if (t.patience !== undefined) return null;
+  // `all-linear` LoRA-family runs differed from single runs by 3e-4 relative at step 20 in the agreement
+  // test (above the 1e-4 fused runs must meet), so they run singly until that is understood.
+  const targets = spec.method.config.target_modules;
+  if (Array.isArray(targets) ? targets.includes('all-linear') : targets === 'all-linear') return null;
   if (Object.values(spec.method.config).some((value) => typeof value === 'string' && /^run:/.test(value))) return null;
   return JSON.stringify([
     spec.method.id, spec.task.id, spec.task.config, spec.model, spec.seed, spec.code_version,
