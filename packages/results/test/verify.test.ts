@@ -49,7 +49,7 @@ describe('protocols and renamed models', { timeout: 60_000 }, () => {
   it('aggregation never pools protocols or models: one scope at a time, the others listed', async () => {
     const { aggregate } = await import('../src/aggregate/aggregate.ts');
     const { records } = await readRecords(RESULTS);
-    const nli = records.filter((r) => r.task.id === 'nli' && r.method.id === 'full');
+    const nli = records.filter((r) => r.task.id === 'nli' && r.method.id === 'full' && r.protocol === 'fixed-300');
     // Fewer converge runs: the scope with the most records is aggregated by default.
     const converge = nli.slice(0, 2).map((r) => ({ ...clone(r), run_id: r.run_id.replace(/^./, 'f'), protocol: 'converge', model: { ...r.model, id: 'base' } }));
     const mixed = [...nli, ...converge];

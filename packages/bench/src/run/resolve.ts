@@ -164,7 +164,7 @@ export async function resolveRequests(
     const model = await resolveModel(request.model ?? options.defaultModel);
     let knobs: Record<string, unknown>;
     try {
-      knobs = task.resolveKnobs({ ...taskKnobDefaults(model.id, protocol, task.tier), ...request.taskConfig });
+      knobs = task.resolveKnobs({ ...taskKnobDefaults(model.id, protocol, task.tier, task.id), ...request.taskConfig });
     } catch (error) {
       throw new InputError((error as Error).message);
     }
