@@ -24,8 +24,10 @@ describe('calibration under the converge protocol', { timeout: 60_000 }, () => {
     expect(problems).toEqual([]);
     const calibration = records.filter((r) => r.protocol === 'converge' && r.model.id === DEFAULT_MODEL_ID && r.seed === 0 && r.status === 'ok');
     const find = (method: string, task: string): RunRecord | undefined => {
-      const found = calibration.filter((r) => r.method.id === method && r.task.id === task && (method !== 'lora' || r.method.rank === 8));
-      expect(found.length, `${method} on ${task}`).toBeLessThanOrEqual(1);
+      // The calibration runs are the first of their spec; later grids (other code versions) may repeat seed 0.
+      const found = calibration
+        .filter((r) => r.method.id === method && r.task.id === task && (method !== 'lora' || r.method.rank === 8))
+        .sort((a, b) => a.provenance.started_at.localeCompare(b.provenance.started_at));
       return found[0];
     };
     const measured = TASKS.filter((task) => find('none', task) && find('full', task));
