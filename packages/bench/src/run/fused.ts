@@ -20,11 +20,11 @@ import type { TrainResult } from '@peft-bench/core/train/trainer';
 import { getMethod } from '@peft-bench/methods/registry';
 import type { Attachment } from '@peft-bench/methods/types';
 import type { RunRecord } from '@peft-bench/results/record/schema';
-import { failedRecord, provenanceOf, recordHead, type BackendFacts } from './record-builder.ts';
+import { failedRecord, provenanceOf, type BackendFacts } from './record-builder.ts';
 import { perExampleScores } from './per-example.ts';
 import {
   cachedEncode,
-  countLossSpikes,
+  completedRecord,
   describeBackend,
   directorySize,
   divergence,
@@ -267,42 +267,14 @@ export async function runFused(inputs: RunInput[], env: RunEnv, callbacks: RunCa
       memory.sample();
       const trainable = a.trainableCount();
       const added = [...a.trainable.values()].filter((v) => !baseNames.has(v.name)).reduce((sum, v) => sum + v.size, 0);
-      const primaryValue = testMetrics[task.primaryMetric];
-      const validPrimary = validMetrics[task.primaryMetric];
-      const head = recordHead(runId, spec, meta);
-      const record: RunRecord = {
-        ...head,
-        model: { ...head.model, params: totalBase },
-        status: diverged ? 'diverged' : 'ok',
-        reason: diverged,
-        metrics: {
-          primary: primaryValue !== undefined && Number.isFinite(primaryValue) ? primaryValue : null,
-          valid: validMetrics,
-          test: testMetrics,
-          base_lm_loss_before: finite(lossBefore),
-          base_lm_loss_after: lossAfter,
-        },
-        samples,
-        ...(testExamples ? { test_examples: testExamples } : {}),
-        examples: { excluded: fitted.excluded, truncated: fitted.truncated },
-        params: { trainable, total: totalBase + added, adapter_bytes: adapterBytes, optimizer_state_bytes: 2 * trainable * 4 },
-        cost: {
-          // The group's step time, each run charged its share of the stacked rows.
-          train_seconds: trainResult.seconds,
-          eval_seconds: evalSeconds,
-          tokens_per_s: trainResult.tokensPerS,
-          // The process's peak, shared by the group.
-          peak_memory_bytes: Math.round(memory.peak),
-        },
-        curves: {
-          train_loss: lossCurve(losses),
-          valid_loss: validLoss[k]!,
-          valid_metric: validPrimary !== undefined && Number.isFinite(validPrimary) ? [{ step: trainResult.steps, value: validPrimary }] : [],
-          loss_spikes: countLossSpikes(losses),
-        },
-        analysis: analysis && Object.keys(analysis).length > 0 ? analysis : null,
+      const record = completedRecord({
+        runId, spec, meta, totalBase, diverged, primaryMetric: task.primaryMetric, validMetrics, testMetrics, lossBefore, lossAfter,
+        samples, testExamples, fitted, trainable, added, adapterBytes,
+        // The group's step time, each run charged its share of the stacked rows; the process's peak, shared by the group.
+        trainSeconds: trainResult.seconds, tokensPerS: trainResult.tokensPerS, evalSeconds, peakBytes: memory.peak,
+        losses, validLoss: validLoss[k]!, validMetricStep: trainResult.steps, analysis,
         provenance: provenanceWith(backend, startedAt, inputs.length),
-      };
+      });
       callbacks.onRecord?.(record, k);
       records.push(record);
     }

@@ -267,6 +267,82 @@ export function finite(value: number): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
+/** What a finished (ok or diverged) run's record is made of: runOne and fused groups build it here. */
+export interface CompletedRun {
+  runId: string;
+  spec: RunSpec;
+  meta: RunMeta;
+  /** The built model's own parameter count (the planned one came from the config). */
+  totalBase: number;
+  diverged: string | null;
+  primaryMetric: string;
+  validMetrics: Record<string, number>;
+  testMetrics: Record<string, number>;
+  lossBefore: number;
+  lossAfter: number | null;
+  samples: RunRecord['samples'];
+  testExamples: RunRecord['test_examples'];
+  fitted: FittedSplits;
+  trainable: number;
+  /** Trainable parameters that are not base weights (they add to the total). */
+  added: number;
+  adapterBytes: number;
+  trainSeconds: number;
+  tokensPerS: number;
+  evalSeconds: number;
+  peakBytes: number;
+  losses: number[];
+  validLoss: { step: number; value: number }[];
+  /** The step the validation metric was measured at (the kept checkpoint's). */
+  validMetricStep: number;
+  analysis: Record<string, unknown> | null;
+  convergence?: RunRecord['convergence'];
+  provenance: RunRecord['provenance'];
+}
+
+export function completedRecord(run: CompletedRun): RunRecord {
+  const head = recordHead(run.runId, run.spec, run.meta);
+  const primaryValue = run.testMetrics[run.primaryMetric];
+  const validPrimary = run.validMetrics[run.primaryMetric];
+  return {
+    ...head,
+    model: { ...head.model, params: run.totalBase },
+    status: run.diverged ? 'diverged' : 'ok',
+    reason: run.diverged,
+    metrics: {
+      primary: primaryValue !== undefined && Number.isFinite(primaryValue) ? primaryValue : null,
+      valid: run.validMetrics,
+      test: run.testMetrics,
+      base_lm_loss_before: finite(run.lossBefore),
+      base_lm_loss_after: run.lossAfter,
+    },
+    samples: run.samples,
+    ...(run.testExamples ? { test_examples: run.testExamples } : {}),
+    examples: { excluded: run.fitted.excluded, truncated: run.fitted.truncated },
+    params: {
+      trainable: run.trainable,
+      total: run.totalBase + run.added,
+      adapter_bytes: run.adapterBytes,
+      optimizer_state_bytes: 2 * run.trainable * 4,
+    },
+    cost: {
+      train_seconds: run.trainSeconds,
+      eval_seconds: run.evalSeconds,
+      tokens_per_s: run.tokensPerS,
+      peak_memory_bytes: Math.round(run.peakBytes),
+    },
+    curves: {
+      train_loss: lossCurve(run.losses),
+      valid_loss: run.validLoss,
+      valid_metric: validPrimary !== undefined && Number.isFinite(validPrimary) ? [{ step: run.validMetricStep, value: validPrimary }] : [],
+      loss_spikes: countLossSpikes(run.losses),
+    },
+    analysis: run.analysis && Object.keys(run.analysis).length > 0 ? run.analysis : null,
+    ...(run.convergence ? { convergence: run.convergence } : {}),
+    provenance: run.provenance,
+  };
+}
+
 export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbacks = {}): Promise<RunRecord> {
   const { runId, spec, meta } = input;
   const startedAt = new Date();
@@ -386,48 +462,15 @@ export async function runOne(input: RunInput, env: RunEnv, callbacks: RunCallbac
 
     const trainable = attachment.trainableCount();
     const added = [...attachment.trainable.values()].filter((v) => !baseNames.has(v.name)).reduce((sum, v) => sum + v.size, 0);
-    const primaryValue = testMetrics[task.primaryMetric];
-    const validPrimary = validMetrics[task.primaryMetric];
     progress({ phase: 'done', step: totalSteps, totalSteps, loss: losses.at(-1) ?? null, tokensPerS: trainResult?.tokensPerS ?? null });
-    const head = recordHead(runId, spec, meta);
-    return {
-      ...head,
-      // The built model's own count (the planned one came from the config).
-      model: { ...head.model, params: totalBase },
-      status: diverged ? 'diverged' : 'ok',
-      reason: diverged,
-      metrics: {
-        primary: primaryValue !== undefined && Number.isFinite(primaryValue) ? primaryValue : null,
-        valid: validMetrics,
-        test: testMetrics,
-        base_lm_loss_before: finite(lossBefore),
-        base_lm_loss_after: lossAfter,
-      },
-      samples,
-      ...(testExamples ? { test_examples: testExamples } : {}),
-      examples: { excluded: fitted.excluded, truncated: fitted.truncated },
-      params: {
-        trainable,
-        total: totalBase + added,
-        adapter_bytes: adapterBytes,
-        optimizer_state_bytes: 2 * trainable * 4,
-      },
-      cost: {
-        train_seconds: trainResult?.seconds ?? 0,
-        eval_seconds: evalSeconds,
-        tokens_per_s: trainResult?.tokensPerS ?? 0,
-        peak_memory_bytes: Math.round(memory.peak),
-      },
-      curves: {
-        train_loss: lossCurve(losses),
-        valid_loss: validLoss,
-        valid_metric: validPrimary !== undefined && Number.isFinite(validPrimary) ? [{ step: trainResult?.bestStep ?? trainResult?.steps ?? 0, value: validPrimary }] : [],
-        loss_spikes: countLossSpikes(losses),
-      },
-      analysis: analysis && Object.keys(analysis).length > 0 ? analysis : null,
-      ...(trainResult ? { convergence: convergenceOf(trainResult) } : {}),
+    return completedRecord({
+      runId, spec, meta, totalBase, diverged, primaryMetric: task.primaryMetric, validMetrics, testMetrics, lossBefore, lossAfter,
+      samples, testExamples, fitted, trainable, added, adapterBytes,
+      trainSeconds: trainResult?.seconds ?? 0, tokensPerS: trainResult?.tokensPerS ?? 0, evalSeconds, peakBytes: memory.peak,
+      losses, validLoss, validMetricStep: trainResult?.bestStep ?? trainResult?.steps ?? 0, analysis,
+      convergence: trainResult ? convergenceOf(trainResult) : undefined,
       provenance: provenanceOf(backend, startedAt, new Date()),
-    };
+    });
   } catch (error) {
     const message = sanitizeReason(error instanceof Error ? error.message : String(error), { dataDir: env.dataDir });
     return failedRecord(runId, spec, meta, message, backend, startedAt, {
