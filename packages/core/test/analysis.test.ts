@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import {
-  Matrix, matrixFrom, matrixData, svd, reconstruct, frobenius, singularValues,
+  Matrix, matrixFrom, matrixData, svd, frozenSvd, reconstruct, frobenius, singularValues,
   subspaceSimilarity, amplification, deltaReport, compareUpdates, numericalRank, subspaceTicks, similarityGrid,
 } from '../src/analysis/index.ts';
 import { histogram, bimodalityCoefficient, outlierIndices, normReport } from '../src/analysis/norms.ts';
@@ -12,6 +12,17 @@ function random(rows: number, cols: number, seed: number): Matrix {
 }
 
 describe('svd', () => {
+  it('remembers the SVD of a frozen matrix by its content, never confusing two matrices', () => {
+    const a = random(12, 7, 3);
+    const first = frozenSvd(a);
+    expect(first.S).toEqual(svd(a).S);
+    expect(frozenSvd(a.clone())).toBe(first); // same values: the remembered decomposition
+    const b = a.clone();
+    b.set(5, 2, b.get(5, 2) + 1e-9);
+    const other = frozenSvd(b);
+    expect(other).not.toBe(first);
+    expect(other.S).toEqual(svd(b).S);
+  });
   it('recovers a known decomposition', () => {
     // [[3,0],[0,-4]] has singular values 4, 3.
     const d = svd(new Matrix([[3, 0], [0, -4]]));

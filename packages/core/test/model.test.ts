@@ -167,6 +167,25 @@ describe.each([
     tf.dispose([toks, tgt, w, ...Object.values(grads)]);
   });
 
+  it('computes the loss and its gradients from the weighted positions alone, as over all logits', () => {
+    const toks = ids([[1, 5, 9, 2, 7], [3, 3, 8, 1, 0]]);
+    const tgt = ids([[5, 9, 2, 7, 1], [3, 8, 1, 4, 0]]);
+    const w = tf.tensor2d([[0, 0, 1, 1, 1], [0, 1, 0.5, 0, 0]], [2, 5]);
+    const names = ['blocks.0.attn.q.weight', 'ln_f.weight', 'embeddings.tokens'];
+    const vars = names.map((n) => model.params().get(n)!);
+    // The reference: logits at every position, cross-entropy weighted by w.
+    const everywhere = () => {
+      const logp = tf.logSoftmax(model.forward(toks).reshape([10, 23]));
+      const picked = logp.mul(tf.oneHot(tgt.reshape([10]) as tf.Tensor1D, 23)).sum(-1);
+      return picked.mul(w.reshape([10])).sum().neg().div(w.sum()) as tf.Scalar;
+    };
+    const a = tf.variableGrads(() => model.loss(toks, tgt, w), vars);
+    const b = tf.variableGrads(everywhere, vars);
+    expect(a.value.dataSync()[0]).toBeCloseTo(b.value.dataSync()[0]!, 5);
+    for (const v of vars) expect(maxAbsDiff(a.grads[v.name]!, b.grads[v.name]!)).toBeLessThan(1e-5);
+    tf.dispose([toks, tgt, w, a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
+  });
+
   it('rejects too long inputs and wrong dtypes clearly', () => {
     expect(() => model.forward(tf.zeros([1, 25], 'int32') as tf.Tensor2D)).toThrow('25 positions (0 cached + 0 prefix + 25 new) exceed maxSeq=24');
     expect(() => model.forward(tf.zeros([1, 3]) as tf.Tensor2D)).toThrow('tokens must be an int32 tensor');

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  createModel, estimateStepBytes, learningRateAt, resolveModelConfig, train, uniformStream,
+  createModel, estimateStepBytes, learningRateAt, microBatches, resolveModelConfig, train, uniformStream,
   type Batch, type ModelConfigInput,
 } from '../src/index.ts';
 import { initBackend } from '../src/backend/index.ts';
@@ -78,6 +78,36 @@ describe('train', () => {
     };
     const full = await run(4);
     const micro = await run(1);
+    expect(micro.losses[0]).toBeCloseTo(full.losses[0]!, 5);
+    expect(micro.losses[1]).toBeCloseTo(full.losses[1]!, 5);
+    let maxDiff = 0;
+    for (let i = 0; i < full.after.length; i++) maxDiff = Math.max(maxDiff, Math.abs(full.after[i]! - micro.after[i]!));
+    expect(maxDiff).toBeLessThan(1e-5);
+  });
+
+  it('groups rows of different lengths into micro-batches cut after their longest row, with the full-batch step', async () => {
+    // Rows whose targets end at different positions (the rest is padding with weight 0).
+    const B = 6;
+    const T = 8;
+    const ends = [8, 5, 7, 6, 8, 5]; // targets start at position 4
+    const make = (seed: number): Batch => {
+      const b = copyTask(seed, B, 4, 8, false)(0);
+      ends.forEach((end, r) => b.weights.fill(0, r * T + end, (r + 1) * T));
+      return b;
+    };
+    const parts = microBatches(make(3), 2);
+    expect(parts.map((p) => [p.rows, p.T])).toEqual([[2, 5], [2, 7], [2, 8]]);
+    expect(microBatches(make(3), 6)).toHaveLength(1);
+    const run = async (microBatch: number) => {
+      const model = createModel(TINY, 5);
+      const batches = [make(11), make(12)];
+      const r = await train({ model, trainable: model.params(), data: (s) => batches[s]!, steps: 2, lr: 1e-2, microBatch });
+      const after = model.params().get('blocks.0.mlp.up.weight')!.dataSync().slice();
+      model.dispose();
+      return { losses: r.losses, after };
+    };
+    const full = await run(6);
+    const micro = await run(2);
     expect(micro.losses[0]).toBeCloseTo(full.losses[0]!, 5);
     expect(micro.losses[1]).toBeCloseTo(full.losses[1]!, 5);
     let maxDiff = 0;

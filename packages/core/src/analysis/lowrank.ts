@@ -1,7 +1,7 @@
 // Analyses of low-rank updates ΔW against each other and against the pretrained W (LoRA paper
 // §7: subspace similarity, Fig. 3; amplification, Table 7). All matrices are [out, in].
 import type { Matrix } from 'ml-matrix';
-import { frobenius, leadingColumns, svd, type Svd } from './svd.ts';
+import { frobenius, frozenSvd, leadingColumns, svd, type Svd } from './svd.ts';
 
 /** Most singular values kept per module in a report, so run records stay compact. */
 export const MAX_REPORTED_VALUES = 64;
@@ -143,7 +143,7 @@ export function deltaReport(delta: Matrix, w?: Matrix, r?: number): DeltaReport 
     // A zero update (e.g. before training) has no amplification: null keeps the report JSON-safe.
     const factor = Number.isFinite(a.amplification) && a.deltaNorm > 0 ? round(a.amplification) : null;
     report.amplification = { r: a.r, factor, projectedWNorm: round(a.projectedWNorm), deltaNorm: round(a.deltaNorm) };
-    const ws = svd(w);
+    const ws = frozenSvd(w);
     // W's top-kw directions for kw = 1, 2, 4, ... (and k): a sweep over j of the φ(k, j) grid. A width
     // spanning the whole side (kw = its dimension) always gives φ = 1, so it is left out.
     const sweep = (dim: number) => [...new Set([...subspaceTicks(ws.S.length), k])].filter((kw) => kw <= ws.S.length && kw < dim).sort((a, b) => a - b);

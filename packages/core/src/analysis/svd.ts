@@ -51,6 +51,30 @@ export function svd(m: Matrix): Svd {
   return { U, S: order.map((i) => S[i]!), V };
 }
 
+const frozenSvds = new Map<string, { data: Float64Array; svd: Svd }>();
+const FROZEN_SVD_CACHE = 32;
+
+/**
+ * svd() of a matrix that does not change between runs (a pretrained W), remembered by its content:
+ * every run of a grid worker analyses the same frozen weights, and their SVDs were a large share
+ * of a short run's analysis time. A hit is checked value by value, so it is exactly what svd()
+ * would compute; callers must not modify the result.
+ */
+export function frozenSvd(m: Matrix): Svd {
+  const data = new Float64Array(m.rows * m.columns);
+  for (let i = 0; i < m.rows; i++) data.set(m.getRow(i), i * m.columns);
+  let h = 0x811c9dc5; // FNV-1a over the bits
+  const words = new Uint32Array(data.buffer);
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i]!, 0x01000193) >>> 0;
+  const key = `${m.rows}x${m.columns}:${h.toString(16)}`;
+  const hit = frozenSvds.get(key);
+  if (hit && hit.data.every((x, i) => x === data[i])) return hit.svd;
+  const d = svd(m);
+  if (frozenSvds.size >= FROZEN_SVD_CACHE) frozenSvds.delete(frozenSvds.keys().next().value!);
+  frozenSvds.set(key, { data, svd: d });
+  return d;
+}
+
 /** Singular values only, descending. */
 export function singularValues(m: Matrix): number[] {
   return svd(m).S;

@@ -251,17 +251,38 @@ class TransformerModel implements Model {
     if (targets.shape[0] !== B || targets.shape[1] !== T || weights.shape[0] !== B || weights.shape[1] !== T) {
       throw new Error(`loss: tokens [${B},${T}], targets [${targets.shape}] and weights [${weights.shape}] must have the same shape`);
     }
-    return tf.tidy(() =>
-      ops().crossEntropy(
-        this.logits2d(tokens, undefined, undefined),
-        targets.reshape([B * T]) as tf.Tensor1D,
-        weights.reshape([B * T]) as tf.Tensor1D,
-      ),
-    );
+    // The final norm, the output head and the softmax run only at positions with a weight: prompts
+    // and padding carry weight 0, and on a vocabulary of thousands the head is a large share of the
+    // step (every other position's logits would be computed only to be multiplied by 0).
+    const w = weights.dataSync() as Float32Array;
+    const picked: number[] = [];
+    for (let i = 0; i < w.length; i++) if (w[i] !== 0) picked.push(i);
+    return tf.tidy(() => {
+      const hidden = this.hidden2d(tokens, undefined, undefined);
+      const flatTargets = targets.reshape([B * T]) as tf.Tensor1D;
+      const flatWeights = weights.reshape([B * T]) as tf.Tensor1D;
+      if (picked.length === 0 || picked.length === B * T) return ops().crossEntropy(this.head(hidden), flatTargets, flatWeights);
+      const at = tf.tensor1d(picked, 'int32');
+      return ops().crossEntropy(
+        this.head(tf.gather(hidden, at) as tf.Tensor2D),
+        tf.gather(flatTargets, at) as tf.Tensor1D,
+        tf.gather(flatWeights, at) as tf.Tensor1D,
+      );
+    });
   }
 
   /** Logits [B*T, V]. */
   private logits2d(tokens: tf.Tensor2D, cache: KVCache | undefined, options: ForwardOptions | undefined): tf.Tensor2D {
+    return this.head(this.hidden2d(tokens, cache, options));
+  }
+
+  /** Final norm and output head: hidden rows [N, d] -> logits [N, V]. */
+  private head(hidden: tf.Tensor2D): tf.Tensor2D {
+    return tf.matMul(this.lnF.apply(hidden) as tf.Tensor2D, this.lmHead ?? this.embeddings.tokens, false, true);
+  }
+
+  /** The residual stream after the last block, before the final norm: [B*T, d]. */
+  private hidden2d(tokens: tf.Tensor2D, cache: KVCache | undefined, options: ForwardOptions | undefined): tf.Tensor2D {
     if (this.disposed) throw new Error('forward: the model was disposed');
     if (tokens.rank !== 2 || tokens.dtype !== 'int32') {
       throw new Error(`forward: tokens must be an int32 tensor [B, T], got ${tokens.dtype} [${tokens.shape}]`);
@@ -392,8 +413,7 @@ class TransformerModel implements Model {
       cache.padded = padded;
     }
     if (P > 0) x = x.reshape([B, S0, d]).slice([0, P, 0], [B, T, d]).reshape([B * T, d]); // drop prefix positions
-    const hidden = this.lnF.apply(x) as tf.Tensor2D;
-    return tf.matMul(hidden, this.lmHead ?? this.embeddings.tokens, false, true); // (B*T, V)
+    return x;
   }
 
   dispose(): void {

@@ -535,17 +535,15 @@ function accumulateGradients(
   if (!(totalWeight > 0)) throw new Error(`train: batch for step ${step + 1} has no target tokens (all weights are 0)`);
   let loss: tf.Scalar | null = null;
   let acc: (tf.Tensor | null)[] = params.map(() => null);
-  for (let r0 = 0; r0 < b.B; r0 += micro) {
-    const rows = Math.min(micro, b.B - r0);
-    const lo = r0 * b.T;
-    const hi = (r0 + rows) * b.T;
+  for (const part of microBatches(b, micro)) {
+    const { rows, T } = part;
     let w = 0;
-    for (let i = lo; i < hi; i++) w += b.weights[i]!;
+    for (let i = 0; i < part.weights.length; i++) w += part.weights[i]!;
     if (w === 0) continue; // no targets in these rows: contributes nothing
     const share = w / totalWeight;
-    const tokens = tf.tensor2d(b.tokens.subarray(lo, hi), [rows, b.T], 'int32');
-    const targets = tf.tensor2d(b.targets.subarray(lo, hi), [rows, b.T], 'int32');
-    const weights = tf.tensor2d(b.weights.subarray(lo, hi), [rows, b.T], 'float32');
+    const tokens = tf.tensor2d(part.tokens, [rows, T], 'int32');
+    const targets = tf.tensor2d(part.targets, [rows, T], 'int32');
+    const weights = tf.tensor2d(part.weights, [rows, T], 'float32');
     let value: tf.Scalar;
     let grads: tf.NamedTensorMap;
     try {
@@ -577,4 +575,39 @@ function accumulateGradients(
   // A variable the loss does not reach gets a zero gradient (AdamW still decays it).
   const grads = acc.map((g, i) => g ?? tf.zerosLike(params[i]!));
   return { loss: loss!, grads };
+}
+
+/**
+ * The batch's micro-batches. With one micro-batch the batch is used as given. With several, rows
+ * are grouped by length (the last position with a weight) and each micro-batch is cut after its own
+ * longest row: the batch's gradient is the sum over its rows whatever their grouping, and a causal
+ * model's loss at a position does not depend on later positions, so this only skips padding.
+ */
+export function microBatches(b: Batch, micro: number): { tokens: Int32Array; targets: Int32Array; weights: Float32Array; rows: number; T: number }[] {
+  if (micro >= b.B) return [{ tokens: b.tokens, targets: b.targets, weights: b.weights, rows: b.B, T: b.T }];
+  const used = new Int32Array(b.B);
+  for (let r = 0; r < b.B; r++) {
+    for (let t = b.T - 1; t >= 0; t--) {
+      if (b.weights[r * b.T + t] !== 0) {
+        used[r] = t + 1;
+        break;
+      }
+    }
+  }
+  const order = Array.from({ length: b.B }, (_, r) => r).sort((x, y) => used[x]! - used[y]! || x - y);
+  const parts = [];
+  for (let i0 = 0; i0 < b.B; i0 += micro) {
+    const rowsOf = order.slice(i0, i0 + micro);
+    const T = Math.max(1, ...rowsOf.map((r) => used[r]!));
+    const tokens = new Int32Array(rowsOf.length * T);
+    const targets = new Int32Array(rowsOf.length * T);
+    const weights = new Float32Array(rowsOf.length * T);
+    rowsOf.forEach((r, i) => {
+      tokens.set(b.tokens.subarray(r * b.T, r * b.T + T), i * T);
+      targets.set(b.targets.subarray(r * b.T, r * b.T + T), i * T);
+      weights.set(b.weights.subarray(r * b.T, r * b.T + T), i * T);
+    });
+    parts.push({ tokens, targets, weights, rows: rowsOf.length, T });
+  }
+  return parts;
 }
