@@ -10,6 +10,7 @@ const methods = catalogue.methods as MethodInfo[];
 const byId = new Map(methods.map((m) => [m.id, m]));
 const trainingLr = catalogue.training_lr as Record<string, Record<string, number>>;
 const fallbackLr = catalogue.fallback_training_lr as Record<string, number>;
+const chosenLr = ((catalogue as { chosen_lr?: unknown }).chosen_lr ?? {}) as Record<string, Record<string, number>>;
 /** The protocol of records that state none (their runs were made before early stopping). */
 const LEGACY_PROTOCOL = 'fixed-300';
 
@@ -28,8 +29,10 @@ export function isBaseline(id: string): boolean {
   return byId.get(id)?.baseline ?? false;
 }
 
-/** The learning rate a run of `methodId` on `modelId` under `protocol` uses when nothing overrides it (the runner's default). */
+/** The learning rate a run of `methodId` on `modelId` under `protocol` uses when nothing overrides it (the runner's default: chosen on valid where it was, else declared). */
 export function defaultLr(modelId: string, methodId: string, protocol: string = LEGACY_PROTOCOL): number {
+  const chosen = chosenLr[`${protocol}/${modelId}`]?.[methodId];
+  if (chosen !== undefined) return chosen;
   const byModel = trainingLr[protocol] ?? trainingLr[LEGACY_PROTOCOL]!;
   return (byModel[modelId] ?? fallbackLr[protocol] ?? fallbackLr[LEGACY_PROTOCOL]!) * (byId.get(methodId)?.lrScale ?? 1);
 }

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadRegistry } from '@peft-bench/methods';
 import { REPO_ROOT } from '../run/code-version.ts';
-import { PROTOCOLS, TRAINING_DEFAULTS, trainingDefaults } from '../run/defaults.ts';
+import { PROTOCOLS, readChosenLr, TRAINING_DEFAULTS, trainingDefaults } from '../run/defaults.ts';
 
 export const METHODS_JSON = path.join(REPO_ROOT, 'packages/results/src/methods.json');
 
@@ -20,6 +20,8 @@ export async function methodsJsonText(): Promise<string> {
       PROTOCOLS.map((protocol) => [protocol, Object.fromEntries(Object.entries(TRAINING_DEFAULTS[protocol]).map(([model, t]) => [model, t.lr]))]),
     ),
     fallback_training_lr: Object.fromEntries(PROTOCOLS.map((protocol) => [protocol, trainingDefaults('\0no such model', protocol).lr])),
+    // Learning rates chosen on valid (packages/bench/chosen-lr.json), by `<protocol>/<model>` then method.
+    chosen_lr: Object.fromEntries(Object.entries(readChosenLr().chosen).map(([scope, byMethod]) => [scope, Object.fromEntries(Object.entries(byMethod).map(([m, e]) => [m, e.lr]))])),
     methods: registry.list(),
   };
   return `${JSON.stringify(catalogue, null, 2)}\n`;

@@ -1,5 +1,9 @@
 // Training protocols, default training settings per model and protocol, and learning rates per
 // method (its definition's lrScale times the model's). A run spec starts from these; CLI flags and grid blocks override single fields.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { REPO_ROOT } from './code-version.ts';
 import type { TrainingSettings } from './spec.ts';
 
 /**
@@ -124,8 +128,50 @@ export function trainingDefaults(modelId: string, protocol: Protocol = DEFAULT_P
 }
 
 /** The model's learning rate under the protocol times the method's lrScale (declared in its definition, packages/methods/<id>/index.ts). */
-export function defaultLr(modelId: string, method: { lrScale: number }, protocol: Protocol = DEFAULT_PROTOCOL): number {
+export function declaredLr(modelId: string, method: { lrScale: number }, protocol: Protocol = DEFAULT_PROTOCOL): number {
   return trainingDefaults(modelId, protocol).lr * method.lrScale;
+}
+
+/**
+ * Learning rates chosen on the validation split (`pnpm bench choose-lr --write`), keyed
+ * `<protocol>/<model>` then method id. The file is data, not code: a chosen rate enters each run's
+ * spec, so it changes the run ids it applies to and no others.
+ */
+export const CHOSEN_LR_FILE = path.join(REPO_ROOT, 'packages/bench/chosen-lr.json');
+
+const chosenEntry = z.object({
+  lr: z.number().positive(),
+  /** The chosen rate as a multiple of the declared one. */
+  factor: z.number().positive(),
+  /** The grid whose seed-0 runs it was chosen from, and the mean validation rank of each factor tried. */
+  grid: z.string(),
+  mean_valid_rank: z.record(z.string(), z.number()),
+  tasks: z.array(z.string()),
+});
+export const chosenLrSchema = z.object({ note: z.string().optional(), chosen: z.record(z.string(), z.record(z.string(), chosenEntry)) });
+export type ChosenLrFile = z.infer<typeof chosenLrSchema>;
+
+let chosenCache: ChosenLrFile | null = null;
+
+export function readChosenLr(file = CHOSEN_LR_FILE): ChosenLrFile {
+  if (file === CHOSEN_LR_FILE && chosenCache) return chosenCache;
+  let parsed: ChosenLrFile = { chosen: {} };
+  if (fs.existsSync(file)) {
+    const result = chosenLrSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+    if (!result.success) throw new Error(`${path.relative(REPO_ROOT, file)} is malformed: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    parsed = result.data;
+  }
+  if (file === CHOSEN_LR_FILE) chosenCache = parsed;
+  return parsed;
+}
+
+/**
+ * The learning rate a run uses when neither --lr nor an lr factor is given: the one chosen on valid
+ * for the method under this protocol and model, else the declared one. Grid lr factors multiply the
+ * declared rate (declaredLr), so a search around it keeps its run ids once a rate is chosen.
+ */
+export function defaultLr(modelId: string, method: { id: string; lrScale: number }, protocol: Protocol = DEFAULT_PROTOCOL): number {
+  return readChosenLr().chosen[`${protocol}/${modelId}`]?.[method.id]?.lr ?? declaredLr(modelId, method, protocol);
 }
 
 /** A smoke run: the fewest steps and examples that still exercise every stage. */

@@ -3,7 +3,7 @@
 // the method does not take or a bad hyperparameter names the field.
 import type { RunRequest } from '../grid/grid.ts';
 import type { Catalog, MethodEntry, ResolvedModel, TaskEntry } from './catalog.ts';
-import { DEFAULT_PROTOCOL, defaultLr, isProtocol, LEGACY_MODEL_IDS, LEGACY_PROTOCOL, protocolMethodDefaults, PROTOCOLS, taskKnobDefaults, trainingDefaults } from './defaults.ts';
+import { DEFAULT_PROTOCOL, declaredLr, defaultLr, isProtocol, LEGACY_MODEL_IDS, LEGACY_PROTOCOL, protocolMethodDefaults, PROTOCOLS, taskKnobDefaults, trainingDefaults } from './defaults.ts';
 import type { RunMeta } from './meta.ts';
 import { describeSpec, runIdOf, type RunSpec, type TrainingSettings } from './spec.ts';
 
@@ -170,8 +170,9 @@ export async function resolveRequests(
     }
     const training: TrainingSettings = {
       ...trainingDefaults(model.id, protocol, task.id),
-      // Rounded so 2e-3 x 0.05 is 1e-4, not 1.0000000000000002e-4, in records and labels.
-      lr: request.lr ?? Number((defaultLr(model.id, method, protocol) * (request.lrFactor ?? 1)).toPrecision(6)),
+      // Rounded so 2e-3 x 0.05 is 1e-4, not 1.0000000000000002e-4, in records and labels. A factor
+      // multiplies the declared rate; without one, the rate chosen on valid applies where there is one.
+      lr: request.lr ?? Number((request.lrFactor == null ? defaultLr(model.id, method, protocol) : declaredLr(model.id, method, protocol) * request.lrFactor).toPrecision(6)),
       ...request.training,
     };
     if (protocol === LEGACY_PROTOCOL && training.patience !== undefined) {
