@@ -165,6 +165,18 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('choose-lr')
+    .description("choose each method's default learning rate on valid from a learning-rate search grid (factors ranked per task by the valid primary metric, best mean rank wins); --write records it for new runs")
+    .option('--grid <name|file>', 'the search grid', 'leaderboard-lr')
+    .option('--results <dir>', 'results directory', 'results')
+    .option('--write', 'record the choices of methods whose search runs all finished in packages/bench/chosen-lr.json and methods.json')
+    .option('--json', 'one JSON object instead of the tables')
+    .action(async (options) => {
+      const { chooseLrCommand } = await import('./cli/choose-lr.ts');
+      process.exitCode = await chooseLrCommand(options);
+    });
+
+  program
     .command('export-methods')
     .description('write packages/results/src/methods.json from the method definitions (what aggregation and the site know about each method)')
     .action(async () => {

@@ -1,0 +1,176 @@
+// `pnpm bench choose-lr`: each method's default learning rate under a protocol, chosen on the
+// validation split from a learning-rate search grid (leaderboard-lr: x0.25, x1, x4 of the declared
+// rate at one rank, seed 0). Per task the factors are ranked by the primary metric on valid (a
+// diverged or failed run ranks last); the factor with the best mean rank over the tasks is chosen,
+// ties going to the factor nearest x1. The test split is never read. With --write the choice goes
+// to packages/bench/chosen-lr.json (and methods.json), where new runs without an explicit lr use it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunRecord } from '@peft-bench/results/record/schema';
+import { loadRecordFile } from '@peft-bench/results/record/store';
+import { expandGrid, findGridFile, loadGrid } from '../grid/grid.ts';
+import { codeVersion } from '../run/code-version.ts';
+import { CHOSEN_LR_FILE, declaredLr, isProtocol, readChosenLr, type ChosenLrFile } from '../run/defaults.ts';
+import { loadCatalog } from '../run/registries.ts';
+import { InputError, resolveRequests } from '../run/resolve.ts';
+import { reportError } from './errors.ts';
+import { METHODS_JSON, methodsJsonText } from './export-methods.ts';
+
+export interface ChooseLrFlags {
+  grid: string;
+  results: string;
+  write?: boolean;
+  json?: boolean;
+}
+
+/** One search run: its factor of the declared rate and, when finished, its validation score. */
+interface Trial {
+  method: string;
+  task: string;
+  factor: number;
+  lr: number;
+  /** The primary metric on valid; -Infinity for a diverged or failed run; null when not run yet. */
+  valid: number | null;
+  status: string;
+}
+
+export interface MethodChoice {
+  method: string;
+  scope: string;
+  factors: number[];
+  tasks: string[];
+  /** task -> factor -> valid score (null: not finished; -Infinity: diverged). */
+  valid: Record<string, Record<string, number | null>>;
+  finished: number;
+  planned: number;
+  /** factor -> mean rank over tasks (1 = best); only when every run finished. */
+  meanRank: Record<string, number> | null;
+  chosen: { factor: number; lr: number } | null;
+}
+
+/** Average ranks (1 = best, ties share) of `scores`, higher is better. */
+export function ranks(scores: number[]): number[] {
+  return scores.map((s) => {
+    const better = scores.filter((x) => x > s).length;
+    const equal = scores.filter((x) => x === s).length;
+    return better + (equal + 1) / 2;
+  });
+}
+
+/** The method's choice from its trials (all tasks x factors of the search). */
+export function chooseFactor(method: string, scope: string, trials: Trial[], lrOf: (factor: number) => number): MethodChoice {
+  const factors = [...new Set(trials.map((t) => t.factor))].sort((a, b) => a - b);
+  const tasks = [...new Set(trials.map((t) => t.task))].sort();
+  const valid: MethodChoice['valid'] = {};
+  for (const t of trials) (valid[t.task] ??= {})[String(t.factor)] = t.valid;
+  const finished = trials.filter((t) => t.valid !== null).length;
+  const choice: MethodChoice = { method, scope, factors, tasks, valid, finished, planned: trials.length, meanRank: null, chosen: null };
+  if (finished < trials.length || factors.length < 2) return choice;
+  const sum = new Map<number, number>(factors.map((f) => [f, 0]));
+  for (const task of tasks) {
+    const scores = factors.map((f) => valid[task]![String(f)]!);
+    ranks(scores).forEach((r, i) => sum.set(factors[i]!, sum.get(factors[i]!)! + r));
+  }
+  choice.meanRank = Object.fromEntries(factors.map((f) => [String(f), sum.get(f)! / tasks.length]));
+  const best = [...factors].sort((a, b) => sum.get(a)! - sum.get(b)! || Math.abs(Math.log(a)) - Math.abs(Math.log(b)) || a - b)[0]!;
+  choice.chosen = { factor: best, lr: lrOf(best) };
+  return choice;
+}
+
+function score(record: RunRecord): number {
+  if (record.status !== 'ok') return Number.NEGATIVE_INFINITY;
+  const value = record.metrics.valid[record.task.primary_metric];
+  return typeof value === 'number' && Number.isFinite(value) ? value : Number.NEGATIVE_INFINITY;
+}
+
+const cell = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v === Number.NEGATIVE_INFINITY ? 'div' : v.toFixed(3));
+
+export async function chooseLrCommand(flags: ChooseLrFlags): Promise<number> {
+  try {
+    let grid;
+    try {
+      grid = loadGrid(findGridFile(flags.grid));
+    } catch (error) {
+      throw new InputError((error as Error).message);
+    }
+    const catalog = await loadCatalog();
+    const methods = catalog.methods();
+    const requests = expandGrid(grid, methods.map((m) => ({ id: m.id, rankParam: m.rankParam })), []);
+    const runs = await resolveRequests(requests, catalog, { codeVersion, defaultModel: 'default' });
+    if (runs.length === 0) throw new InputError(`grid ${grid.name} has no runs`);
+    const trialsBy = new Map<string, Trial[]>();
+    for (const run of runs) {
+      const { spec } = run;
+      const protocol = spec.protocol ?? 'fixed-300';
+      if (!isProtocol(protocol)) throw new InputError(`grid ${grid.name}: unknown protocol ${protocol}`);
+      const method = methods.find((m) => m.id === spec.method.id)!;
+      const declared = declaredLr(spec.model.id, method, protocol);
+      const factor = Number((spec.training.lr / declared).toPrecision(4));
+      const file = path.join(flags.results, `${run.runId}.json`);
+      const loaded = fs.existsSync(file) ? loadRecordFile(file) : null;
+      if (loaded && !loaded.ok) process.stderr.write(`choose-lr: ignoring ${file}: ${loaded.message}\n`);
+      const record = loaded?.ok ? loaded.record : null;
+      const scope = `${protocol}/${spec.model.id}`;
+      const key = `${scope}\0${spec.method.id}`;
+      const list = trialsBy.get(key) ?? [];
+      list.push({ method: spec.method.id, task: spec.task.id, factor, lr: spec.training.lr, valid: record ? score(record) : null, status: record?.status ?? 'not run' });
+      trialsBy.set(key, list);
+    }
+    const choices: MethodChoice[] = [];
+    for (const [key, trials] of trialsBy) {
+      const [scope, method] = key.split('\0') as [string, string];
+      const byFactor = new Map(trials.map((t) => [t.factor, t.lr]));
+      choices.push(chooseFactor(method, scope, trials, (f) => byFactor.get(f)!));
+    }
+    choices.sort((a, b) => a.scope.localeCompare(b.scope) || a.method.localeCompare(b.method));
+
+    if (flags.write) await writeChoices(choices, grid.name);
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ grid: grid.name, selected_on: 'valid', choices: choices.map((c) => ({ ...c, valid: jsonSafe(c.valid) })) })}\n`);
+      return 0;
+    }
+    const out: string[] = [];
+    out.push(`Learning rates chosen on valid from grid ${grid.name} (seed 0; per task the factors ranked by the primary metric on valid, div = diverged ranks last; the best mean rank wins, ties go to the factor nearest x1). Test scores are not read.`);
+    for (const c of choices) {
+      const head = `${c.method} (${c.scope})`;
+      const state = c.chosen ? `chosen x${c.chosen.factor} = lr ${c.chosen.lr}` : `not chosen: ${c.finished} of ${c.planned} runs finished`;
+      out.push('', `${head}: ${state}`);
+      out.push(`  | task | ${c.factors.map((f) => `x${f}`).join(' | ')} |`);
+      for (const task of c.tasks) out.push(`  | ${task} | ${c.factors.map((f) => cell(c.valid[task]?.[String(f)])).join(' | ')} |`);
+      if (c.meanRank) out.push(`  | mean rank | ${c.factors.map((f) => c.meanRank![String(f)]!.toFixed(2)).join(' | ')} |`);
+    }
+    const done = choices.filter((c) => c.chosen).length;
+    out.push('', `${done} of ${choices.length} methods have every search run finished${flags.write ? `; wrote ${path.relative(process.cwd(), CHOSEN_LR_FILE)} and ${path.relative(process.cwd(), METHODS_JSON)}` : ' (--write records the choices)'}.`);
+    process.stdout.write(`${out.join('\n')}\n`);
+    return 0;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+function jsonSafe(valid: MethodChoice['valid']): Record<string, Record<string, number | string | null>> {
+  return Object.fromEntries(Object.entries(valid).map(([t, byF]) => [t, Object.fromEntries(Object.entries(byF).map(([f, v]) => [f, v === Number.NEGATIVE_INFINITY ? 'diverged' : v]))]));
+}
+
+/** Adds the finished choices to chosen-lr.json (other entries kept), then refreshes methods.json; each file written whole. */
+async function writeChoices(choices: MethodChoice[], gridName: string): Promise<void> {
+  const file: ChosenLrFile = readChosenLr();
+  file.note = 'Learning rates chosen on valid by `pnpm bench choose-lr --write`; see packages/bench/src/cli/choose-lr.ts.';
+  for (const c of choices) {
+    if (!c.chosen || !c.meanRank) continue;
+    (file.chosen[c.scope] ??= {})[c.method] = { lr: c.chosen.lr, factor: c.chosen.factor, grid: gridName, mean_valid_rank: c.meanRank, tasks: c.tasks };
+  }
+  const tmp = `${CHOSEN_LR_FILE}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`);
+  fs.renameSync(tmp, CHOSEN_LR_FILE);
+  await refreshMethodsJson(file);
+}
+
+/** methods.json with the new choices (the process has the old chosen-lr.json cached). */
+async function refreshMethodsJson(file: ChosenLrFile): Promise<void> {
+  const catalogue = JSON.parse(await methodsJsonText());
+  catalogue.chosen_lr = Object.fromEntries(Object.entries(file.chosen).map(([scope, byMethod]) => [scope, Object.fromEntries(Object.entries(byMethod).map(([m, e]) => [m, e.lr]))]));
+  const tmp = `${METHODS_JSON}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(catalogue, null, 2)}\n`);
+  fs.renameSync(tmp, METHODS_JSON);
+}
