@@ -99,6 +99,7 @@ export async function chooseLrCommand(flags: ChooseLrFlags): Promise<number> {
     const runs = await resolveRequests(requests, catalog, { codeVersion, defaultModel: 'default' });
     if (runs.length === 0) throw new InputError(`grid ${grid.name} has no runs`);
     const trialsBy = new Map<string, Trial[]>();
+    const metricOf = new Map(catalog.tasks().map((t) => [t.id, t.primaryMetric]));
     for (const run of runs) {
       const { spec } = run;
       const protocol = spec.protocol ?? 'fixed-300';
@@ -135,8 +136,8 @@ export async function chooseLrCommand(flags: ChooseLrFlags): Promise<number> {
       const head = `${c.method} (${c.scope})`;
       const state = c.chosen ? `chosen x${c.chosen.factor} = lr ${c.chosen.lr}` : `not chosen: ${c.finished} of ${c.planned} runs finished`;
       out.push('', `${head}: ${state}`);
-      out.push(`  | task | ${c.factors.map((f) => `x${f}`).join(' | ')} |`);
-      for (const task of c.tasks) out.push(`  | ${task} | ${c.factors.map((f) => cell(c.valid[task]?.[String(f)])).join(' | ')} |`);
+      out.push(`  | task (valid metric) | ${c.factors.map((f) => `x${f}`).join(' | ')} |`);
+      for (const task of c.tasks) out.push(`  | ${task} (${metricOf.get(task)}) | ${c.factors.map((f) => cell(c.valid[task]?.[String(f)])).join(' | ')} |`);
       if (c.meanRank) out.push(`  | mean rank | ${c.factors.map((f) => c.meanRank![String(f)]!.toFixed(2)).join(' | ')} |`);
     }
     const done = choices.filter((c) => c.chosen).length;
