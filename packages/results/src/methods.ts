@@ -24,6 +24,11 @@ export function defaultScopeIds(): { protocol: string; model: string } {
   return { protocol: c.default_protocol ?? 'converge', model: c.default_model ?? 'base' };
 }
 
+/** The leaderboard grid (packages/bench/grids/leaderboard.yaml): its protocol, model and number of distinct runs. */
+export function leaderboardGrid(): { name: string; protocol: string; model: string; runs: number } | null {
+  return (catalogue as { leaderboard_grid?: { name: string; protocol: string; model: string; runs: number } }).leaderboard_grid ?? null;
+}
+
 /** Every registered method, by id. */
 export function methodInfos(): readonly MethodInfo[] {
   return methods;
