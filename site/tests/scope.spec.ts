@@ -134,6 +134,8 @@ test('Runs lists the runs of both scopes and filters by scope', async ({ page })
   await expect(page.locator('#runs-scope option')).toHaveText(['all', 'converge/base', 'fixed-300/naive']);
   await expect(page.locator('#runs-count')).toHaveText(`${fixed300.length} of ${allFixtureRecords().length} runs match`);
   for (const row of await page.locator('#runs tbody tr').all()) await expect(row.locator('td').nth(1)).toHaveText('fixed-300/naive');
+  // A method link goes to that scope's section of the method's page.
+  await expect(page.locator('#runs tbody tr td:nth-child(4) a').first()).toHaveAttribute('href', /methods\/[a-z-]+\.html#scope-fixed-300-naive$/);
 });
 
 test.describe('390 px', () => {

@@ -22,6 +22,8 @@ export interface ScopeView {
   modelHash: string;
   runs: number;
   isDefault: boolean;
+  /** 'converge/base' ('<protocol>/<model>-<hash>' for a second checkpoint of one model id): how Runs names it. */
+  slug: string;
   /** Where its pages live: '' for the default scope, else 'scope/<protocol>/<model>/'. */
   prefix: string;
   /** A fragment id naming it on single pages (a method's page): 'scope-converge-base'. */
@@ -81,16 +83,16 @@ export function loadSiteData(): Promise<SiteData> {
       taken.add(slug);
       const agg = shortenLabels(aggregate(records, problems, s));
       console.log(`[peft-bench] scope ${s.protocol} on ${s.model}: ${agg.recordCount} runs${i === 0 ? ' (default)' : ''}`);
-      return { ...s, isDefault: i === 0, prefix: i === 0 ? '' : `scope/${slug}/`, anchor: `scope-${slug.replace(/\//g, '-')}`, agg };
+      return { ...s, slug, isDefault: i === 0, prefix: i === 0 ? '' : `scope/${slug}/`, anchor: `scope-${slug.replace(/\//g, '-')}`, agg };
     });
     if (scopes.length === 0) {
       const ids = defaultScopeIds();
-      scopes.push({ ...ids, modelHash: '', runs: 0, isDefault: true, prefix: '', anchor: `scope-${ids.protocol}-${ids.model}`, agg: shortenLabels(aggregate(records, problems)) });
+      scopes.push({ ...ids, slug: `${ids.protocol}/${ids.model}`, modelHash: '', runs: 0, isDefault: true, prefix: '', anchor: `scope-${ids.protocol}-${ids.model}`, agg: shortenLabels(aggregate(records, problems)) });
     }
     // Colours follow one method order on every page of every scope: the default scope's, then the others'.
     setMethodOrder([...new Set(scopes.flatMap((s) => s.agg.methods.map((m) => m.id)))]);
     const scopeOfRun = new Map(scopes.flatMap((s) => s.agg.runs.map((r) => [r.runId, s] as const)));
-    const runRows = scopes.flatMap((s) => s.agg.runs.map((r) => ({ ...r, scope: `${s.protocol}/${s.model}` })));
+    const runRows = scopes.flatMap((s) => s.agg.runs.map((r) => ({ ...r, scope: s.slug })));
     return { resultsDir: dir, records, agg: scopes[0]!.agg, scopes, defaultScope: scopes[0]!, scopeOfRun, runRows };
   })();
   return cached;
