@@ -21,15 +21,21 @@ export interface FixtureRecord {
   samples?: { id: string; prompt: string; target: string; prediction: string }[];
 }
 
-/** Every fixture file that is a run record (the corrupt and foreign files are left out). */
-export function fixtureRecords(): FixtureRecord[] {
-  const out: FixtureRecord[] = [];
+/** Every fixture file that is a run record, of both scopes (the corrupt and foreign files are left out). */
+export function allFixtureRecords(): (FixtureRecord & { protocol?: string; model: { id: string } })[] {
+  const out: (FixtureRecord & { protocol?: string; model: { id: string } })[] = [];
   for (const name of readdirSync(FIXTURE_DIR).filter((n) => n.endsWith('.json'))) {
     // The corrupt and foreign fixtures fail to load and are left out.
     const loaded = loadRecordFile(join(FIXTURE_DIR, name));
-    if (loaded.ok) out.push(loaded.record as unknown as FixtureRecord);
+    if (loaded.ok) out.push(loaded.record as unknown as FixtureRecord & { protocol?: string; model: { id: string } });
   }
   return out;
+}
+
+/** The records of one scope; by default the converge protocol on base, which the site shows at its plain URLs. */
+export function fixtureRecords(scope: { protocol: string; model: string } = { protocol: 'converge', model: 'base' }): FixtureRecord[] {
+  // The reader labels records that state no protocol fixed-300, and their model `default` naive.
+  return allFixtureRecords().filter((r) => (r.protocol ?? 'fixed-300') === scope.protocol && (r.model.id === 'default' && !r.protocol ? 'naive' : r.model.id) === scope.model);
 }
 
 export interface Expected {

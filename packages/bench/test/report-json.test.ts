@@ -7,6 +7,22 @@ import { runCli } from './helpers.ts';
 const RESULTS = path.join(REPO_ROOT, 'results');
 
 describe('pnpm bench report --json', { timeout: 120_000 }, () => {
+  it('covers converge on base by default, though fixed-300 on naive has more records, and lists the others with their run counts', async () => {
+    const result = await runCli(['report', '--json', '--results', RESULTS]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.scope).toMatchObject({ protocol: 'converge', model: 'base' });
+    const fixed = report.other_scopes.find((s: { protocol: string; model: string }) => s.protocol === 'fixed-300' && s.model === 'naive');
+    expect(fixed.runs).toBeGreaterThanOrEqual(1608);
+    expect(fixed.runs).toBeGreaterThan(report.records);
+    const markdown = await runCli(['report', '--results', RESULTS]);
+    expect(markdown.stdout.split('\n')[0]).toBe('# PEFT Bench report: converge on base');
+    expect(markdown.stdout).toContain(`Protocol: converge (train to a validation plateau, best checkpoint on valid) on base, ${report.records} runs.`);
+    expect(markdown.stdout).toContain(`fixed-300 on naive (${fixed.runs.toLocaleString('en-US')} runs)`);
+    const old = await runCli(['report', '--results', RESULTS, '--protocol', 'fixed-300']);
+    expect(old.stdout.split('\n')[0]).toBe('# PEFT Bench report: fixed-300 on naive');
+  });
+
   it('names its scope and gains discriminability.<model>.<task> over the parameter-efficient methods at r=8', async () => {
     const result = await runCli(['report', '--json', '--results', RESULTS, '--protocol', 'fixed-300']);
     expect(result.code).toBe(0);

@@ -1,6 +1,7 @@
 // What readers of records need to know about methods and models without loading them (no
 // TensorFlow.js): each method's description (method-info.ts) from methods.json, exported from the method
-// definitions by `pnpm bench export-methods`, and each model's default learning rate.
+// definitions by `pnpm bench export-methods`, each model's default learning rate, and the default
+// protocol and model.
 import catalogue from './methods.json' with { type: 'json' };
 import type { MethodInfo } from './method-info.ts';
 
@@ -13,6 +14,20 @@ const fallbackLr = catalogue.fallback_training_lr as Record<string, number>;
 const chosenLr = ((catalogue as { chosen_lr?: unknown }).chosen_lr ?? {}) as Record<string, Record<string, number>>;
 /** The protocol of records that state none (their runs were made before early stopping). */
 const LEGACY_PROTOCOL = 'fixed-300';
+
+/**
+ * The protocol and model a run uses when none is named (the bench's defaults, exported with the
+ * methods): readers show this scope first whenever it has records.
+ */
+export function defaultScopeIds(): { protocol: string; model: string } {
+  const c = catalogue as { default_protocol?: string; default_model?: string };
+  return { protocol: c.default_protocol ?? 'converge', model: c.default_model ?? 'base' };
+}
+
+/** The leaderboard grid (packages/bench/grids/leaderboard.yaml): its protocol, model and number of distinct runs. */
+export function leaderboardGrid(): { name: string; protocol: string; model: string; runs: number } | null {
+  return (catalogue as { leaderboard_grid?: { name: string; protocol: string; model: string; runs: number } }).leaderboard_grid ?? null;
+}
 
 /** Every registered method, by id. */
 export function methodInfos(): readonly MethodInfo[] {

@@ -50,10 +50,11 @@ describe('protocols and renamed models', { timeout: 60_000 }, () => {
     const { aggregate } = await import('../src/aggregate/aggregate.ts');
     const { records } = await readRecords(RESULTS);
     const nli = records.filter((r) => r.task.id === 'nli' && r.method.id === 'full' && r.protocol === 'fixed-300');
-    // Fewer converge runs: the scope with the most records is aggregated by default.
+    // Fewer converge runs on base, the default scope: aggregated by default all the same; the others on request.
     const converge = nli.slice(0, 2).map((r) => ({ ...clone(r), run_id: r.run_id.replace(/^./, 'f'), protocol: 'converge', model: { ...r.model, id: 'base' } }));
     const mixed = [...nli, ...converge];
-    const old = aggregate(mixed, [], {});
+    expect(aggregate(mixed, [], {}).scope).toMatchObject({ protocol: 'converge', model: 'base' });
+    const old = aggregate(mixed, [], { protocol: 'fixed-300' });
     expect(old.scope).toMatchObject({ protocol: 'fixed-300', model: 'naive' });
     expect(old.scopes.map((s) => [s.protocol, s.model, s.runs])).toEqual([['fixed-300', 'naive', nli.length], ['converge', 'base', 2]]);
     expect(old.runs.every((r) => !r.runId.startsWith('f') || nli.some((n) => n.run_id === r.runId))).toBe(true);

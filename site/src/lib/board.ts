@@ -230,6 +230,8 @@ export const fmtInterval = (c: Cand) => (c.n > 1 || c.b ? `± ${fmtScore((c.hi -
 /** Marks an interval over seed means only (records without per-example scores, so no paired bootstrap). */
 export const fmtIntervalKind = (c: Cand) => (c.b || c.n < 2 ? '' : '†');
 /** Seeds and configurations searched. */
+/** Seeds a configuration of the leaderboard grid runs with: a cell with fewer is marked (class \`few\`). */
+export const FULL_SEEDS = 3;
 export const fmtCounts = (cell: CellView) => (cell.c ? `n=${cell.c.n} · ${cell.k} cfg` : '');
 
 /** Hover text of a cell: the configuration and its seeds. */

@@ -1,8 +1,10 @@
 // The Runs page's search, filters, sort and pages, as pure functions over data/runs.json rows. The state lives
-// in the URL (q, method, task, rank, seed, status, sort, dir, page), so every view has a permalink.
+// in the URL (q, scope, method, task, rank, seed, status, sort, dir, page), so every view has a permalink.
 
 export interface RunRow {
   runId: string;
+  /** Its protocol and base model, 'converge/base': runs of every scope are listed. */
+  scope: string;
   status: string;
   reason: string | null;
   method: string;
@@ -15,9 +17,9 @@ export interface RunRow {
   trainSeconds: number;
 }
 
-export const FILTERS = ['method', 'task', 'rank', 'seed', 'status'] as const;
+export const FILTERS = ['scope', 'method', 'task', 'rank', 'seed', 'status'] as const;
 export type FilterKey = (typeof FILTERS)[number];
-export const SORTABLE = ['runId', 'status', 'method', 'configLabel', 'task', 'seed', 'lr', 'primary', 'trainSeconds'] as const;
+export const SORTABLE = ['runId', 'scope', 'status', 'method', 'configLabel', 'task', 'seed', 'lr', 'primary', 'trainSeconds'] as const;
 export const PAGE_SIZE = 50;
 
 export interface RunsState {

@@ -1,12 +1,27 @@
 // `pnpm bench export-methods`: writes packages/results/src/methods.json, the method definitions'
-// descriptions (id, rank field and meaning, baseline, lrScale, hyperparameters with defaults) and each
-// model's default learning rate, for readers that must not load TensorFlow.js (aggregation, the site).
+// descriptions (id, rank field and meaning, baseline, lrScale, hyperparameters with defaults), each
+// model's default learning rate, the default protocol and model and the leaderboard grid's size, for readers that must not load TensorFlow.js (aggregation, the site).
 // A bench test fails when the file is out of date.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadRegistry } from '@peft-bench/methods';
 import { REPO_ROOT } from '../run/code-version.ts';
-import { PROTOCOLS, readChosenLr, TRAINING_DEFAULTS, trainingDefaults } from '../run/defaults.ts';
+import { DEFAULT_PROTOCOL, PROTOCOLS, readChosenLr, TRAINING_DEFAULTS, trainingDefaults } from '../run/defaults.ts';
+import { DEFAULT_MODEL_ID } from '../run/models.ts';
+import { expandGrid, findGridFile, loadGrid } from '../grid/grid.ts';
+
+/** The grid whose records make the default scope (`default_protocol` on `default_model`). */
+const LEADERBOARD_GRID = 'leaderboard';
+
+/**
+ * The leaderboard grid's size: its distinct runs (a run two blocks request is one run, as when the grid
+ * runs), so readers can say how much of it has finished without expanding grids themselves.
+ */
+function leaderboardGrid(methods: Parameters<typeof expandGrid>[1]) {
+  const grid = loadGrid(findGridFile(LEADERBOARD_GRID));
+  const runs = new Set(expandGrid(grid, methods).map(({ experiment: _block, ...request }) => JSON.stringify(request)));
+  return { name: grid.name, protocol: grid.defaults?.protocol ?? DEFAULT_PROTOCOL, model: grid.defaults?.model ?? DEFAULT_MODEL_ID, runs: runs.size };
+}
 
 export const METHODS_JSON = path.join(REPO_ROOT, 'packages/results/src/methods.json');
 
@@ -15,6 +30,10 @@ export async function methodsJsonText(): Promise<string> {
   const registry = await loadRegistry();
   const catalogue = {
     note: 'Written by `pnpm bench export-methods` from the method definitions (packages/methods/<id>/index.ts); do not edit.',
+    // What a run uses when none is named: readers show this protocol on this model first (the default scope).
+    default_protocol: DEFAULT_PROTOCOL,
+    default_model: DEFAULT_MODEL_ID,
+    leaderboard_grid: leaderboardGrid(registry.list()),
     // Per protocol, per model (a model without an entry trains as the naive model).
     training_lr: Object.fromEntries(
       PROTOCOLS.map((protocol) => [protocol, Object.fromEntries(Object.entries(TRAINING_DEFAULTS[protocol]).map(([model, t]) => [model, t.lr]))]),

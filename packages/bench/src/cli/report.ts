@@ -1,7 +1,7 @@
 // `pnpm bench report`: the records as Markdown tables, one section per question (the aggregation's report).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { aggregate, defaultsJson, discriminabilityByTask, findingsMarkdown, leaderboardJson, leaderboardMarkdown, type Aggregated } from '@peft-bench/results/aggregate/index';
+import { aggregate, defaultsJson, discriminabilityByTask, findingsMarkdown, leaderboardJson, leaderboardMarkdown, otherScopes, scopeMarkdown, type Aggregated } from '@peft-bench/results/aggregate/index';
 import type { RunRecord } from '@peft-bench/results/record/schema';
 import { aggregateResults, type ScopeOptions } from './aggregate.ts';
 
@@ -9,8 +9,8 @@ export async function reportCommand(options: { results: string; out?: string; js
   const aggregated = await aggregateResults(options.results, { protocol: options.protocol, model: options.model });
   if (!aggregated) return 2;
   const text = options.json
-    ? `${JSON.stringify({ scope: aggregated.scope, records: aggregated.recordCount, leaderboard: leaderboardJson(aggregated), defaults: defaultsJson(aggregated), discriminability: discriminabilityByModel(aggregated, aggregated.allRecords) }, null, 2)}\n`
-    : `${leaderboardMarkdown(aggregated)}\n${findingsMarkdown(aggregated)}`;
+    ? `${JSON.stringify({ scope: aggregated.scope, records: aggregated.recordCount, other_scopes: otherScopes(aggregated), leaderboard: leaderboardJson(aggregated), defaults: defaultsJson(aggregated), discriminability: discriminabilityByModel(aggregated, aggregated.allRecords) }, null, 2)}\n`
+    : `${scopeMarkdown(aggregated)}\n${leaderboardMarkdown(aggregated)}\n${findingsMarkdown(aggregated)}`;
   if (!options.out) {
     process.stdout.write(text);
     return 0;

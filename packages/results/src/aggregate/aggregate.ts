@@ -3,7 +3,8 @@
 // task knobs and base model. Statistics over seeds are taken per (method, configuration, task) from runs with
 // status ok; diverged and failed runs are counted beside them, never averaged in.
 // Records of different training protocols or base models are never pooled: one aggregation covers
-// one scope (protocol x model), by default the one with the most records (see primaryScope).
+// one scope (protocol x model), by default the default protocol on the default model where it has
+// records, else the one with the most (see defaultScope).
 import { LEGACY_PROTOCOL, type RunRecord, type RunStatus } from '../record/schema.ts';
 import { readRecords, type RecordProblem } from '../record/read.ts';
 import { metricInfo, isBetter, isWithin, type Direction } from './metrics.ts';
@@ -12,7 +13,7 @@ import { selectOnValid } from '../stats/selection.ts';
 import { seedOnlyInterval, type Interval } from '../stats/summary.ts';
 import { bootstrapInterval, resamplePlan, tiedWithBest, type ResamplePlan, type SeedScores } from '../stats/bootstrap.ts';
 import { decodeScores } from '../record/verify.ts';
-import { defaultLr, isBaseline, methodInfo } from '../methods.ts';
+import { defaultLr, defaultScopeIds, isBaseline, methodInfo } from '../methods.ts';
 import { discriminability, type Discriminability, type MethodSeedScores } from '../stats/discriminability.ts';
 import { collectAnalysis, emptyAnalysis, type AnalysisData } from './analysis.ts';
 import { complementFindings, overlapGroups, subspaceGroups, type ComplementFindings, type OverlapGroup, type SubspaceGroup } from './subspace.ts';
@@ -612,9 +613,18 @@ export function scopesOf(records: readonly RunRecord[]): ScopeCount[] {
 }
 
 /**
- * The scope aggregated when none is asked for: the one with the most records, so the published
- * leaderboard stays that of the complete grid while a new protocol's first runs come in.
+ * The scope aggregated when none is asked for: the default protocol on the default model (the
+ * bench's defaults, `defaultScopeIds`) whenever it has records, so the published leaderboard is
+ * that of the current grid even while it is incomplete; else the scope with the most records.
+ * Among several checkpoints of the default model, the one with the most records.
  */
+export function defaultScope(records: readonly RunRecord[], ids: { protocol: string; model: string } = defaultScopeIds()): Scope | null {
+  const scopes = scopesOf(records);
+  const first = scopes.find((s) => s.protocol === ids.protocol && s.model === ids.model) ?? scopes[0];
+  return first ? { protocol: first.protocol, model: first.model, modelHash: first.modelHash } : null;
+}
+
+/** The scope with the most records (ties by protocol, then model). */
 export function primaryScope(records: readonly RunRecord[]): Scope | null {
   const first = scopesOf(records)[0];
   return first ? { protocol: first.protocol, model: first.model, modelHash: first.modelHash } : null;
@@ -622,7 +632,9 @@ export function primaryScope(records: readonly RunRecord[]): Scope | null {
 
 /**
  * Aggregates the records of one scope: `scope` (a protocol and a model id, optionally its hash), or
- * the primary scope. Records of other scopes are left out, never pooled.
+ * the default scope. A partial choice (only `protocol` or only `model`) fills the other part with the
+ * default where that has records, else takes the scope with the most.
+ * Records of other scopes are left out, never pooled.
  */
 export function aggregate(
   records: readonly RunRecord[],
@@ -632,7 +644,9 @@ export function aggregate(
   const scopes = scopesOf(records);
   const matching = scopes.filter((s) =>
     (want.protocol === undefined || s.protocol === want.protocol) && (want.model === undefined || s.model === want.model) && (want.modelHash === undefined || s.modelHash === want.modelHash));
-  const chosen = matching[0] ?? null;
+  const ids = defaultScopeIds();
+  const chosen = matching.find((s) => s.protocol === (want.protocol ?? ids.protocol) && s.model === (want.model ?? ids.model))
+    ?? matching[0] ?? null;
   const scope: Scope | null = chosen ? { protocol: chosen.protocol, model: chosen.model, modelHash: chosen.modelHash } : null;
   const inScope = scope ? records.filter((r) => scopeKey(scopeOf(r)) === scopeKey(scope)) : [];
   const sorted = [...inScope].sort((a, b) => byString(a.run_id, b.run_id));

@@ -21,6 +21,39 @@ export interface FindingsSection {
 
 const int = (v: number) => v.toLocaleString('en-US');
 
+/** What each training protocol means, in a few words (README.md, Training protocol). */
+export const PROTOCOL_DESCRIPTIONS: Record<string, string> = {
+  converge: 'train to a validation plateau, best checkpoint on valid',
+  'fixed-300': '300 fixed steps, final weights',
+};
+
+/** "converge (train to a validation plateau, ...) on base, 42 runs": one scope in words. */
+export function scopeSentence(scope: { protocol: string; model: string; runs: number }): string {
+  const about = PROTOCOL_DESCRIPTIONS[scope.protocol];
+  return `${scope.protocol}${about ? ` (${about})` : ''} on ${scope.model}, ${int(scope.runs)} run${scope.runs === 1 ? '' : 's'}`;
+}
+
+/** The scopes of the records other than the aggregated one, largest first. */
+export function otherScopes(agg: Pick<Aggregated, 'scope' | 'scopes'>): Aggregated['scopes'] {
+  const s = agg.scope;
+  return agg.scopes.filter((o) => !s || o.protocol !== s.protocol || o.model !== s.model || o.modelHash !== s.modelHash);
+}
+
+/** The report's head: which protocol and model every number is about, and the scopes left out with their run counts. */
+export function scopeMarkdown(agg: Aggregated): string {
+  if (!agg.scope) return '# PEFT Bench report\n\nNo run records.\n';
+  const others = otherScopes(agg);
+  return [
+    `# PEFT Bench report: ${agg.scope.protocol} on ${agg.scope.model}`,
+    '',
+    `Protocol: ${scopeSentence({ ...agg.scope, runs: agg.recordCount })}.`,
+    others.length > 0
+      ? `Other scopes in the records, not pooled with these (\`--protocol\`, \`--model\`): ${others.map((o) => `${o.protocol} on ${o.model} (${int(o.runs)} runs)`).join(', ')}.`
+      : 'No other scopes in the records.',
+    '',
+  ].join('\n');
+}
+
 /** One line on where the numbers come from: records, seeds, backend, hardware, model, compute. */
 export function findingsProvenance(agg: Aggregated): string {
   const p = agg.provenance;

@@ -7,8 +7,8 @@ import { DOWNLOAD_FILES, downloadBody } from '../../lib/downloads.ts';
 export const getStaticPaths: GetStaticPaths = () => DOWNLOAD_FILES.map((file) => ({ params: { file } }));
 
 export const GET: APIRoute = async ({ params }) => {
-  const { agg } = await loadSiteData();
+  const { agg, runRows } = await loadSiteData();
   const file = params.file as string;
   const type = file.endsWith('.csv') ? 'text/csv' : 'application/json';
-  return new Response(downloadBody(agg, file), { headers: { 'Content-Type': type } });
+  return new Response(downloadBody(agg, file, runRows), { headers: { 'Content-Type': type } });
 };
