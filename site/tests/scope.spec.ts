@@ -22,7 +22,7 @@ test.describe('the default scope', () => {
     await page.goto('index.html');
     await expect(page.getByTestId('scope-now')).toContainText(`Protocol: converge (train to a validation plateau, best checkpoint on valid) on base, ${converge.length} runs (the default).`);
     await expect(page.getByTestId('scope-progress')).toBeVisible();
-    await expect(page.getByTestId('scope-progress')).toContainText(`${converge.length} of the leaderboard grid's ${grid.runs} runs are recorded`);
+    await expect(page.getByTestId('scope-progress')).toContainText(`the leaderboard grid (${grid.runs} runs) is being run and ${converge.length} runs of this scope are recorded so far`);
     // The cells are the converge records' (fixed-300's LoRA scores differ).
     const e = expectedBest(converge).get('lora/nli')!;
     await expect(page.locator('#leaderboard tr[data-method="lora"] td[data-task="nli"] .v')).toHaveText(e.mean.toFixed(3));
