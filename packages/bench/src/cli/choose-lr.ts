@@ -8,11 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunRecord } from '@peft-bench/results/record/schema';
 import { loadRecordFile } from '@peft-bench/results/record/store';
-import { expandGrid, findGridFile, loadGrid } from '../grid/grid.ts';
-import { codeVersion } from '../run/code-version.ts';
+import { resolveGridRuns } from '../grid/resolve-grid.ts';
 import { CHOSEN_LR_FILE, declaredLr, isProtocol, readChosenLr, type ChosenLrFile } from '../run/defaults.ts';
-import { loadCatalog } from '../run/registries.ts';
-import { InputError, resolveRequests } from '../run/resolve.ts';
+import { InputError } from '../run/resolve.ts';
 import { reportError } from './errors.ts';
 import { METHODS_JSON, methodsJsonText } from './export-methods.ts';
 
@@ -87,16 +85,8 @@ const cell = (v: number | null | undefined) => (v === null || v === undefined ? 
 
 export async function chooseLrCommand(flags: ChooseLrFlags): Promise<number> {
   try {
-    let grid;
-    try {
-      grid = loadGrid(findGridFile(flags.grid));
-    } catch (error) {
-      throw new InputError((error as Error).message);
-    }
-    const catalog = await loadCatalog();
+    const { grid, catalog, runs } = await resolveGridRuns(flags.grid);
     const methods = catalog.methods();
-    const requests = expandGrid(grid, methods.map((m) => ({ id: m.id, rankParam: m.rankParam })), []);
-    const runs = await resolveRequests(requests, catalog, { codeVersion, defaultModel: 'default' });
     if (runs.length === 0) throw new InputError(`grid ${grid.name} has no runs`);
     const trialsBy = new Map<string, Trial[]>();
     const metricOf = new Map(catalog.tasks().map((t) => [t.id, t.primaryMetric]));

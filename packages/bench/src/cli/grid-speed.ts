@@ -14,13 +14,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { uniformStream } from '@peft-bench/core/model/rng';
-import { expandGrid, findGridFile, loadGrid } from '../grid/grid.ts';
+import { resolveGridRuns } from '../grid/resolve-grid.ts';
 import { runPool, type JobResult, type PoolJob } from '../grid/pool.ts';
 import type { RunRecord } from '@peft-bench/results/record/schema';
 import { loadRecordFile } from '@peft-bench/results/record/store';
 import { codeVersion } from '../run/code-version.ts';
-import { loadCatalog } from '../run/registries.ts';
-import { InputError, resolveRequests, type ResolvedRun } from '../run/resolve.ts';
+import { InputError, type ResolvedRun } from '../run/resolve.ts';
 import { defaultWorkers, reportError } from './errors.ts';
 import { parsePositiveInt } from './values.ts';
 
@@ -99,16 +98,8 @@ export async function gridSpeedCommand(flags: GridSpeedFlags): Promise<number> {
     const count = flags.runs !== undefined ? parsePositiveInt('--runs', flags.runs) : SAMPLE_RUNS;
     const seed = flags.seed !== undefined ? parsePositiveInt('--seed', flags.seed) : SAMPLE_SEED;
     const workers = flags.workers !== undefined ? parsePositiveInt('--workers', flags.workers) : defaultWorkers();
-    let grid;
-    try {
-      grid = loadGrid(findGridFile(flags.grid));
-    } catch (error) {
-      throw new InputError((error as Error).message);
-    }
-    const catalog = await loadCatalog();
+    const { grid, catalog, runs } = await resolveGridRuns(flags.grid);
     const methods = catalog.methods().map((method) => ({ id: method.id, rankParam: method.rankParam }));
-    const requests = expandGrid(grid, methods, []);
-    const runs = await resolveRequests(requests, catalog, { codeVersion, defaultModel: 'default' });
     const drawn = sampleRuns(runs, count, seed);
     const only = flags.only === undefined ? null : new Set(flags.only.split(',').map((id) => id.trim()).filter(Boolean));
     if (only) {
