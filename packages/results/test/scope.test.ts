@@ -1,7 +1,7 @@
 // Which scope (protocol x model) aggregation and the report show when none is asked for: the bench's
 // default protocol on its default model whenever that has records, else the scope with the most.
 import { describe, expect, it } from 'vitest';
-import { aggregate, defaultScope, primaryScope } from '../src/aggregate/aggregate.ts';
+import { aggregate, defaultScope, latestPerSeed, primaryScope } from '../src/aggregate/aggregate.ts';
 import { scopeMarkdown, scopeSentence } from '../src/aggregate/report.ts';
 import { defaultScopeIds } from '../src/methods.ts';
 import catalogue from '../src/methods.json' with { type: 'json' };
@@ -64,5 +64,21 @@ describe('the default scope', () => {
     expect(head).toContain('converge (train to a validation plateau, best checkpoint on valid) on base, 3 runs');
     expect(head).toContain('not pooled with these (`--protocol`, `--model`): fixed-300 on naive (1,200 runs).');
     expect(scopeMarkdown(aggregate(all, [], { protocol: 'fixed-300' }))).toContain('fixed-300 (300 fixed steps, final weights) on naive, 1,200 runs');
+  });
+});
+
+describe('one record per seed', () => {
+  it('counts the same configuration and seed recorded under two code versions once, keeping the later', () => {
+    const [a, b, c] = records(3, 'converge', 'base');
+    const at = (r: RunRecord, seed: number, finished: string, primary: number, code: string): RunRecord =>
+      ({ ...r, seed, code_version: code, provenance: { ...r.provenance, finished_at: finished }, metrics: { ...r.metrics, primary } }) as RunRecord;
+    const older = at(a!, 0, '2026-12-01T10:00:00Z', 0.5, 'aaaaaaaaaaaaaaaa');
+    const newer = at(b!, 0, '2026-12-02T10:00:00Z', 0.7, 'bbbbbbbbbbbbbbbb');
+    const seed1 = at(c!, 1, '2026-12-01T11:00:00Z', 0.9, 'aaaaaaaaaaaaaaaa');
+    expect(latestPerSeed([older, newer, seed1])).toEqual([newer, seed1]);
+    const group = aggregate([older, newer, seed1]).groups.find((g) => g.method === older.method.id && g.task === older.task.id)!;
+    expect(group.stats.n).toBe(2);
+    expect(group.stats.mean).toBeCloseTo(0.8, 9);
+    expect(group.counts.total).toBe(2);
   });
 });

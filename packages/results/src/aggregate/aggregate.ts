@@ -624,6 +624,20 @@ export function defaultScope(records: readonly RunRecord[], ids: { protocol: str
   return first ? { protocol: first.protocol, model: first.model, modelHash: first.modelHash } : null;
 }
 
+/**
+ * One record per seed: the latest finished. The same configuration and seed recorded twice (a spec
+ * re-run under a newer code version has a new run id) is one measurement, not two seeds; counting
+ * both would shrink the spread and inflate n.
+ */
+export function latestPerSeed(runs: readonly RunRecord[]): RunRecord[] {
+  const bySeed = new Map<number, RunRecord>();
+  for (const r of runs) {
+    const kept = bySeed.get(r.seed);
+    if (!kept || r.provenance.finished_at > kept.provenance.finished_at) bySeed.set(r.seed, r);
+  }
+  return runs.filter((r) => bySeed.get(r.seed) === r);
+}
+
 /** The scope with the most records (ties by protocol, then model). */
 export function primaryScope(records: readonly RunRecord[]): Scope | null {
   const first = scopesOf(records)[0];
@@ -712,8 +726,9 @@ export function aggregate(
   // Per (method, config, task) groups.
   const groups: ConfigGroup[] = [];
   const groupRecords = groupBy(sorted, (r) => `${r.method.id}\u0000${r.task.id}\u0000${keyByRun.get(r.run_id)}`);
-  for (const runs of groupRecords.values()) {
-    const first = runs[0];
+  for (const all of groupRecords.values()) {
+    const runs = latestPerSeed(all);
+    const first = runs[0]!;
     const ok = runs.filter((r) => r.status === 'ok' && r.metrics.primary !== null && Number.isFinite(r.metrics.primary));
     const finished = runs.filter((r) => r.status !== 'failed');
     const spikes = finished.reduce((s, r) => s + r.curves.loss_spikes, 0);
