@@ -12,11 +12,11 @@ export function rawRecord(file: string): Record<string, any> {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 
-/** A committed nli record (its primary metric is `acc`), as raw JSON. */
+/** A committed fixed-300 nli record (its primary metric is `acc`; no protocol, model `default`), as raw JSON. */
 export function committedNli(): { name: string; json: Record<string, any> } {
   for (const name of fs.readdirSync(RESULTS).filter((n) => n.endsWith('.json')).sort()) {
     const json = rawRecord(path.join(RESULTS, name));
-    if (json.task.id === 'nli' && json.method.paper?.url) return { name, json };
+    if (json.task.id === 'nli' && json.method.paper?.url && json.protocol === undefined) return { name, json };
   }
   throw new Error('no committed nli record with a paper link');
 }
