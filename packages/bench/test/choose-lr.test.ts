@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chooseFactor, ranks } from '../src/cli/choose-lr.ts';
+import { chooseFactor, chooseLrCommand, ranks } from '../src/cli/choose-lr.ts';
 import { readChosenLr } from '../src/run/defaults.ts';
 
 const trial = (task: string, factor: number, valid: number | null) => ({ method: 'lora', task, factor, lr: 5e-3 * factor, valid, status: valid === null ? 'not run' : 'ok' });
@@ -40,5 +40,9 @@ describe('choose-lr', () => {
     expect(() => readChosenLr(file)).toThrow(/chosen\.converge\/base\.lora\.lr/);
     fs.writeFileSync(file, JSON.stringify({ chosen: { 'converge/base': { lora: { lr: 1e-3, factor: 0.25, grid: 'g', mean_valid_rank: { '0.25': 1 }, tasks: ['sql'] } } } }));
     expect(readChosenLr(file).chosen['converge/base']!.lora!.lr).toBe(1e-3);
+  });
+
+  it('refuses a results directory that does not exist, with exit code 2', async () => {
+    expect(await chooseLrCommand({ grid: 'leaderboard-lr', results: path.join(os.tmpdir(), 'no-such-results-dir') })).toBe(2);
   });
 });

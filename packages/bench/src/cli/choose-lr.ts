@@ -85,6 +85,9 @@ const cell = (v: number | null | undefined) => (v === null || v === undefined ? 
 
 export async function chooseLrCommand(flags: ChooseLrFlags): Promise<number> {
   try {
+    if (!fs.existsSync(flags.results) || !fs.statSync(flags.results).isDirectory()) {
+      throw new InputError(`--results ${flags.results}: no such directory (the run records, results/ by default)`);
+    }
     const { grid, catalog, runs } = await resolveGridRuns(flags.grid);
     const methods = catalog.methods();
     if (runs.length === 0) throw new InputError(`grid ${grid.name} has no runs`);
