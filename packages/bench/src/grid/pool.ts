@@ -25,16 +25,8 @@ export interface PoolJob {
   dependsOn: string[];
 }
 
-export interface JobResult {
-  job: PoolJob;
-  status: 'ok' | 'diverged' | 'failed';
-  reason: string | null;
-  path: string;
-  primary: number | null;
-  seconds: number;
-  /** CPU seconds of the worker for this run, when it reported them. */
-  cpuSeconds?: number;
-}
+/** A finished job: what its worker reported (messages.ts), with the job it was. */
+export type JobResult = { job: PoolJob } & Omit<Extract<FromWorker, { type: 'finished' }>, 'type' | 'runId'>;
 
 export interface PoolEvents {
   /** A worker started `job`; `backend` describes the compute backend it runs on. */
