@@ -119,6 +119,16 @@ describe('shards and estimates', () => {
     expect(estimateRunSeconds(run('full', null, 300), [lora, full])).toBeCloseTo(64 + 4 + 2);
     expect(estimateRunSeconds(run('lora', 8, 300), [])).toBeNull();
   });
+
+  it('charges a method measured never to train (the frozen base) for its own evaluation and setup alone', () => {
+    const run = (method: string, rank: number | null) =>
+      ({ spec: { model: { id: 'm' }, method: { id: method, rank }, task: { id: 'sql' }, training: { steps: 3000, batch_size: 16 } } }) as never;
+    const lora = { model: 'm', method: 'lora', task: 'sql', steps: 300, seconds: 36, rank: 8, batch: 16, trainSeconds: 32, evalSeconds: 4, setupSeconds: 2, tokensPerS: 12_000 };
+    const frozen = { model: 'm', method: 'none', task: 'sql', steps: 3000, seconds: 1.5, rank: null, batch: 16, trainSeconds: 0, evalSeconds: 1.5, setupSeconds: 3, tokensPerS: 0 };
+    expect(estimateRunSeconds(run('none', null), [lora, frozen])).toBeCloseTo(1.5 + 3);
+    // A trained method keeps the task's figures, not the frozen run's.
+    expect(estimateRunSeconds(run('lora', 8), [lora, frozen])).toBeCloseTo(10 * 32 + 4 + 2);
+  });
 });
 
 describe('grid blocks with methods still to come', () => {

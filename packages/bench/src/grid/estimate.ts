@@ -1,7 +1,8 @@
 // Wall-time estimates for a grid from measured throughput. A run's training time is its tokens
 // (steps x batch x the task's mean padded row length, measured in finished records of the task)
 // over the training tokens/s measured for the method (same rank where there are records), plus the
-// task's measured evaluation and setup seconds. Where records lack those figures, the mean time of
+// evaluation and setup seconds measured for the method on the task (else for the task); a method
+// whose records never trained (the frozen base) costs those alone. Where records lack those figures, the mean time of
 // the closest matching records scaled by steps is used. Only records of the run's model and protocol
 // count (a converge run's length is its own: its steps are the median steps taken by finished converge
 // runs of the method and task, else the maximum). During a grid the pool's own pace replaces it.
@@ -85,14 +86,17 @@ export function estimateRunSeconds(run: ResolvedRun, timings: Timing[]): number 
   // Tokens per row of this task (padded as the trainer pads), and the method's tokens/s.
   const rowTokens = firstMedian([task.filter(trained), model.filter(trained)], (t) => (t.tokensPerS! * t.trainSeconds!) / (t.steps * t.batch!));
   const tokensPerS = firstMedian([sameRank.filter(trained), method.filter(trained), model.filter(trained)], (t) => t.tokensPerS);
-  const evalSeconds = firstMedian([task, model], (t) => t.evalSeconds);
-  const setupSeconds = firstMedian([task, model], (t) => t.setupSeconds) ?? 0;
+  const methodTask = method.filter((t) => t.task === spec.task.id);
+  const evalSeconds = firstMedian([methodTask, task, model], (t) => t.evalSeconds);
+  const setupSeconds = firstMedian([methodTask, task, model], (t) => t.setupSeconds) ?? 0;
   // Early stopping: the steps such runs took, never more than this run's maximum.
   const early = spec.training.patience !== undefined && sameProtocol.length > 0;
-  const taken = early ? firstMedian([method.filter((t) => t.task === spec.task.id), task], (t) => t.steps) : null;
+  const taken = early ? firstMedian([methodTask, task], (t) => t.steps) : null;
   const steps = Math.min(spec.training.steps, taken ?? spec.training.steps);
+  // A method measured never to train (the frozen base) costs its evaluation alone, whatever its steps say.
+  const trainsNothing = method.length > 0 && method.every((t) => t.trainSeconds === 0);
   if (rowTokens !== null && tokensPerS !== null && evalSeconds !== null) {
-    const train = steps > 0 ? (steps * spec.training.batch_size * rowTokens) / tokensPerS : 0;
+    const train = steps > 0 && !trainsNothing ? (steps * spec.training.batch_size * rowTokens) / tokensPerS : 0;
     return train + evalSeconds + setupSeconds;
   }
   const candidates = [model.filter((t) => t.method === spec.method.id && t.task === spec.task.id), task, method, model];
