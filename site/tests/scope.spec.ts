@@ -89,6 +89,18 @@ test.describe('the selector', () => {
   });
 });
 
+test('switching scope keeps the view: the query string and hash go along', async ({ page }) => {
+  await page.goto('index.html?task=sql&sort=sql');
+  await page.getByTestId('scope-bar').locator('.scope-links a').nth(1).click();
+  await expect(page).toHaveURL(/\/scope\/fixed-300\/naive\/index\.html\?task=sql&sort=sql$/);
+  await expect(page.locator('#leaderboard th[data-task="sql"]')).toBeVisible();
+  await expect(page.locator('#leaderboard th[data-task="nli"]')).toBeHidden();
+  await page.goto('scope/fixed-300/naive/compare.html?m=lora#chart');
+  await page.getByTestId('scope-bar').locator('.scope-links a').nth(0).click();
+  await expect(page).toHaveURL(/\/compare\.html\?m=lora#chart$/);
+  expect(page.url()).not.toContain('/scope/');
+});
+
 test.describe('links keep the scope', () => {
   test.use({ javaScriptEnabled: false });
 
