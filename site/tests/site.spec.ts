@@ -141,9 +141,24 @@ test.describe('questions', () => {
     await page.goto('questions.html');
     await expect(page.locator('section.question h2')).toHaveText([
       '1. Does a low rank suffice?', '2. What lives outside the top directions?', '3. Can a small update be grown into a large one?',
-      '4. How much do LayerNorm weights carry?', '5. Which methods are stable?',
+      '4. How much do LayerNorm weights carry?', '5. Which methods are stable?', '6. How much does pretraining coverage matter?',
+      '7. Does the batch size change convergence?', '8. Which layers should LoRA target?', '9. Does LoRA diverge at high learning rates?',
     ]);
     await expect(page.getByTestId('findings-provenance')).toContainText(`${records.length} run records`);
+    // The fixtures hold none of the four studies' runs (no naive runs under converge, one batch size, LoRA only on q,v
+    // with lora_alpha 16, every rate below the default): each says so, and names the grid that holds its runs.
+    for (const [id, empty, grid] of [
+      ['pretraining', 'No method has runs on both naive and base under this protocol yet.', 'pnpm bench --grid study-pretraining'],
+      ['batch-size', 'No LoRA r=8 or full fine-tuning runs at two batch sizes yet.', 'pnpm bench --grid study-batch-size'],
+      ['targets', 'No LoRA runs on q,v beside runs on every linear layer yet.', 'pnpm bench --grid leaderboard'],
+      ['lr', 'No LoRA r=8 or full fine-tuning runs above their default learning rate yet.', 'pnpm bench --grid study-lr'],
+    ]) {
+      const section = page.locator(`section#${id}`);
+      await expect(section.locator('p', { hasText: empty })).toBeVisible();
+      await expect(section.locator('table')).toHaveCount(0);
+      await expect(section.getByTestId('study-grid').locator('code')).toHaveText(grid!);
+    }
+    await expect(page.locator('#targets').getByTestId('study-grid')).toContainText('(blocks targets-qv, targets-all-linear)');
     // The first task's rank table: lora at r=1 is the mean over its ok seeds, as the table prints it.
     const table = page.locator('#rank .table-wrap').nth(0);
     const header = await table.locator('thead th').allTextContents();

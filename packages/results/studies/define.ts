@@ -160,7 +160,9 @@ export function lrFactorOf(agg: Aggregated, g: ConfigGroup): number {
   return g.lr / defaultLr(String(g.config.model ?? '').split('@')[0]!, g.method, protocolOf(agg));
 }
 
-export const atLrFactor = (agg: Aggregated, factor: number) => (g: ConfigGroup) => Math.abs(lrFactorOf(agg, g) - factor) <= 1e-6 * factor;
+/** Groups at a multiple of their default learning rate; a configuration that trains nothing (the frozen base) has no rate to hold and is at every one. */
+export const atLrFactor = (agg: Aggregated, factor: number) => (g: ConfigGroup) =>
+  g.params.trainable === 0 || Math.abs(lrFactorOf(agg, g) - factor) <= 1e-6 * factor;
 
 /** The training settings a configuration's group records (the configuration key's training fields). */
 export const TRAINING_FIELDS = ['steps', 'batch_size', 'micro_batch_size', 'schedule', 'warmup_steps', 'weight_decay', 'grad_clip', 'max_seq_len'] as const;
