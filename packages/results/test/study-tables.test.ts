@@ -12,6 +12,7 @@ import { sampleRecord } from './fixtures.ts';
 const TASKS = {
   nli: { id: 'nli', tier: 'synthetic', family: 'simple', primary_metric: 'acc', config: {} },
   sql: { id: 'sql', tier: 'synthetic', family: 'simple', primary_metric: 'exec_acc', config: {} },
+  summarize: { id: 'summarize', tier: 'synthetic', family: 'simple', primary_metric: 'rougeL', config: {} },
 } as const;
 
 /** The method's hyperparameters at their defaults, the rank and `set` applied. */
@@ -97,6 +98,8 @@ describe('pretraining coverage: naive against base', () => {
   records.push(
     run({ method: 'lora', rank: 8, task: 'nli', model: 'base', lrFactor: 4, score: 0.99, valid: 0.99 }),
     run({ method: 'lora', rank: 8, task: 'nli', model: 'base', batch: 64, steps: 750, score: 0.98, valid: 0.98 }),
+    // A task where only the frozen base has run: no table of its own.
+    run({ method: 'none', task: 'summarize', model: 'base', score: 0.2, trainable: 0 }),
   );
 
   it('computes the share of full fine-tuning\'s gain, signed by the metric\'s direction, and none where full gains nothing', () => {
@@ -113,6 +116,7 @@ describe('pretraining coverage: naive against base', () => {
     // Without a lookup the study sees base alone: nothing to compare.
     expect(section(findings(agg), 'pretraining').tables).toEqual([]);
     const s = section(findings(agg, aggregateLookup(records, [], agg)), 'pretraining');
+    expect(s.tables.map((t) => t.title)).toEqual(['nli (acc)', 'sql (exec_acc)', 'Share of full fine-tuning\'s gain, mean over tasks']);
     const [nli, sql, summary] = s.tables;
     expect(nli!.title).toBe('nli (acc)');
     expect(nli!.rows).toEqual([

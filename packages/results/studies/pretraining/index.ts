@@ -70,7 +70,8 @@ export default defineStudy({
         if (sb !== null) shares.get(c.label)!.base.push(sb);
         return [[c.label, cell(n?.stats), cell(b?.stats), percent(sn), percent(sb)]];
       });
-      return rows.length ? [{ title: `${t.id} (${t.primaryMetric})`, headers: ['method', 'naive', 'base', 'share of full\'s gain, naive', 'share of full\'s gain, base'], rows }] : [];
+      // A task where only the frozen base has runs says nothing about coverage.
+      return rows.some((r) => r[0] !== frozen!.label) ? [{ title: `${t.id} (${t.primaryMetric})`, headers: ['method', 'naive', 'base', 'share of full\'s gain, naive', 'share of full\'s gain, base'], rows }] : [];
     });
     const summary = CONFIGS.filter((c) => c !== frozen && c !== full).flatMap((c) => {
       const s = shares.get(c.label)!;
