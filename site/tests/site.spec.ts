@@ -150,7 +150,7 @@ test.describe('questions', () => {
     for (const [id, empty, grid] of [
       ['batch-size', 'No LoRA r=8 or full fine-tuning runs at two batch sizes yet.', 'pnpm bench --grid study-batch-size'],
       ['targets', 'No LoRA runs on q,v beside runs on every linear layer yet.', 'pnpm bench --grid leaderboard'],
-      ['lr', 'No LoRA r=8 or full fine-tuning runs above their default learning rate yet.', 'pnpm bench --grid study-lr'],
+      ['lr', 'No LoRA r=8 or full fine-tuning runs above their declared learning rate yet.', 'pnpm bench --grid study-lr'],
     ]) {
       const section = page.locator(`section#${id}`);
       await expect(section.locator('p', { hasText: empty })).toBeVisible();

@@ -8,7 +8,7 @@
 import type { Aggregated, ConfigGroup, SeedStats, TaskInfo } from '../src/aggregate/aggregate.ts';
 import { canonicalJson } from '../src/aggregate/stats.ts';
 import type { Direction } from '../src/aggregate/metrics.ts';
-import { defaultLr, defaultScopeIds, methodInfo } from '../src/methods.ts';
+import { declaredLr, defaultLr, defaultScopeIds, methodInfo } from '../src/methods.ts';
 import { selectOnValid } from '../src/stats/selection.ts';
 
 export interface FindingsTable {
@@ -155,14 +155,18 @@ export function groupsAt(agg: Aggregated, want: StudyConfig, task: string): Conf
   });
 }
 
-/** A group's learning rate as a multiple of its method's default rate (methods.ts defaultLr) for its model and the scope's protocol. */
-export function lrFactorOf(agg: Aggregated, g: ConfigGroup): number {
-  return g.lr / defaultLr(String(g.config.model ?? '').split('@')[0]!, g.method, protocolOf(agg));
+/**
+ * A group's learning rate as a multiple of its method's rate for its model and the scope's protocol:
+ * the default (methods.ts defaultLr: the rate chosen on valid where there is one, what a run without a
+ * factor gets), or the declared one (declaredLr: what a grid's `lr_factors` multiply).
+ */
+export function lrFactorOf(agg: Aggregated, g: ConfigGroup, of: 'default' | 'declared' = 'default'): number {
+  return g.lr / (of === 'default' ? defaultLr : declaredLr)(String(g.config.model ?? '').split('@')[0]!, g.method, protocolOf(agg));
 }
 
-/** Groups at a multiple of their default learning rate; a configuration that trains nothing (the frozen base) has no rate to hold and is at every one. */
-export const atLrFactor = (agg: Aggregated, factor: number) => (g: ConfigGroup) =>
-  g.params.trainable === 0 || Math.abs(lrFactorOf(agg, g) - factor) <= 1e-6 * factor;
+/** Groups at a multiple of their method's rate; a configuration that trains nothing (the frozen base) has no rate to hold and is at every one. */
+export const atLrFactor = (agg: Aggregated, factor: number, of: 'default' | 'declared' = 'default') => (g: ConfigGroup) =>
+  g.params.trainable === 0 || Math.abs(lrFactorOf(agg, g, of) - factor) <= 1e-6 * factor;
 
 /** The training settings a configuration's group records (the configuration key's training fields). */
 export const TRAINING_FIELDS = ['steps', 'batch_size', 'micro_batch_size', 'schedule', 'warmup_steps', 'weight_decay', 'grad_clip', 'max_seq_len'] as const;

@@ -3,10 +3,10 @@
 // study's empty sentence until its comparison has two sides.
 import { describe, expect, it } from 'vitest';
 import { aggregate, aggregateLookup, findings, findingsMarkdown, type FindingsSection } from '../src/aggregate/index.ts';
-import { defaultLr, methodInfo } from '../src/methods.ts';
+import { declaredLr, defaultLr, methodInfo } from '../src/methods.ts';
 import { runRecord, type RunRecord } from '../src/record/schema.ts';
 import { shareOfGain } from '../studies/pretraining/index.ts';
-import { study } from '../studies/index.ts';
+import { lrFactorOf, study } from '../studies/index.ts';
 import { sampleRecord } from './fixtures.ts';
 
 const TASKS = {
@@ -213,7 +213,7 @@ describe('LoRA and full fine-tuning at high learning rates', () => {
 
   it('is empty while no run is above the default rate', () => {
     expect(section(findings(aggregate(records.slice(0, 3))), 'lr').tables).toEqual([]);
-    expect(study('lr').empty).toMatch(/above their default learning rate/);
+    expect(study('lr').empty).toMatch(/above their declared learning rate/);
   });
 
   it('counts diverged runs per task and overall, and scores only the runs that did not diverge', () => {
@@ -231,6 +231,20 @@ describe('LoRA and full fine-tuning at high learning rates', () => {
       ['lora r=8', 'x16 (0.08)', '—', '—'],
       ['full', 'x2 (0.0025)', '0.800 (1)', '—'],
     ]);
+  });
+});
+
+describe('learning-rate factors', () => {
+  it('are of the default rate (chosen on valid where it was), or of the declared rate that grids multiply', () => {
+    // BitFit's converge rate on base was chosen on valid (x0.25 of its declared rate).
+    expect(defaultLr('base', 'bitfit', 'converge')).toBeCloseTo(declaredLr('base', 'bitfit', 'converge') / 4, 12);
+    const agg = aggregate([run({ method: 'bitfit', score: 0.5 })]);
+    const g = agg.groups[0]!;
+    expect(g.lr).toBe(defaultLr('base', 'bitfit', 'converge'));
+    expect(lrFactorOf(agg, g)).toBeCloseTo(1, 12);
+    expect(lrFactorOf(agg, g, 'declared')).toBeCloseTo(0.25, 12);
+    // Without a chosen rate the two agree.
+    expect(defaultLr('naive', 'lora', 'converge')).toBe(declaredLr('naive', 'lora', 'converge'));
   });
 });
 
