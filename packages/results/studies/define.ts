@@ -136,7 +136,7 @@ export interface StudyConfig {
 }
 
 /** The protocol a study reads another scope under: the aggregate's, else the bench's default. */
-export const protocolOf = (agg: Aggregated): string => agg.scope?.protocol ?? defaultScopeIds().protocol;
+export const scopeProtocol = (agg: Aggregated): string => agg.scope?.protocol ?? defaultScopeIds().protocol;
 
 /**
  * The configurations of `agg` on `task` that are `want`, at any learning rate and training settings
@@ -161,7 +161,7 @@ export function groupsAt(agg: Aggregated, want: StudyConfig, task: string): Conf
  * factor gets), or the declared one (declaredLr: what a grid's `lr_factors` multiply).
  */
 export function lrFactorOf(agg: Aggregated, g: ConfigGroup, of: 'default' | 'declared' = 'default'): number {
-  return g.lr / (of === 'default' ? defaultLr : declaredLr)(String(g.config.model ?? '').split('@')[0]!, g.method, protocolOf(agg));
+  return g.lr / (of === 'default' ? defaultLr : declaredLr)(String(g.config.model ?? '').split('@')[0]!, g.method, scopeProtocol(agg));
 }
 
 /** Groups at a multiple of their method's rate; a configuration that trains nothing (the frozen base) has no rate to hold and is at every one. */

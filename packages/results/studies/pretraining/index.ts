@@ -4,7 +4,7 @@
 import type { Aggregated, ConfigGroup, TaskInfo } from '../../src/aggregate/aggregate.ts';
 import { mean } from '../../src/aggregate/stats.ts';
 import {
-  atLrFactor, cell, chooseGroup, defineStudy, groupsAt, protocolOf, tasksOf, typicalTraining,
+  atLrFactor, cell, chooseGroup, defineStudy, groupsAt, scopeProtocol, tasksOf, typicalTraining,
   type FindingsTable, type StudyConfig,
 } from '../define.ts';
 
@@ -52,7 +52,7 @@ export default defineStudy({
   empty: 'No method has runs on both naive and base under this protocol yet.',
   grid: { name: 'study-pretraining' },
   tables({ agg, aggregateOf }) {
-    const protocol = protocolOf(agg);
+    const protocol = scopeProtocol(agg);
     const [naive, base] = MODELS.map((model) => aggregateOf({ protocol, model }));
     const tasks = tasksOf(agg, naive ?? null, base ?? null);
     const on = (a: Aggregated | null | undefined, want: StudyConfig, t: TaskInfo) => groupOf(a ?? null, want, t);
