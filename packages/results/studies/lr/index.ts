@@ -24,6 +24,7 @@ export default defineStudy({
   intro: 'LoRA r=8 (every linear layer) and full fine-tuning at 1, 2, 4, 8 and 16 times their declared learning rates (the defaults until a rate is chosen on valid): how many runs diverged (a loss that turned NaN or infinite, or ended above where it started), and the test score of the runs that did not.',
   empty: 'No LoRA r=8 or full fine-tuning runs above their declared learning rate yet.',
   grid: { name: 'study-lr' },
+  chart: { page: 'stability', anchor: '', label: 'Stability: every method\'s score across its learning-rate grid, and divergence' },
   tables({ agg, tasks }) {
     const typical = typicalTraining(agg);
     const model = agg.scope?.model ?? '';
@@ -52,6 +53,7 @@ export default defineStudy({
       title: 'Test score of the runs that did not diverge',
       headers: ['method', 'lr', ...tasks.map((t) => `${t.id} (${t.primaryMetric})`)],
       rows: rows.map(({ c, f, groups }) => [...label(c, f), ...groups.map((g) => cell(g?.stats))]),
+      note: 'Per task only, since the tasks\' metrics differ; — where every run diverged or none was made.',
     };
     return [divergence, scores];
   },
