@@ -21,7 +21,7 @@ export interface FixtureRecord {
   samples?: { id: string; prompt: string; target: string; prediction: string }[];
 }
 
-/** Every fixture file that is a run record, of both scopes (the corrupt and foreign files are left out). */
+/** Every fixture file that is a run record, of every scope (the corrupt and foreign files are left out). */
 export function allFixtureRecords(): (FixtureRecord & { protocol?: string; model: { id: string } })[] {
   const out: (FixtureRecord & { protocol?: string; model: { id: string } })[] = [];
   for (const name of readdirSync(FIXTURE_DIR).filter((n) => n.endsWith('.json'))) {

@@ -1,5 +1,6 @@
 // Scopes (a training protocol on a base model): the fixtures hold converge on base, the default scope shown at
-// the plain URLs, and fixed-300 on naive (records that state no protocol), shown under scope/fixed-300/naive/.
+// the plain URLs, fixed-300 on naive (records that state no protocol), shown under scope/fixed-300/naive/, and
+// converge on naive (a few records, the pretraining study's other side), under scope/converge/naive/.
 // The selector links each per-scope page to the same page of the other scope, without JavaScript; links keep
 // the scope; and the header fits a 390 px screen on every page.
 import { test, expect } from '@playwright/test';
@@ -8,13 +9,15 @@ import { allFixtureRecords, expectedBest, fixtureRecords } from './helpers.ts';
 
 const converge = fixtureRecords();
 const fixed300 = fixtureRecords({ protocol: 'fixed-300', model: 'naive' });
+const convergeNaive = fixtureRecords({ protocol: 'converge', model: 'naive' });
 const grid = JSON.parse(readFileSync(new URL('../../packages/results/src/methods.json', import.meta.url), 'utf8')).leaderboard_grid as { runs: number };
 const SCOPED = ['index', 'questions', 'stability', 'cost', 'rank', 'analysis', 'compare'];
 
-test('the fixtures hold two scopes, the converge one larger', () => {
+test('the fixtures hold three scopes, converge on base the largest', () => {
   expect(converge.length).toBeGreaterThan(100);
   expect(fixed300.length).toBe(18);
-  expect(converge.length + fixed300.length).toBe(allFixtureRecords().length);
+  expect(convergeNaive.length).toBe(9);
+  expect(converge.length + fixed300.length + convergeNaive.length).toBe(allFixtureRecords().length);
 });
 
 test.describe('the default scope', () => {
@@ -48,11 +51,11 @@ test.describe('the selector', () => {
   // Plain links: the same with JavaScript off.
   test.use({ javaScriptEnabled: false });
 
-  test('lists both scopes with their run counts, marks the current one, and links to the same page of the other', async ({ page }) => {
+  test('lists the scopes with their run counts, marks the current one, and links to the same page of the others', async ({ page }) => {
     for (const name of SCOPED) {
       await page.goto(`${name}.html`);
       const links = page.getByTestId('scope-bar').locator('.scope-links a');
-      await expect(links).toHaveText([`converge on base (${converge.length} runs), default`, `fixed-300 on naive (${fixed300.length} runs)`]);
+      await expect(links).toHaveText([`converge on base (${converge.length} runs), default`, `fixed-300 on naive (${fixed300.length} runs)`, `converge on naive (${convergeNaive.length} runs)`]);
       await expect(links.nth(0)).toHaveAttribute('aria-current', 'true');
       await expect(links.nth(1)).not.toHaveAttribute('aria-current', /.*/);
       await links.nth(1).click();
@@ -140,10 +143,10 @@ test.describe('links keep the scope', () => {
   });
 });
 
-test('Runs lists the runs of both scopes and filters by scope', async ({ page }) => {
+test('Runs lists the runs of every scope and filters by scope', async ({ page }) => {
   await page.goto('runs.html?scope=fixed-300%2Fnaive');
   await expect(page.locator('#runs-filters')).toHaveAttribute('data-ready', 'true');
-  await expect(page.locator('#runs-scope option')).toHaveText(['all', 'converge/base', 'fixed-300/naive']);
+  await expect(page.locator('#runs-scope option')).toHaveText(['all', 'converge/base', 'converge/naive', 'fixed-300/naive']);
   await expect(page.locator('#runs-count')).toHaveText(`${fixed300.length} of ${allFixtureRecords().length} runs match`);
   for (const row of await page.locator('#runs tbody tr').all()) await expect(row.locator('td').nth(1)).toHaveText('fixed-300/naive');
   // A method link goes to that scope's section of the method's page.

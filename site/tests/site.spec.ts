@@ -141,9 +141,24 @@ test.describe('questions', () => {
     await page.goto('questions.html');
     await expect(page.locator('section.question h2')).toHaveText([
       '1. Does a low rank suffice?', '2. What lives outside the top directions?', '3. Can a small update be grown into a large one?',
-      '4. How much do LayerNorm weights carry?', '5. Which methods are stable?',
+      '4. How much do LayerNorm weights carry?', '5. Which methods are stable?', '6. How much does pretraining coverage matter?',
+      '7. Does the batch size change convergence?', '8. Which layers should LoRA target?', '9. Does LoRA diverge at high learning rates?',
     ]);
     await expect(page.getByTestId('findings-provenance')).toContainText(`${records.length} run records`);
+    // The fixtures hold none of three studies' runs (one batch size, LoRA only on q,v with lora_alpha 16, every rate
+    // below the default): each says so, and names the grid that holds its runs.
+    for (const [id, empty, grid] of [
+      ['batch-size', 'No LoRA r=8 or full fine-tuning runs at two batch sizes yet.', 'pnpm bench --grid study-batch-size'],
+      ['targets', 'No LoRA runs on q,v beside runs on every linear layer yet.', 'pnpm bench --grid leaderboard'],
+      ['lr', 'No LoRA r=8 or full fine-tuning runs above their declared learning rate yet.', 'pnpm bench --grid study-lr'],
+    ]) {
+      const section = page.locator(`section#${id}`);
+      await expect(section.locator('p', { hasText: empty })).toBeVisible();
+      await expect(section.locator('table')).toHaveCount(0);
+      await expect(section.getByTestId('study-grid').locator('code')).toHaveText(grid!);
+    }
+    await expect(page.locator('#targets').getByTestId('study-grid')).toContainText('(blocks targets-qv, targets-all-linear)');
+    await expect(page.locator('#pretraining').getByTestId('study-grid').locator('code')).toHaveText('pnpm bench --grid study-pretraining');
     // The first task's rank table: lora at r=1 is the mean over its ok seeds, as the table prints it.
     const table = page.locator('#rank .table-wrap').nth(0);
     const header = await table.locator('thead th').allTextContents();
@@ -157,6 +172,34 @@ test.describe('questions', () => {
     await page.locator('#stability a').click();
     await expect(page).toHaveURL(/stability\.html$/);
   });
+});
+
+test.describe('pretraining coverage', () => {
+  // Converge on naive (a scope of its own) against the default scope, converge on base: the study reads the other
+  // scope's aggregate, so its naive numbers reach the default scope's page, and base's reach naive's.
+  const naive = fixtureRecords({ protocol: 'converge', model: 'naive' });
+  const meanOf = (rs: FixtureRecord[], method: string) => {
+    const v = rs.filter((r) => r.method.id === method && r.task.id === 'nli' && r.status === 'ok').map((r) => r.metrics.primary!);
+    return v.reduce((s, x) => s + x, 0) / v.length;
+  };
+  const [frozen, full, lora] = ['none', 'full', 'lora'].map((m) => meanOf(naive, m));
+  const share = `${(((lora! - frozen!) / (full! - frozen!)) * 100).toFixed(0)}%`;
+  for (const at of ['questions.html', 'scope/converge/naive/questions.html']) {
+    test(`${at} puts each method's naive score beside base's, with the share of full fine-tuning's gain`, async ({ page }) => {
+      await page.goto(at);
+      const table = page.locator('#pretraining .table-wrap').first();
+      await expect(page.locator('#pretraining h3').first()).toHaveText('nli (acc)');
+      await expect(table.locator('thead th')).toHaveText(['method', 'naive', 'base', "share of full's gain, naive", "share of full's gain, base"]);
+      const row = (label: string) => table.locator('tbody tr').filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${label.replace(/[()=]/g, '\\$&')}$`) }) }).locator('td');
+      await expect(row('frozen').nth(1)).toContainText(`${frozen!.toFixed(3)} ± `);
+      await expect(row('frozen').nth(2)).toContainText(`${meanOf(records, 'none').toFixed(3)} ± `);
+      await expect(row('lora r=8').nth(1)).toContainText(`${lora!.toFixed(3)} ± `);
+      await expect(row('lora r=8').nth(3)).toHaveText(share);
+      // Base's full fine-tuning and LoRA fixtures are not at their defaults (another learning rate, q,v with lora_alpha 16).
+      await expect(row('lora r=8').nth(2)).toHaveText('—');
+      await expect(row('lora r=8').nth(4)).toHaveText('—');
+    });
+  }
 });
 
 test.describe('charts', () => {
@@ -316,7 +359,7 @@ test.describe('links and data', () => {
     // index + 10 other pages + one page per method and per run + downloads + the chart script
     expect(seen.size).toBeGreaterThan(records.length + 6);
     const runPages = [...seen].filter((u) => /\/runs\/[0-9a-f]+\.html$/.test(u));
-    // Every run of both scopes has its page, reached by links.
+    // Every run of every scope has its page, reached by links.
     expect(runPages).toHaveLength(allFixtureRecords().length);
   });
 

@@ -410,7 +410,8 @@ describe('findings and findingsMarkdown', () => {
   it('has one section per question and says what the cells are', () => {
     expect(report.match(/^## \d\. .*$/gm)).toEqual([
       '## 1. Does a low rank suffice?', '## 2. What lives outside the top directions?', '## 3. Can a small update be grown into a large one?',
-      '## 4. How much do LayerNorm weights carry?', '## 5. Which methods are stable?',
+      '## 4. How much do LayerNorm weights carry?', '## 5. Which methods are stable?', '## 6. How much does pretraining coverage matter?',
+      '## 7. Does the batch size change convergence?', '## 8. Which layers should LoRA target?', '## 9. Does LoRA diverge at high learning rates?',
     ]);
     expect(report).toContain('16 run records (16 ok, 0 diverged, 0 failed), seeds 0, 1');
   });

@@ -157,6 +157,31 @@ describe('the shipped grids', () => {
     expect([...quick].filter((id) => !leaderboard.has(id))).toEqual([]);
   }, 60_000);
 
+  it('the pretraining study\'s runs on base are the leaderboard\'s wherever the leaderboard runs the same configuration', async () => {
+    const { loadCatalog } = await import('../src/run/registries.ts');
+    const { resolveRequests } = await import('../src/run/resolve.ts');
+    const catalog = await loadCatalog();
+    const methodInfo = catalog.methods().map((m) => ({ id: m.id, rankParam: m.rankParam }));
+    const resolved = async (name: string) => resolveRequests(expandGrid(loadGrid(findGridFile(name)), methodInfo), catalog, { codeVersion: 'test', defaultModel: 'base' });
+    const leaderboard = new Set((await resolved('leaderboard')).map((r) => r.runId));
+    const study = await resolved('study-pretraining');
+    const onBase = study.filter((r) => r.spec.model.id === 'base');
+    const onNaive = study.filter((r) => r.spec.model.id === 'naive');
+    // The same methods and configurations on both models, 4 tasks x 3 seeds each.
+    const configs = (runs: typeof study) => [...new Set(runs.map((r) => r.label.split(' on ')[0]))].sort();
+    expect(configs(onBase)).toEqual(configs(onNaive));
+    expect(onBase).toHaveLength(onNaive.length);
+    // DoRA and Houlsby at r = 8 and prompt tuning at its 20 virtual tokens are not leaderboard configurations (its ranks are 1, 4, 16, 64).
+    const own = /^(dora r=8|houlsby r=8|prompt r=20)$/;
+    const shared = onBase.filter((r) => !own.test(r.label.split(' on ')[0]!));
+    expect([...new Set(shared.map((r) => r.label.split(' on ')[0]))].sort()).toEqual(['bitfit', 'full', 'ia3', 'ln', 'lora r=64', 'lora r=8', 'none', 'vera r=256']);
+    expect(shared.filter((r) => !leaderboard.has(r.runId)).map((r) => r.label)).toEqual([]);
+    // LoRA on q,v at r = 8 (base-qv) is the leaderboard's targets-qv run.
+    expect(shared.filter((r) => r.experiment === 'base-qv')).toHaveLength(12);
+    expect(shared).toHaveLength(108);
+    expect(onBase.filter((r) => own.test(r.label.split(' on ')[0]!)).every((r) => !leaderboard.has(r.runId))).toBe(true);
+  }, 60_000);
+
   it('the fixed-300 grids still reach every committed record (same specs, same run ids)', async () => {
     const { loadCatalog } = await import('../src/run/registries.ts');
     const { resolveRequests } = await import('../src/run/resolve.ts');

@@ -15,8 +15,14 @@ describe('pnpm bench report --json', { timeout: 120_000 }, () => {
     const fixed = report.other_scopes.find((s: { protocol: string; model: string }) => s.protocol === 'fixed-300' && s.model === 'naive');
     expect(fixed.runs).toBeGreaterThanOrEqual(1608);
     expect(fixed.runs).toBeGreaterThan(report.records);
+    // Every question, as the Markdown has it: its tables, or the sentence said while it has none.
+    expect(report.questions.map((q: { id: string }) => q.id)).toEqual(['rank', 'complement', 'grow', 'layernorm', 'stability', 'pretraining', 'batch-size', 'targets', 'lr']);
     const markdown = await runCli(['report', '--results', RESULTS]);
     expect(markdown.stdout.split('\n')[0]).toBe('# PEFT Bench report: converge on base');
+    for (const q of report.questions as { title: string; empty: string; tables: unknown[] }[]) {
+      expect(markdown.stdout).toContain(`## ${q.title}\n`);
+      if (q.tables.length === 0) expect(markdown.stdout).toContain(q.empty);
+    }
     expect(markdown.stdout).toContain(`Protocol: converge (train to a validation plateau, best checkpoint on valid) on base, ${report.records} runs.`);
     expect(markdown.stdout).toContain(`fixed-300 on naive (${fixed.runs.toLocaleString('en-US')} runs)`);
     const old = await runCli(['report', '--results', RESULTS, '--protocol', 'fixed-300']);

@@ -48,6 +48,11 @@ export function isBaseline(id: string): boolean {
 export function defaultLr(modelId: string, methodId: string, protocol: string = LEGACY_PROTOCOL): number {
   const chosen = chosenLr[`${protocol}/${modelId}`]?.[methodId];
   if (chosen !== undefined) return chosen;
+  return declaredLr(modelId, methodId, protocol);
+}
+
+/** The model's rate under the protocol times the method's lrScale: what a grid's `lr_factors` multiply, whatever rate is chosen. */
+export function declaredLr(modelId: string, methodId: string, protocol: string = LEGACY_PROTOCOL): number {
   const byModel = trainingLr[protocol] ?? trainingLr[LEGACY_PROTOCOL]!;
   return (byModel[modelId] ?? fallbackLr[protocol] ?? fallbackLr[LEGACY_PROTOCOL]!) * (byId.get(methodId)?.lrScale ?? 1);
 }

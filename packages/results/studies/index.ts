@@ -6,10 +6,14 @@ import complement from './complement/index.ts';
 import grow from './grow/index.ts';
 import layernorm from './layernorm/index.ts';
 import stability from './stability/index.ts';
+import pretraining from './pretraining/index.ts';
+import batchSize from './batch-size/index.ts';
+import targets from './targets/index.ts';
+import lr from './lr/index.ts';
 
 export * from './define.ts';
 
-const ALL: readonly Study[] = [rank, complement, grow, layernorm, stability].sort((a, b) => a.order - b.order);
+const ALL: readonly Study[] = [rank, complement, grow, layernorm, stability, pretraining, batchSize, targets, lr].sort((a, b) => a.order - b.order);
 
 /** Every study, in report order. */
 export function studies(): readonly Study[] {

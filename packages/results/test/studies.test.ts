@@ -37,6 +37,18 @@ describe('studies', () => {
     expect(names.get('leaderboard-fixed300')).toContain('rank-sweep');
   });
 
+  it('a study that names a grid file instead of a grid.yaml names one that exists, with the blocks it names', () => {
+    const named = studies().filter((s) => s.grid);
+    expect(named.map((s) => s.id)).toEqual(['pretraining', 'batch-size', 'targets', 'lr']);
+    for (const s of named) {
+      expect(fs.existsSync(path.join(STUDIES, s.id, 'grid.yaml')), `${s.id}: both a grid.yaml and a grid`).toBe(false);
+      const file = path.join(GRIDS, `${s.grid!.name}.yaml`);
+      expect(fs.existsSync(file), `${s.id}: no grid ${file}`).toBe(true);
+      const blocks = ((parseYaml(fs.readFileSync(file, 'utf8')) as { experiments: { name: string }[] }).experiments).map((b) => b.name);
+      for (const name of s.grid!.experiments ?? []) expect(blocks, `${s.id}: no block ${name} in ${file}`).toContain(name);
+    }
+  });
+
   it('the report has one section per study, from the records', () => {
     const records = [1, 2].map((seed) => {
       const r = sealedRecord(seed);

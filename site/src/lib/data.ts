@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { readRecords } from '@peft-bench/results/record/read';
 import { aggregate, defaultScope, scopesOf, type Aggregated } from '@peft-bench/results/aggregate/index';
+import type { AggregateOf } from '@peft-bench/results/studies';
 import { defaultScopeIds } from '@peft-bench/results/methods';
 import type { RunRecord } from '@peft-bench/results/record/schema';
 import { setMethodOrder } from './charts.ts';
@@ -43,6 +44,8 @@ export interface SiteData {
   scopeOfRun: Map<string, ScopeView>;
   /** Every run of every scope, as the Runs page lists them (the default scope's first). */
   runRows: RunRow[];
+  /** Another scope's aggregate (its largest checkpoint), for studies comparing two scopes; null when the records hold none. */
+  aggregateOf: AggregateOf;
 }
 
 function repoRoot(): string {
@@ -93,7 +96,9 @@ export function loadSiteData(): Promise<SiteData> {
     setMethodOrder([...new Set(scopes.flatMap((s) => s.agg.methods.map((m) => m.id)))]);
     const scopeOfRun = new Map(scopes.flatMap((s) => s.agg.runs.map((r) => [r.runId, s] as const)));
     const runRows = scopes.flatMap((s) => s.agg.runs.map((r) => ({ ...r, scope: s.slug })));
-    return { resultsDir: dir, records, agg: scopes[0]!.agg, scopes, defaultScope: scopes[0]!, scopeOfRun, runRows };
+    // Scopes are ordered by run count after the default: the first of a protocol and model is its largest checkpoint.
+    const aggregateOf: AggregateOf = ({ protocol, model }) => scopes.find((s) => s.runs > 0 && s.protocol === protocol && s.model === model)?.agg ?? null;
+    return { resultsDir: dir, records, agg: scopes[0]!.agg, scopes, defaultScope: scopes[0]!, scopeOfRun, runRows, aggregateOf };
   })();
   return cached;
 }

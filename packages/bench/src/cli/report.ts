@@ -1,16 +1,18 @@
 // `pnpm bench report`: the records as Markdown tables, one section per question (the aggregation's report).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { aggregate, defaultsJson, discriminabilityByTask, findingsMarkdown, leaderboardJson, leaderboardMarkdown, otherScopes, scopeMarkdown, type Aggregated } from '@peft-bench/results/aggregate/index';
+import { aggregate, aggregateLookup, defaultsJson, discriminabilityByTask, findings, findingsMarkdown, leaderboardJson, leaderboardMarkdown, otherScopes, scopeMarkdown, type Aggregated } from '@peft-bench/results/aggregate/index';
 import type { RunRecord } from '@peft-bench/results/record/schema';
 import { aggregateResults, type ScopeOptions } from './aggregate.ts';
 
 export async function reportCommand(options: { results: string; out?: string; json?: boolean } & ScopeOptions): Promise<number> {
   const aggregated = await aggregateResults(options.results, { protocol: options.protocol, model: options.model });
   if (!aggregated) return 2;
+  // Studies comparing two scopes (naive against base) read the other one from the same records.
+  const aggregateOf = aggregateLookup(aggregated.allRecords, [], aggregated);
   const text = options.json
-    ? `${JSON.stringify({ scope: aggregated.scope, records: aggregated.recordCount, other_scopes: otherScopes(aggregated), leaderboard: leaderboardJson(aggregated), defaults: defaultsJson(aggregated), discriminability: discriminabilityByModel(aggregated, aggregated.allRecords) }, null, 2)}\n`
-    : `${scopeMarkdown(aggregated)}\n${leaderboardMarkdown(aggregated)}\n${findingsMarkdown(aggregated)}`;
+    ? `${JSON.stringify({ scope: aggregated.scope, records: aggregated.recordCount, other_scopes: otherScopes(aggregated), leaderboard: leaderboardJson(aggregated), defaults: defaultsJson(aggregated), discriminability: discriminabilityByModel(aggregated, aggregated.allRecords), questions: findings(aggregated, aggregateOf) }, null, 2)}\n`
+    : `${scopeMarkdown(aggregated)}\n${leaderboardMarkdown(aggregated)}\n${findingsMarkdown(aggregated, aggregateOf)}`;
   if (!options.out) {
     process.stdout.write(text);
     return 0;

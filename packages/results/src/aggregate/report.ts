@@ -1,14 +1,16 @@
 // The questions the benchmark exists to answer (DESIGN.md), one study each (packages/results/studies/):
 // `findings` gives sections the site renders on its Questions page, `findingsMarkdown` the same for
 // `pnpm bench report`. Numbers only; what they mean is for the reader.
-import type { Aggregated } from './aggregate.ts';
-import { studies, studyContext, studyMethods, type FindingsTable, type StudyChart } from '../../studies/index.ts';
+import { aggregate, type Aggregated } from './aggregate.ts';
+import type { RecordProblem } from '../record/read.ts';
+import type { RunRecord } from '../record/schema.ts';
+import { studies, studyContext, studyMethods, type AggregateOf, type FindingsTable, type Study, type StudyChart } from '../../studies/index.ts';
 
 export type { FindingsTable } from '../../studies/define.ts';
 export { cell } from '../../studies/define.ts';
 
 export interface FindingsSection {
-  /** The study's id: rank, complement, grow, layernorm, stability. */
+  /** The study's id: rank, complement, grow, layernorm, stability, pretraining, batch-size, targets, lr. */
   id: string;
   title: string;
   intro?: string;
@@ -17,6 +19,8 @@ export interface FindingsSection {
   empty: string;
   /** Where the site charts it. */
   chart?: StudyChart;
+  /** The grid (and its blocks) that holds the study's runs, for studies whose runs are a grid file's. */
+  grid?: Study['grid'];
 }
 
 const int = (v: number) => v.toLocaleString('en-US');
@@ -68,10 +72,35 @@ export function findingsProvenance(agg: Aggregated): string {
 
 export const FINDINGS_CELLS = 'Cells: mean ± sample standard deviation over seeds (number of seeds) of the primary metric on the test split.';
 
-/** One section per study (packages/results/studies/), in question order. */
-export function findings(agg: Aggregated): FindingsSection[] {
-  const ctx = studyContext(agg, studyMethods());
-  return studies().map((s) => ({ id: s.id, title: s.title, intro: s.intro, tables: s.tables(ctx), empty: s.empty, chart: s.chart }));
+/**
+ * Every scope's aggregate on demand, each aggregated once (`agg`, already aggregated, answers for its
+ * own scope): the lookup a study comparing two scopes reads the other through.
+ */
+export function aggregateLookup(records: readonly RunRecord[], problems: RecordProblem[] = [], agg?: Aggregated): AggregateOf {
+  const cache = new Map<string, Aggregated | null>();
+  return ({ protocol, model }) => {
+    if (agg?.scope && agg.scope.protocol === protocol && agg.scope.model === model) return agg;
+    const key = `${protocol}\u0000${model}`;
+    if (!cache.has(key)) {
+      const other = aggregate(records, problems, { protocol, model });
+      cache.set(key, other.scope ? other : null);
+    }
+    return cache.get(key)!;
+  };
+}
+
+/** The command that runs a study's grid, and the blocks of it that hold the study's runs ('' for all). */
+export function gridCommand(grid: NonNullable<Study['grid']>): { command: string; blocks: string } {
+  return { command: `pnpm bench --grid ${grid.name}`, blocks: grid.experiments?.length ? ` (blocks ${grid.experiments.join(', ')})` : '' };
+}
+
+/**
+ * One section per study (packages/results/studies/), in question order. `aggregateOf` gives other
+ * scopes' aggregates (aggregateLookup); without it a study sees only `agg`'s scope.
+ */
+export function findings(agg: Aggregated, aggregateOf?: AggregateOf): FindingsSection[] {
+  const ctx = studyContext(agg, studyMethods(), aggregateOf);
+  return studies().map((s) => ({ id: s.id, title: s.title, intro: s.intro, tables: s.tables(ctx), empty: s.empty, chart: s.chart, grid: s.grid }));
 }
 
 function markdownTable(t: FindingsTable): string {
@@ -79,13 +108,17 @@ function markdownTable(t: FindingsTable): string {
   return [line(t.headers), line(t.headers.map((_, i) => (i === 0 ? '---' : '---:'))), ...t.rows.map(line)].join('\n');
 }
 
-/** The findings as one Markdown document (`pnpm bench report`). */
-export function findingsMarkdown(agg: Aggregated): string {
+/** The findings as one Markdown document (`pnpm bench report`); `aggregateOf` as for `findings`. */
+export function findingsMarkdown(agg: Aggregated, aggregateOf?: AggregateOf): string {
   const scope = agg.scope ? `Protocol ${agg.scope.protocol} on model ${agg.scope.model}; records of other protocols or models are not pooled with these.` : '';
   const out = ['# What the results say', '', findingsProvenance(agg), '', scope, '', FINDINGS_CELLS, ''];
-  for (const section of findings(agg)) {
+  for (const section of findings(agg, aggregateOf)) {
     out.push(`## ${section.title}`, '');
     if (section.intro) out.push(section.intro, '');
+    if (section.grid) {
+      const { command, blocks } = gridCommand(section.grid);
+      out.push(`Its runs: \`${command}\`${blocks}.`, '');
+    }
     if (section.tables.length === 0) out.push(section.empty, '');
     for (const t of section.tables) {
       if (t.title) out.push(`### ${t.title}`, '');

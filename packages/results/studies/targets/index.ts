@@ -1,0 +1,36 @@
+// Question 8: which layers should LoRA target? LoRA on the attention query and value projections only
+// (the LoRA paper's choice) against every linear layer (the default), at r = 1, 8 and 64: the
+// `targets-qv` and `targets-all-linear` blocks of packages/bench/grids/leaderboard.yaml.
+import { atLrFactor, cell, chooseGroup, defineStudy, groupsAt, int, typicalTraining, type StudyConfig } from '../define.ts';
+
+export const RANKS = [1, 8, 64];
+export const TARGETS: { label: string; target_modules: string[] }[] = [
+  { label: 'q,v', target_modules: ['q', 'v'] },
+  { label: 'all-linear', target_modules: ['all-linear'] },
+];
+
+export default defineStudy({
+  id: 'targets',
+  order: 8,
+  title: '8. Which layers should LoRA target?',
+  intro: 'LoRA on the attention query and value projections only (q,v, the LoRA paper\'s choice) against every linear layer (all-linear, the default), at r = 1, 8 and 64, each at its default learning rate: test score and trainable parameters.',
+  empty: 'No LoRA runs on q,v beside runs on every linear layer yet.',
+  grid: { name: 'leaderboard', experiments: ['targets-qv', 'targets-all-linear'] },
+  tables({ agg, tasks }) {
+    const typical = typicalTraining(agg);
+    const at = (task: (typeof tasks)[number], rank: number, target_modules: string[]) => {
+      const want: StudyConfig = { label: '', method: 'lora', rank, set: { target_modules } };
+      return chooseGroup(groupsAt(agg, want, task.id).filter((g) => atLrFactor(agg, 1)(g) && typical(g) && g.stats.mean !== null), task.direction);
+    };
+    return tasks.flatMap((t) => {
+      const cells = RANKS.map((r) => TARGETS.map((x) => at(t, r, x.target_modules)));
+      // Answered where both targets have a score at one rank at least.
+      if (!cells.some((pair) => pair.every((g) => g !== undefined))) return [];
+      return [{
+        title: `${t.id} (${t.primaryMetric})`,
+        headers: ['r', ...TARGETS.flatMap((x) => [x.label, `${x.label} trainable`])],
+        rows: RANKS.map((r, i) => [`r=${r}`, ...cells[i]!.flatMap((g) => [cell(g?.stats), g ? int(g.params.trainable) : '—'])]),
+      }];
+    });
+  },
+});
