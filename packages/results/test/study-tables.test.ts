@@ -220,10 +220,10 @@ describe('LoRA and full fine-tuning at high learning rates', () => {
     const [divergence, scores] = section(findings(aggregate(records)), 'lr').tables;
     expect(divergence!.headers).toEqual(['method', 'lr', 'nli', 'sql', 'runs', 'diverged', 'divergence rate']);
     expect(divergence!.rows).toEqual([
-      ['lora r=8', 'x1 (0.005)', '0 of 3', '—', '3', '0', '0%'],
-      ['lora r=8', 'x4 (0.02)', '1 of 3', '—', '3', '1', '33%'],
-      ['lora r=8', 'x16 (0.08)', '—', '2 of 2', '2', '2', '100%'],
-      ['full', 'x2 (0.0025)', '0 of 1', '—', '1', '0', '0%'],
+      ['lora r=8', 'x1 (0.005)', '0/3', '—', '3', '0', '0%'],
+      ['lora r=8', 'x4 (0.02)', '1/3', '—', '3', '1', '33%'],
+      ['lora r=8', 'x16 (0.08)', '—', '2/2', '2', '2', '100%'],
+      ['full', 'x2 (0.0025)', '0/1', '—', '1', '0', '0%'],
     ]);
     expect(scores!.rows).toEqual([
       ['lora r=8', 'x1 (0.005)', '0.600 ± 0.000 (3)', '—'],

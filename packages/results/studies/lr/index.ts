@@ -43,11 +43,11 @@ export default defineStudy({
         const sum = (pick: (g: ConfigGroup) => number) => groups.reduce((s, g) => s + (g ? pick(g) : 0), 0);
         return [
           ...label(c, f),
-          ...groups.map((g) => (g ? `${g.counts.diverged} of ${g.counts.total}` : '—')),
+          ...groups.map((g) => (g ? `${g.counts.diverged}/${g.counts.total}` : '—')),
           String(sum((g) => g.counts.total)), String(sum((g) => g.counts.diverged)), rate(sum((g) => g.counts.diverged), sum((g) => g.counts.ok)),
         ];
       }),
-      note: 'Per task: diverged runs of all runs. Divergence rate: diverged / (ok + diverged) over the tasks; runs that failed (crashed) are not a training outcome and are left out of it.',
+      note: 'Per task: diverged runs / all runs. Divergence rate: diverged / (ok + diverged) over the tasks; runs that failed (crashed) are not a training outcome and are left out of it.',
     };
     const scores: FindingsTable = {
       title: 'Test score of the runs that did not diverge',
