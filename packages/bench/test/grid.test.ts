@@ -129,6 +129,18 @@ describe('shards and estimates', () => {
     // A trained method keeps the task's figures, not the frozen run's.
     expect(estimateRunSeconds(run('lora', 8), [lora, frozen])).toBeCloseTo(10 * 32 + 4 + 2);
   });
+
+  it('takes an early-stopped run\'s length from runs at its own learning rate where there are some', () => {
+    const run = (lr: number) =>
+      ({ spec: { protocol: 'converge', model: { id: 'm' }, method: { id: 'lora', rank: 8 }, task: { id: 'math' }, training: { steps: 3000, batch_size: 16, lr, patience: 6 } } }) as never;
+    const at = (lr: number, steps: number) => ({ protocol: 'converge', model: 'm', method: 'lora', task: 'math', steps, seconds: steps / 10, rank: 8, lr, batch: 16, trainSeconds: steps / 10, evalSeconds: 5, setupSeconds: 1, tokensPerS: 16_000 });
+    // 100 tokens per row: a step is 0.1 s. A low rate ran to the maximum; the default stopped at 1,000.
+    const timings = [at(0.005, 1000), at(0.005, 1000), at(0.00125, 3000)];
+    expect(estimateRunSeconds(run(0.00125), timings)).toBeCloseTo(300 + 5 + 1);
+    expect(estimateRunSeconds(run(0.005), timings)).toBeCloseTo(100 + 5 + 1);
+    // No run at this rate yet: the method's median on the task.
+    expect(estimateRunSeconds(run(0.02), timings)).toBeCloseTo(100 + 5 + 1);
+  });
 });
 
 describe('grid blocks with methods still to come', () => {

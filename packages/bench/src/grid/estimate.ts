@@ -5,7 +5,7 @@
 // whose records never trained (the frozen base) costs those alone. Where records lack those figures, the mean time of
 // the closest matching records scaled by steps is used. Only records of the run's model and protocol
 // count (a converge run's length is its own: its steps are the median steps taken by finished converge
-// runs of the method and task, else the maximum). During a grid the pool's own pace replaces it.
+// runs of the method and task at the same learning rate, else at any, else of the task, else the maximum). During a grid the pool's own pace replaces it.
 import { LEGACY_PROTOCOL, RENAMED_MODELS, type RunRecord } from '@peft-bench/results/record/schema';
 import type { ResolvedRun } from '../run/resolve.ts';
 
@@ -19,6 +19,8 @@ export interface Timing {
   /** Train + eval seconds. */
   seconds: number;
   rank?: number | null;
+  /** Learning rate: a converge run's length depends on it (a low rate may run to the maximum). */
+  lr?: number;
   batch?: number;
   trainSeconds?: number;
   evalSeconds?: number;
@@ -41,6 +43,7 @@ export function timingOf(record: RunRecord): Timing | null {
     steps: record.convergence?.steps ?? record.training.steps,
     seconds,
     rank: record.method.rank ?? null,
+    lr: record.training.lr,
     batch: record.training.batch_size,
     trainSeconds: record.cost.train_seconds,
     evalSeconds: record.cost.eval_seconds,
@@ -91,7 +94,8 @@ export function estimateRunSeconds(run: ResolvedRun, timings: Timing[]): number 
   const setupSeconds = firstMedian([methodTask, task, model], (t) => t.setupSeconds) ?? 0;
   // Early stopping: the steps such runs took, never more than this run's maximum.
   const early = spec.training.patience !== undefined && sameProtocol.length > 0;
-  const taken = early ? firstMedian([methodTask, task], (t) => t.steps) : null;
+  const sameLr = methodTask.filter((t) => t.lr !== undefined && Math.abs(t.lr - spec.training.lr) <= 1e-9 * spec.training.lr);
+  const taken = early ? firstMedian([sameLr, methodTask, task], (t) => t.steps) : null;
   const steps = Math.min(spec.training.steps, taken ?? spec.training.steps);
   // A method measured never to train (the frozen base) costs its evaluation alone, whatever its steps say.
   const trainsNothing = method.length > 0 && method.every((t) => t.trainSeconds === 0);
