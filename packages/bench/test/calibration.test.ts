@@ -1,7 +1,8 @@
-// The calibration rule, checked on the committed calibration records (grids/calibration-converge.yaml):
-// under the converge protocol on the default model, full fine-tuning scores at least 0.30 above the
-// frozen base and at most 0.95 on the task's primary metric, and the trained runs (full fine-tuning,
-// LoRA r=8 on every linear layer) stop on a plateau of the validation loss before their maximum steps.
+// The calibration rule, checked on the committed calibration records (grids/calibration-converge.yaml on
+// base, grids/calibration-converge-naive.yaml on naive): under the converge protocol, full fine-tuning
+// scores at least 0.30 above the frozen base and at most 0.95 on the task's primary metric, and the
+// trained runs (full fine-tuning, LoRA r=8 on every linear layer) stop on a plateau of the validation
+// loss before their maximum steps.
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords } from '@peft-bench/results/record/read';
@@ -11,18 +12,25 @@ import { DEFAULT_MODEL_ID } from '../src/run/models.ts';
 
 const TASKS = ['sql', 'nli', 'summarize', 'math'];
 /**
- * Tasks the calibration found off, with what was measured (README, Task difficulty): checked to still
- * be off, so that the day one passes this list and the README are updated.
+ * Per base, the tasks the calibration found off, with what was measured (README, Task difficulty):
+ * checked to still be off, so that the day one passes this list and the README are updated.
  */
-const OFF: Record<string, string> = {
-  nli: 'full fine-tuning 0.555 against frozen 0.330 (+0.225); LoRA r=8 at 5e-3 diverges',
+const OFF: Record<string, Record<string, string>> = {
+  [DEFAULT_MODEL_ID]: {
+    nli: 'full fine-tuning 0.555 against frozen 0.330 (+0.225); LoRA r=8 at 5e-3 diverges',
+  },
+  naive: {
+    nli: 'full fine-tuning 0.460 against frozen 0.385 (+0.075)',
+    summarize: 'full fine-tuning 0.985, above the 0.95 ceiling: the template nearly saturates it',
+    math: 'full fine-tuning 0.260 against frozen 0.000',
+  },
 };
 
-describe('calibration under the converge protocol', { timeout: 60_000 }, () => {
+describe.each(Object.keys(OFF))('calibration under the converge protocol on %s', (model) => {
   it('full fine-tuning is at least 0.30 above frozen and at most 0.95, and trained runs plateau, on every calibrated task', async () => {
     const { records, problems } = await readRecords(path.join(REPO_ROOT, 'results'));
     expect(problems).toEqual([]);
-    const calibration = records.filter((r) => r.protocol === 'converge' && r.model.id === DEFAULT_MODEL_ID && r.seed === 0 && r.status === 'ok');
+    const calibration = records.filter((r) => r.protocol === 'converge' && r.model.id === model && r.seed === 0 && r.status !== 'failed');
     const find = (method: string, task: string): RunRecord | undefined => {
       // The calibration runs are the first of their spec; later grids (other code versions) may repeat seed 0.
       const found = calibration
@@ -30,12 +38,15 @@ describe('calibration under the converge protocol', { timeout: 60_000 }, () => {
         .sort((a, b) => a.provenance.started_at.localeCompare(b.provenance.started_at));
       return found[0];
     };
-    const measured = TASKS.filter((task) => find('none', task) && find('full', task));
+    const measured = TASKS.filter((task) => find('none', task)?.status === 'ok' && find('full', task)?.status === 'ok');
     expect(measured).toEqual(TASKS);
-    for (const task of Object.keys(OFF)) {
-      expect(find('full', task)!.metrics.primary!, `${task} is recorded as off: ${OFF[task]}`).toBeLessThan(find('none', task)!.metrics.primary! + 0.3);
+    const off = OFF[model]!;
+    for (const task of Object.keys(off)) {
+      const full = find('full', task)!.metrics.primary!;
+      const frozen = find('none', task)!.metrics.primary!;
+      expect(full < frozen + 0.3 || full > 0.95, `${task} is recorded as off: ${off[task]}`).toBe(true);
     }
-    for (const task of measured.filter((t) => !(t in OFF))) {
+    for (const task of measured.filter((t) => !(t in off))) {
       const frozen = find('none', task)!;
       const full = find('full', task)!;
       // The same examples: the task knobs (including the training set size) agree.
