@@ -54,6 +54,7 @@ export function buildProgram(): Command {
     .option('--keep-adapters <dir>', 'save each trained adapter to <dir>/<run_id>/ (for slice scoring)')
     .option('--grid <name|file>', 'run a grid (packages/bench/grids/<name>.yaml or a YAML file)')
     .option('--workers <n>', 'grid worker processes (default: one per core)')
+    .option('--declared-lr', "with --grid: also run the runs at a method's default learning rate that wait for it to be chosen (the grid's lr_search), at the declared rate")
     .option('--fused', 'with --grid: train compatible runs (one method, task and seed; LoRA family and IA3) together in one worker, sharing the frozen base model (records say so in provenance.execution)')
     .option('--dry-run', 'print what would run (run ids, finished or not; with --grid the run count and a wall-time estimate), run nothing')
     .option('--max-excluded <share>', 'largest share of a split the length policy may exclude before a run refuses to start', '0.2')

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { expandGrid, findGridFile, gridSchema, loadGrid, type GridFile, type RunRequest } from '../src/grid/grid.ts';
 import { shardOf, parseShard } from '../src/cli/grid-command.ts';
 import { estimateGrid, estimateRunSeconds, formatDuration } from '../src/grid/estimate.ts';
+import { waitingForLr } from '../src/grid/lr-wait.ts';
 
 const methods = [
   { id: 'lora', rankParam: 'r' },
@@ -256,5 +257,25 @@ describe('protocols in run specs', () => {
     await expect(resolve({ protocol: 'fixed-300', training: { patience: 3 } })).rejects.toThrow(/fixed-300 protocol does not use/);
     await expect(resolve({ protocol: 'nope' })).rejects.toThrow(/Unknown protocol "nope". Valid protocols: converge, fixed-300/);
     await expect(resolve({ training: { eval_every: 0 } })).rejects.toThrow(/patience=6 needs validation during training/);
+  });
+});
+
+describe('runs waiting for a chosen learning rate', () => {
+  const run = (id: string, method: string, protocol?: string) =>
+    ({ runId: id, spec: { protocol, model: { id: 'base' }, method: { id: method } } }) as never;
+  const request = (lr: number | null, lrFactor: number | null) => ({ lr, lrFactor }) as never;
+
+  it('holds default-rate runs of methods the search tunes until their rate is chosen, and nothing else', () => {
+    const runs = ['a', 'b', 'c', 'd'].map((id) => run(id, 'lora', 'converge')).concat([run('e', 'none', 'converge'), run('f', 'bitfit', 'converge'), run('g', 'lora')]);
+    const requests = [request(null, null), request(null, 1), request(null, 4), request(0.01, null), request(null, null), request(null, null), request(null, null)];
+    // The search: lora and bitfit at x1 ('b') and x4 ('c') under converge on base.
+    const search = [run('b', 'lora', 'converge'), run('c', 'lora', 'converge'), run('s', 'bitfit', 'converge')];
+    const { waiting, methods } = waitingForLr(runs, requests, search, { 'converge/base': { bitfit: { lr: 0.0025, factor: 0.25 } as never } });
+    // 'a' waits (default rate, lora not chosen); 'b' is a search run; 'c' is at a factor of the declared
+    // rate; 'd' at an explicit rate; 'e' the frozen base is not tuned; 'f' bitfit is chosen; 'g' is another scope
+    // (a spec without a protocol is fixed-300).
+    expect(waiting.map((r: { runId: string }) => r.runId)).toEqual(['a']);
+    expect(methods).toEqual(['lora']);
+    expect(waitingForLr(runs, requests, search, { 'converge/base': { lora: { lr: 0.005, factor: 1 } as never, bitfit: { lr: 0.0025, factor: 0.25 } as never } }).waiting).toEqual([]);
   });
 });

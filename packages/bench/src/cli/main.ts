@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { expandGrid, findGridFile, loadGrid } from '../grid/grid.ts';
 import { codeVersion } from '../run/code-version.ts';
 import { attachEquivalentIds } from '../grid/equivalence.ts';
-import { SMOKE_OVERRIDES, SMOKE_TASK_KNOBS } from '../run/defaults.ts';
+import { readChosenLr, SMOKE_OVERRIDES, SMOKE_TASK_KNOBS } from '../run/defaults.ts';
+import { waitingForLr } from '../grid/lr-wait.ts';
+import { resolveGridRuns } from '../grid/resolve-grid.ts';
 import { loadCatalog, backendChoices } from '../run/registries.ts';
 import { DEFAULT_MAX_EXCLUDED, precheckRuns } from '../run/precheck.ts';
 import { findMethod, findTask, InputError, resolveRequests } from '../run/resolve.ts';
@@ -41,6 +43,8 @@ export interface MainOptions {
   workers?: string;
   fused?: boolean;
   dryRun?: boolean;
+  /** With --grid: run the runs that wait for a chosen learning rate at the declared rates instead. */
+  declaredLr?: boolean;
   maxExcluded?: string;
   perRunSeconds?: string;
   finishedIn?: string[];
@@ -76,6 +80,7 @@ function trainingOverrides(options: MainOptions): Partial<TrainingSettings> {
 
 async function main(options: MainOptions): Promise<number> {
   checkBackend(options.backend);
+  if (options.declaredLr && options.grid === undefined) throw new InputError('--declared-lr applies to --grid only: a single run without --lr uses the chosen rate where there is one, else the declared rate.');
   const catalog = await loadCatalog();
   if (options.list) return listCommand(catalog, { json: options.json === true });
 
@@ -117,11 +122,25 @@ async function main(options: MainOptions): Promise<number> {
     for (const warning of warnings) process.stderr.write(`warning: grid ${grid.name}, ${warning}\n`);
     const runs = await resolveRequests(requests, catalog, { codeVersion, defaultModel: options.model });
     await attachEquivalentIds(runs, (versionOf) => resolveRequests(requests!, catalog, { codeVersion: versionOf, defaultModel: options.model }));
+    let toRun = runs;
+    if (grid.lr_search) {
+      const search = await resolveGridRuns(grid.lr_search);
+      const { waiting, methods } = waitingForLr(runs, requests, search.runs, readChosenLr().chosen);
+      if (waiting.length > 0 && options.declaredLr !== true) {
+        process.stderr.write(
+          `${waiting.length} of grid ${grid.name}'s runs wait for their method's learning rate to be chosen on valid (${methods.join(', ')}): ` +
+            `run \`pnpm bench --grid ${grid.lr_search}\`, then \`pnpm bench choose-lr --write\`, then this grid again` +
+            `${options.dryRun ? '' : '; the others run now'} (--declared-lr runs them at the declared rates instead).\n`,
+        );
+        // A dry run still lists and estimates the whole grid.
+        if (!options.dryRun) toRun = runs.filter((run) => !waiting.includes(run));
+      }
+    }
     const workers = options.workers !== undefined ? parsePositiveInt('--workers', options.workers) : defaultWorkers();
     if (options.plan && options.shards === undefined) throw new InputError('--plan needs --shards <n> (the number of CI shards).');
-    const checked = await precheckRuns(runs, { outDir, backend: options.backend, threads: threads ?? 1, dataDir, maxExcluded });
+    const checked = await precheckRuns(toRun, { outDir, backend: options.backend, threads: threads ?? 1, dataDir, maxExcluded });
     for (const note of checked.notes) process.stderr.write(`${note}\n`);
-    return gridCommand(runs, {
+    return gridCommand(toRun, {
       gridName: grid.name,
       outDir,
       workers,

@@ -76,6 +76,12 @@ export const gridSchema = z
   .object({
     name: z.string(),
     description: z.string().optional(),
+    /**
+     * The grid whose runs choose each method's default learning rate (`pnpm bench choose-lr --write`).
+     * This grid's runs at a method's default rate wait until that method's rate is chosen: made
+     * before, they would be made again at the chosen rate.
+     */
+    lr_search: z.string().optional(),
     defaults: blockSettings.optional(),
     experiments: z.array(experiment).nonempty(),
   })
