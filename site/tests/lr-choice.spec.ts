@@ -68,6 +68,17 @@ test.describe('learning rate chosen on valid, on a method page', () => {
     await expect(page.getByTestId('lr-choice')).toHaveCount(1);
   });
 
+  test('the Stability page lists each searched method\'s choice, linked to its table', async ({ page }) => {
+    await page.goto('stability.html');
+    const note = page.getByTestId('lr-choices');
+    await expect(note).toContainText('bitfit x0.25');
+    await expect(note).toContainText('ia3 4 of 12 runs');
+    await expect(note.locator('a')).toHaveText(['bitfit', 'ia3']);
+    await note.getByRole('link', { name: 'bitfit' }).click();
+    await expect(page).toHaveURL(/\/methods\/bitfit\.html#lr-choice$/);
+    await expect(page.locator('#lr-choice')).toHaveText('Learning rate, chosen on valid');
+  });
+
   test.describe('at 390 px', () => {
     test.use({ viewport: { width: 390, height: 844 } });
     test('the table scrolls inside its wrapper, never the page, and the block has no axe violations', async ({ page }) => {
