@@ -84,8 +84,8 @@ test.describe('leaderboard', () => {
         checked += 1;
       }
     }
-    // lora, ln-outlier, ln-random, lora-complement, none, full on their tasks
-    expect(checked).toBe(4 + 4 + 2 + 2 + 4 + 4);
+    // lora, ln-outlier, ln-random, lora-complement, none, full, bitfit and ia3 (learning-rate search runs) on their tasks
+    expect(checked).toBe(4 + 4 + 2 + 2 + 4 + 4 + 4 + 2);
     await expect(page.getByTestId('total-time')).toContainText('train');
     await page.locator('details.provenance summary').click();
     await expect(page.locator('.provenance')).toContainText('wasm-blas');
@@ -115,7 +115,7 @@ test.describe('leaderboard', () => {
     await page.goto('index.html');
     await page.selectOption('#family-filter', 'selective');
     const visible = () => page.locator('#leaderboard tbody.main tr:visible').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-method')));
-    expect((await visible()).sort()).toEqual(['ln-outlier', 'ln-random']);
+    expect((await visible()).sort()).toEqual(['bitfit', 'ln-outlier', 'ln-random']);
     await expect(page.locator('#leaderboard tbody.reference tr:visible')).toHaveCount(2);
     await page.selectOption('#family-filter', '');
     await page.selectOption('#budget-filter', '1000');

@@ -29,6 +29,24 @@ export function leaderboardGrid(): { name: string; protocol: string; model: stri
   return (catalogue as { leaderboard_grid?: { name: string; protocol: string; model: string; runs: number } }).leaderboard_grid ?? null;
 }
 
+/** The learning-rate search each method's default rate is chosen from (packages/bench/grids/leaderboard-lr.yaml, exported). */
+export interface LrSearchPlan {
+  grid: string;
+  protocol: string;
+  model: string;
+  seeds: number[];
+  tasks: string[];
+  /** Multiples of the method's declared rate (declaredLr). */
+  factors: number[];
+  /** The rank each searched method runs at (null: a method without one); methods not listed are not searched. */
+  ranks: Record<string, number | null>;
+}
+
+/** The learning-rate search's plan, or null when methods.json has none. */
+export function lrSearchPlan(): LrSearchPlan | null {
+  return (catalogue as { lr_search?: LrSearchPlan }).lr_search ?? null;
+}
+
 /** Every registered method, by id. */
 export function methodInfos(): readonly MethodInfo[] {
   return methods;

@@ -4,9 +4,11 @@
 // diverged or failed run ranks last); the factor with the best mean rank over the tasks is chosen,
 // ties going to the factor nearest x1. The test split is never read. With --write the choice goes
 // to packages/bench/chosen-lr.json (and methods.json), where new runs without an explicit lr use it.
+// The rule itself is @peft-bench/results' aggregate/lr-choice.ts, which the site shares; this
+// command knows the planned runs from the grid.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunRecord } from '@peft-bench/results/record/schema';
+import { chooseFactor, trialScore, type LrChoice, type LrTrial } from '@peft-bench/results/aggregate/lr-choice';
 import { loadRecordFile } from '@peft-bench/results/record/store';
 import { resolveGridRuns } from '../grid/resolve-grid.ts';
 import { CHOSEN_LR_FILE, declaredLr, isProtocol, readChosenLr, type ChosenLrFile } from '../run/defaults.ts';
@@ -21,66 +23,6 @@ export interface ChooseLrFlags {
   json?: boolean;
 }
 
-/** One search run: its factor of the declared rate and, when finished, its validation score. */
-interface Trial {
-  method: string;
-  task: string;
-  factor: number;
-  lr: number;
-  /** The primary metric on valid; -Infinity for a diverged or failed run; null when not run yet. */
-  valid: number | null;
-  status: string;
-}
-
-export interface MethodChoice {
-  method: string;
-  scope: string;
-  factors: number[];
-  tasks: string[];
-  /** task -> factor -> valid score (null: not finished; -Infinity: diverged). */
-  valid: Record<string, Record<string, number | null>>;
-  finished: number;
-  planned: number;
-  /** factor -> mean rank over tasks (1 = best); only when every run finished. */
-  meanRank: Record<string, number> | null;
-  chosen: { factor: number; lr: number } | null;
-}
-
-/** Average ranks (1 = best, ties share) of `scores`, higher is better. */
-export function ranks(scores: number[]): number[] {
-  return scores.map((s) => {
-    const better = scores.filter((x) => x > s).length;
-    const equal = scores.filter((x) => x === s).length;
-    return better + (equal + 1) / 2;
-  });
-}
-
-/** The method's choice from its trials (all tasks x factors of the search). */
-export function chooseFactor(method: string, scope: string, trials: Trial[], lrOf: (factor: number) => number): MethodChoice {
-  const factors = [...new Set(trials.map((t) => t.factor))].sort((a, b) => a - b);
-  const tasks = [...new Set(trials.map((t) => t.task))].sort();
-  const valid: MethodChoice['valid'] = {};
-  for (const t of trials) (valid[t.task] ??= {})[String(t.factor)] = t.valid;
-  const finished = trials.filter((t) => t.valid !== null).length;
-  const choice: MethodChoice = { method, scope, factors, tasks, valid, finished, planned: trials.length, meanRank: null, chosen: null };
-  if (finished < trials.length || factors.length < 2) return choice;
-  const sum = new Map<number, number>(factors.map((f) => [f, 0]));
-  for (const task of tasks) {
-    const scores = factors.map((f) => valid[task]![String(f)]!);
-    ranks(scores).forEach((r, i) => sum.set(factors[i]!, sum.get(factors[i]!)! + r));
-  }
-  choice.meanRank = Object.fromEntries(factors.map((f) => [String(f), sum.get(f)! / tasks.length]));
-  const best = [...factors].sort((a, b) => sum.get(a)! - sum.get(b)! || Math.abs(Math.log(a)) - Math.abs(Math.log(b)) || a - b)[0]!;
-  choice.chosen = { factor: best, lr: lrOf(best) };
-  return choice;
-}
-
-function score(record: RunRecord): number {
-  if (record.status !== 'ok') return Number.NEGATIVE_INFINITY;
-  const value = record.metrics.valid[record.task.primary_metric];
-  return typeof value === 'number' && Number.isFinite(value) ? value : Number.NEGATIVE_INFINITY;
-}
-
 const cell = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v === Number.NEGATIVE_INFINITY ? 'div' : v.toFixed(3));
 
 export async function chooseLrCommand(flags: ChooseLrFlags): Promise<number> {
@@ -91,7 +33,7 @@ export async function chooseLrCommand(flags: ChooseLrFlags): Promise<number> {
     const { grid, catalog, runs } = await resolveGridRuns(flags.grid);
     const methods = catalog.methods();
     if (runs.length === 0) throw new InputError(`grid ${grid.name} has no runs`);
-    const trialsBy = new Map<string, Trial[]>();
+    const trialsBy = new Map<string, LrTrial[]>();
     const metricOf = new Map(catalog.tasks().map((t) => [t.id, t.primaryMetric]));
     for (const run of runs) {
       const { spec } = run;
@@ -107,10 +49,10 @@ export async function chooseLrCommand(flags: ChooseLrFlags): Promise<number> {
       const scope = `${protocol}/${spec.model.id}`;
       const key = `${scope}\0${spec.method.id}`;
       const list = trialsBy.get(key) ?? [];
-      list.push({ method: spec.method.id, task: spec.task.id, factor, lr: spec.training.lr, valid: record ? score(record) : null, status: record?.status ?? 'not run' });
+      list.push({ method: spec.method.id, task: spec.task.id, factor, lr: spec.training.lr, valid: record ? trialScore(record) : null, status: record?.status ?? 'not run' });
       trialsBy.set(key, list);
     }
-    const choices: MethodChoice[] = [];
+    const choices: LrChoice[] = [];
     for (const [key, trials] of trialsBy) {
       const [scope, method] = key.split('\0') as [string, string];
       const byFactor = new Map(trials.map((t) => [t.factor, t.lr]));
@@ -142,12 +84,12 @@ export async function chooseLrCommand(flags: ChooseLrFlags): Promise<number> {
   }
 }
 
-function jsonSafe(valid: MethodChoice['valid']): Record<string, Record<string, number | string | null>> {
+function jsonSafe(valid: LrChoice['valid']): Record<string, Record<string, number | string | null>> {
   return Object.fromEntries(Object.entries(valid).map(([t, byF]) => [t, Object.fromEntries(Object.entries(byF).map(([f, v]) => [f, v === Number.NEGATIVE_INFINITY ? 'diverged' : v]))]));
 }
 
 /** Adds the finished choices to chosen-lr.json (other entries kept), then refreshes methods.json; each file written whole. */
-async function writeChoices(choices: MethodChoice[], gridName: string): Promise<void> {
+async function writeChoices(choices: LrChoice[], gridName: string): Promise<void> {
   const file: ChosenLrFile = readChosenLr();
   file.note = 'Learning rates chosen on valid by `pnpm bench choose-lr --write`; see packages/bench/src/cli/choose-lr.ts.';
   for (const c of choices) {

@@ -1,6 +1,7 @@
 // `pnpm bench export-methods`: writes packages/results/src/methods.json, the method definitions'
 // descriptions (id, rank field and meaning, baseline, lrScale, hyperparameters with defaults), each
-// model's default learning rate, the default protocol and model and the leaderboard grid's size, for readers that must not load TensorFlow.js (aggregation, the site).
+// model's default learning rate, the default protocol and model, the leaderboard grid's size and the
+// learning-rate search's plan, for readers that must not load TensorFlow.js (aggregation, the site).
 // A bench test fails when the file is out of date.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,6 +24,34 @@ function leaderboardGrid(methods: Parameters<typeof expandGrid>[1]) {
   return { name: grid.name, protocol: grid.defaults?.protocol ?? DEFAULT_PROTOCOL, model: grid.defaults?.model ?? DEFAULT_MODEL_ID, runs: runs.size };
 }
 
+/** The grid each method's default learning rate is chosen from, on valid (`pnpm bench choose-lr`). */
+const LR_SEARCH_GRID = 'leaderboard-lr';
+
+/**
+ * The learning-rate search's plan: its scope, seeds, tasks and factors of the declared rate, and the
+ * rank each method is searched at (null: a method without one), so readers can find its runs among
+ * the records (aggregate/lr-choice.ts) without resolving the grid.
+ */
+function lrSearch(methods: Parameters<typeof expandGrid>[1]) {
+  const grid = loadGrid(findGridFile(LR_SEARCH_GRID));
+  const requests = expandGrid(grid, methods);
+  const sorted = <T extends number | string>(values: T[]) => [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const ranks: Record<string, number | null> = {};
+  for (const r of requests) {
+    if (r.method in ranks && ranks[r.method] !== r.rank) throw new Error(`grid ${grid.name}: ${r.method} is searched at more than one rank; the search is at one rank per method`);
+    ranks[r.method] = r.rank;
+  }
+  return {
+    grid: grid.name,
+    protocol: grid.defaults?.protocol ?? DEFAULT_PROTOCOL,
+    model: grid.defaults?.model ?? DEFAULT_MODEL_ID,
+    seeds: sorted(requests.map((r) => r.seed)),
+    tasks: sorted(requests.map((r) => r.task)),
+    factors: sorted(requests.map((r) => r.lrFactor ?? 1)),
+    ranks: Object.fromEntries(Object.entries(ranks).sort(([a], [b]) => (a < b ? -1 : 1))),
+  };
+}
+
 export const METHODS_JSON = path.join(REPO_ROOT, 'packages/results/src/methods.json');
 
 /** The file's text, from the registered methods. */
@@ -34,6 +63,8 @@ export async function methodsJsonText(): Promise<string> {
     default_protocol: DEFAULT_PROTOCOL,
     default_model: DEFAULT_MODEL_ID,
     leaderboard_grid: leaderboardGrid(registry.list()),
+    // The learning-rate search each method's default rate is chosen from on valid (grids/leaderboard-lr.yaml).
+    lr_search: lrSearch(registry.list()),
     // Per protocol, per model (a model without an entry trains as the naive model).
     training_lr: Object.fromEntries(
       PROTOCOLS.map((protocol) => [protocol, Object.fromEntries(Object.entries(TRAINING_DEFAULTS[protocol]).map(([model, t]) => [model, t.lr]))]),

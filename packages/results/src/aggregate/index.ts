@@ -8,3 +8,4 @@ export * from './export.ts';
 export { readRecords, parseRecord, type ReadResult, type RecordProblem } from '../record/read.ts';
 export * from './report.ts';
 export * from './leaderboard.ts';
+export * from './lr-choice.ts';
