@@ -102,11 +102,9 @@ async function writeChoices(choices: LrChoice[], gridName: string): Promise<void
   await refreshMethodsJson(file);
 }
 
-/** methods.json with the new choices (the process has the old chosen-lr.json cached). */
+/** methods.json from the new choices (the process has the old chosen-lr.json cached). */
 async function refreshMethodsJson(file: ChosenLrFile): Promise<void> {
-  const catalogue = JSON.parse(await methodsJsonText());
-  catalogue.chosen_lr = Object.fromEntries(Object.entries(file.chosen).map(([scope, byMethod]) => [scope, Object.fromEntries(Object.entries(byMethod).map(([m, e]) => [m, e.lr]))]));
   const tmp = `${METHODS_JSON}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(catalogue, null, 2)}\n`);
+  fs.writeFileSync(tmp, await methodsJsonText(file));
   fs.renameSync(tmp, METHODS_JSON);
 }

@@ -7,20 +7,23 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadRegistry } from '@peft-bench/methods';
 import { REPO_ROOT } from '../run/code-version.ts';
-import { DEFAULT_PROTOCOL, PROTOCOLS, readChosenLr, TRAINING_DEFAULTS, trainingDefaults } from '../run/defaults.ts';
+import { DEFAULT_PROTOCOL, PROTOCOLS, readChosenLr, TRAINING_DEFAULTS, trainingDefaults, type ChosenLrFile } from '../run/defaults.ts';
 import { DEFAULT_MODEL_ID } from '../run/models.ts';
-import { expandGrid, findGridFile, loadGrid } from '../grid/grid.ts';
+import { expandGrid, findGridFile, loadGrid, type RunRequest } from '../grid/grid.ts';
 
 /** The grid whose records make the default scope (`default_protocol` on `default_model`). */
 const LEADERBOARD_GRID = 'leaderboard';
 
 /**
  * The leaderboard grid's size: its distinct runs (a run two blocks request is one run, as when the grid
- * runs), so readers can say how much of it has finished without expanding grids themselves.
+ * runs: a run at a method's chosen rate is the search's run at that factor), so readers can say how
+ * much of it has finished without expanding grids themselves.
  */
-function leaderboardGrid(methods: Parameters<typeof expandGrid>[1]) {
+function leaderboardGrid(methods: Parameters<typeof expandGrid>[1], chosen: ChosenLrFile['chosen']) {
   const grid = loadGrid(findGridFile(LEADERBOARD_GRID));
-  const runs = new Set(expandGrid(grid, methods).map(({ experiment: _block, ...request }) => JSON.stringify(request)));
+  const factorOf = (request: RunRequest) =>
+    request.lr !== null ? null : request.lrFactor ?? chosen[`${request.protocol ?? DEFAULT_PROTOCOL}/${request.model ?? DEFAULT_MODEL_ID}`]?.[request.method]?.factor ?? 1;
+  const runs = new Set(expandGrid(grid, methods).map(({ experiment: _block, ...request }) => JSON.stringify({ ...request, lrFactor: factorOf(request as RunRequest) })));
   return { name: grid.name, protocol: grid.defaults?.protocol ?? DEFAULT_PROTOCOL, model: grid.defaults?.model ?? DEFAULT_MODEL_ID, runs: runs.size };
 }
 
@@ -54,15 +57,15 @@ function lrSearch(methods: Parameters<typeof expandGrid>[1]) {
 
 export const METHODS_JSON = path.join(REPO_ROOT, 'packages/results/src/methods.json');
 
-/** The file's text, from the registered methods. */
-export async function methodsJsonText(): Promise<string> {
+/** The file's text, from the registered methods and the learning rates chosen so far. */
+export async function methodsJsonText(chosen: ChosenLrFile = readChosenLr()): Promise<string> {
   const registry = await loadRegistry();
   const catalogue = {
     note: 'Written by `pnpm bench export-methods` from the method definitions (packages/methods/<id>/index.ts); do not edit.',
     // What a run uses when none is named: readers show this protocol on this model first (the default scope).
     default_protocol: DEFAULT_PROTOCOL,
     default_model: DEFAULT_MODEL_ID,
-    leaderboard_grid: leaderboardGrid(registry.list()),
+    leaderboard_grid: leaderboardGrid(registry.list(), chosen.chosen),
     // The learning-rate search each method's default rate is chosen from on valid (grids/leaderboard-lr.yaml).
     lr_search: lrSearch(registry.list()),
     // Per protocol, per model (a model without an entry trains as the naive model).
@@ -71,7 +74,7 @@ export async function methodsJsonText(): Promise<string> {
     ),
     fallback_training_lr: Object.fromEntries(PROTOCOLS.map((protocol) => [protocol, trainingDefaults('\0no such model', protocol).lr])),
     // Learning rates chosen on valid (packages/bench/chosen-lr.json), by `<protocol>/<model>` then method.
-    chosen_lr: Object.fromEntries(Object.entries(readChosenLr().chosen).map(([scope, byMethod]) => [scope, Object.fromEntries(Object.entries(byMethod).map(([m, e]) => [m, e.lr]))])),
+    chosen_lr: Object.fromEntries(Object.entries(chosen.chosen).map(([scope, byMethod]) => [scope, Object.fromEntries(Object.entries(byMethod).map(([m, e]) => [m, e.lr]))])),
     methods: registry.list(),
   };
   return `${JSON.stringify(catalogue, null, 2)}\n`;
