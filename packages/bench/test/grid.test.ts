@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { expandGrid, findGridFile, gridSchema, loadGrid, type GridFile, type RunRequest } from '../src/grid/grid.ts';
 import { shardOf, parseShard } from '../src/cli/grid-command.ts';
 import { estimateGrid, estimateRunSeconds, formatDuration } from '../src/grid/estimate.ts';
-import { waitingForLr } from '../src/grid/lr-wait.ts';
+import { defaultRateRequests, waitingForLr } from '../src/grid/lr-wait.ts';
 
 const methods = [
   { id: 'lora', rankParam: 'r' },
@@ -263,19 +263,22 @@ describe('protocols in run specs', () => {
 describe('runs waiting for a chosen learning rate', () => {
   const run = (id: string, method: string, protocol?: string) =>
     ({ runId: id, spec: { protocol, model: { id: 'base' }, method: { id: method } } }) as never;
-  const request = (lr: number | null, lrFactor: number | null) => ({ lr, lrFactor }) as never;
+
+  it('only requests without a rate or a factor are at the default rate', () => {
+    const requests = [{ lr: null, lrFactor: null }, { lr: null, lrFactor: 1 }, { lr: null, lrFactor: 4 }, { lr: 0.01, lrFactor: null }];
+    expect(defaultRateRequests(requests)).toEqual([{ lr: null, lrFactor: null }]);
+  });
 
   it('holds default-rate runs of methods the search tunes until their rate is chosen, and nothing else', () => {
     const runs = ['a', 'b', 'c', 'd'].map((id) => run(id, 'lora', 'converge')).concat([run('e', 'none', 'converge'), run('f', 'bitfit', 'converge'), run('g', 'lora')]);
-    const requests = [request(null, null), request(null, 1), request(null, 4), request(0.01, null), request(null, null), request(null, null), request(null, null)];
-    // The search: lora and bitfit at x1 ('b') and x4 ('c') under converge on base.
-    const search = [run('b', 'lora', 'converge'), run('c', 'lora', 'converge'), run('s', 'bitfit', 'converge')];
-    const { waiting, methods } = waitingForLr(runs, requests, search, { 'converge/base': { bitfit: { lr: 0.0025, factor: 0.25 } as never } });
-    // 'a' waits (default rate, lora not chosen); 'b' is a search run; 'c' is at a factor of the declared
-    // rate; 'd' at an explicit rate; 'e' the frozen base is not tuned; 'f' bitfit is chosen; 'g' is another scope
-    // (a spec without a protocol is fixed-300).
+    // At the default rate: 'a', 'b' (also a search run), 'e' (the frozen base, not tuned), 'f' (bitfit,
+    // chosen) and 'g' (another scope: a spec without a protocol is fixed-300). 'c' and 'd' are at a
+    // factor or an explicit rate, so they are not in this list.
+    const defaultRate = ['a', 'b', 'e', 'f', 'g'].map((id) => runs.find((r: { runId: string }) => r.runId === id)!);
+    const search = [run('b', 'lora', 'converge'), run('x', 'lora', 'converge'), run('s', 'bitfit', 'converge')];
+    const { waiting, methods } = waitingForLr(runs, defaultRate, search, { 'converge/base': { bitfit: { lr: 0.0025, factor: 0.25 } as never } });
     expect(waiting.map((r: { runId: string }) => r.runId)).toEqual(['a']);
     expect(methods).toEqual(['lora']);
-    expect(waitingForLr(runs, requests, search, { 'converge/base': { lora: { lr: 0.005, factor: 1 } as never, bitfit: { lr: 0.0025, factor: 0.25 } as never } }).waiting).toEqual([]);
+    expect(waitingForLr(runs, defaultRate, search, { 'converge/base': { lora: { lr: 0.005, factor: 1 } as never, bitfit: { lr: 0.0025, factor: 0.25 } as never } }).waiting).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { expandGrid, findGridFile, loadGrid } from '../grid/grid.ts';
 import { codeVersion } from '../run/code-version.ts';
 import { attachEquivalentIds } from '../grid/equivalence.ts';
 import { readChosenLr, SMOKE_OVERRIDES, SMOKE_TASK_KNOBS } from '../run/defaults.ts';
-import { waitingForLr } from '../grid/lr-wait.ts';
+import { defaultRateRequests, waitingForLr } from '../grid/lr-wait.ts';
 import { resolveGridRuns } from '../grid/resolve-grid.ts';
 import { loadCatalog, backendChoices } from '../run/registries.ts';
 import { DEFAULT_MAX_EXCLUDED, precheckRuns } from '../run/precheck.ts';
@@ -125,7 +125,8 @@ async function main(options: MainOptions): Promise<number> {
     let toRun = runs;
     if (grid.lr_search) {
       const search = await resolveGridRuns(grid.lr_search);
-      const { waiting, methods } = waitingForLr(runs, requests, search.runs, readChosenLr().chosen);
+      const defaultRateRuns = await resolveRequests(defaultRateRequests(requests), catalog, { codeVersion, defaultModel: options.model });
+      const { waiting, methods } = waitingForLr(runs, defaultRateRuns, search.runs, readChosenLr().chosen);
       if (waiting.length > 0 && options.declaredLr !== true) {
         process.stderr.write(
           `${waiting.length} of grid ${grid.name}'s runs wait for their method's learning rate to be chosen on valid (${methods.join(', ')}): ` +

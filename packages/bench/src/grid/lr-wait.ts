@@ -10,20 +10,28 @@ import type { RunRequest } from './grid.ts';
 
 const scopeOf = (run: ResolvedRun) => `${run.spec.protocol ?? LEGACY_PROTOCOL}/${run.spec.model.id}`;
 
-/** `runs[i]` is `requests[i]` resolved. */
+/** The requests at a method's default rate (no rate, no factor): the only ones a choice changes. */
+export function defaultRateRequests<R extends Pick<RunRequest, 'lr' | 'lrFactor'>>(requests: readonly R[]): R[] {
+  return requests.filter((request) => request.lr === null && request.lrFactor === null);
+}
+
+/**
+ * Of `runs`, those that wait: among `defaultRateRuns` (the default-rate requests resolved), the runs of
+ * methods the search tunes in their scope, whose rate is not chosen there, that are not search runs.
+ */
 export function waitingForLr(
   runs: readonly ResolvedRun[],
-  requests: readonly RunRequest[],
+  defaultRateRuns: readonly ResolvedRun[],
   searchRuns: readonly ResolvedRun[],
   chosen: ChosenLrFile['chosen'],
 ): { waiting: ResolvedRun[]; methods: string[] } {
   const searchIds = new Set(searchRuns.map((run) => run.runId));
   const tuned = new Set(searchRuns.map((run) => `${scopeOf(run)}|${run.spec.method.id}`));
-  const waiting = runs.filter((run, i) => {
-    const request = requests[i]!;
-    if (request.lr !== null || (request.lrFactor ?? 1) !== 1 || searchIds.has(run.runId)) return false;
-    const scope = scopeOf(run);
-    return tuned.has(`${scope}|${run.spec.method.id}`) && chosen[scope]?.[run.spec.method.id] === undefined;
-  });
+  const waitingIds = new Set(
+    defaultRateRuns
+      .filter((run) => !searchIds.has(run.runId) && tuned.has(`${scopeOf(run)}|${run.spec.method.id}`) && chosen[scopeOf(run)]?.[run.spec.method.id] === undefined)
+      .map((run) => run.runId),
+  );
+  const waiting = runs.filter((run) => waitingIds.has(run.runId));
   return { waiting, methods: [...new Set(waiting.map((run) => run.spec.method.id))].sort() };
 }
