@@ -124,7 +124,9 @@ async function main(options: MainOptions): Promise<number> {
     await attachEquivalentIds(runs, (versionOf) => resolveRequests(requests!, catalog, { codeVersion: versionOf, defaultModel: options.model }));
     let toRun = runs;
     if (grid.lr_search) {
-      const search = await resolveGridRuns(grid.lr_search);
+      const search = await resolveGridRuns(grid.lr_search).catch((error: Error) => {
+        throw new InputError(`Grid ${grid.name}'s lr_search: ${error.message}`);
+      });
       const defaultRateRuns = await resolveRequests(defaultRateRequests(requests), catalog, { codeVersion, defaultModel: options.model });
       const { waiting, methods } = waitingForLr(runs, defaultRateRuns, search.runs, readChosenLr().chosen);
       if (waiting.length > 0 && options.declaredLr !== true) {
