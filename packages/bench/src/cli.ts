@@ -54,6 +54,7 @@ export function buildProgram(): Command {
     .option('--keep-adapters <dir>', 'save each trained adapter to <dir>/<run_id>/ (for slice scoring)')
     .option('--grid <name|file>', 'run a grid (packages/bench/grids/<name>.yaml or a YAML file)')
     .option('--workers <n>', 'grid worker processes (default: one per core)')
+    .option('--time-limit <duration>', 'with --grid: start no run estimated (from measured runs) to end after this long, e.g. 2h30m; the rest are left for the next invocation instead of being cut off')
     .option('--declared-lr', "with --grid: also run the runs at a method's default learning rate that wait for it to be chosen (the grid's lr_search), at the declared rate")
     .option('--fused', 'with --grid: train compatible runs (one method, task and seed; LoRA family and IA3) together in one worker, sharing the frozen base model (records say so in provenance.execution)')
     .option('--dry-run', 'print what would run (run ids, finished or not; with --grid the run count and a wall-time estimate), run nothing')

@@ -33,6 +33,8 @@ export interface GridCommandOptions {
   plan: { shards: number } | null;
   /** Seconds per run to assume when no record has been measured yet. */
   perRunSeconds: number | null;
+  /** Start no run estimated to end more than this many seconds after the grid started (the rest wait for next time). */
+  timeLimit?: number | null;
 }
 
 export function parseShard(text: string): { index: number; count: number } {
@@ -98,7 +100,8 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     `grid ${options.gridName}: ${runs.length} runs, ${finished.length} already finished, ${todo.length} to run` +
       `${options.shard ? ` in shard ${options.shard.index}/${options.shard.count}` : ''} on ${options.workers} worker(s) x ${options.threads} thread(s)` +
       `; estimated wall time ${estimate ? formatDuration(estimate.wall) : 'unknown (no measured runs yet; pass --per-run-seconds)'}` +
-      `${estimate?.basis ? ` (${estimate.basis})` : ''}`,
+      `${estimate?.basis ? ` (${estimate.basis})` : ''}` +
+      `${options.timeLimit ? `; runs estimated to end after ${formatDuration(options.timeLimit)} are left for next time` : ''}`,
   );
   for (const [name, entry] of perExperiment) say(`  ${name}: ${entry.total} runs, ${entry.finished} finished`);
   emit({
@@ -127,6 +130,8 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
   process.on('SIGTERM', onSigint);
 
   const started = Date.now();
+  // Each run's expected seconds on one worker, for --time-limit: its estimate from measured runs, else --per-run-seconds.
+  const perRunSeconds = new Map(todo.map((run) => [run.runId, estimateRunSeconds(run, measured) ?? options.perRunSeconds]));
   const pids = new Map<string, number>();
   let completed = 0;
   let remainingEstimate = estimate?.total ?? null;
@@ -151,6 +156,9 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
       keepAdapter: false,
     },
     signal: controller.signal,
+    ...(options.timeLimit
+      ? { deadline: { at: started + options.timeLimit * 1000, seconds: (job: PoolJob) => perRunSeconds.get(job.runId) ?? null } }
+      : {}),
     events: {
       onStart(job, pid, backend) {
         pids.set(job.runId, pid);
@@ -184,9 +192,10 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
   const diverged = summary.results.filter((r) => r.status === 'diverged').length;
   say(
     `${summary.interrupted ? 'stopped' : 'done'}: ${summary.results.length} runs finished (${failed} failed, ${diverged} diverged) in ${formatDuration((Date.now() - started) / 1000)}` +
-      `${summary.interrupted ? `; ${summary.unfinished.length} not finished: run the same command again to resume` : ''}`,
+      `${summary.interrupted ? `; ${summary.unfinished.length} not finished: run the same command again to resume` : ''}` +
+      `${!summary.interrupted && summary.deferred.length ? `; ${summary.deferred.length} left for next time (estimated to end after the --time-limit of ${formatDuration(options.timeLimit ?? 0)}): run the same command again` : ''}`,
   );
-  emit({ event: 'summary', finished: summary.results.length, failed, diverged, interrupted: summary.interrupted, unfinished: summary.unfinished.length });
+  emit({ event: 'summary', finished: summary.results.length, failed, diverged, interrupted: summary.interrupted, unfinished: summary.unfinished.length, deferred: summary.deferred.length });
   if (summary.interrupted) return 130;
   return failed > 0 ? 1 : 0;
 }

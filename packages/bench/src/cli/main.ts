@@ -15,7 +15,7 @@ import { defaultWorkers, reportError } from './errors.ts';
 import { gridCommand, parseShard } from './grid-command.ts';
 import { listCommand } from './list.ts';
 import { checkDataDir, runCommand, singleRequests } from './run-command.ts';
-import { numericKnobs, parseIdList, parsePositiveInt, parsePositiveNumber, parseSeeds, parseSets } from './values.ts';
+import { numericKnobs, parseDuration, parseIdList, parsePositiveInt, parsePositiveNumber, parseSeeds, parseSets } from './values.ts';
 
 export interface MainOptions {
   method?: string;
@@ -47,6 +47,8 @@ export interface MainOptions {
   declaredLr?: boolean;
   maxExcluded?: string;
   perRunSeconds?: string;
+  /** With --grid: start no run estimated to end after this long (e.g. 2h30m). */
+  timeLimit?: string;
   finishedIn?: string[];
   shard?: string;
   plan?: boolean;
@@ -80,6 +82,7 @@ function trainingOverrides(options: MainOptions): Partial<TrainingSettings> {
 
 async function main(options: MainOptions): Promise<number> {
   checkBackend(options.backend);
+  if (options.timeLimit !== undefined && options.grid === undefined) throw new InputError('--time-limit applies to --grid only.');
   if (options.declaredLr && options.grid === undefined) throw new InputError('--declared-lr applies to --grid only: a single run without --lr uses the chosen rate where there is one, else the declared rate.');
   const catalog = await loadCatalog();
   if (options.list) return listCommand(catalog, { json: options.json === true });
@@ -158,6 +161,7 @@ async function main(options: MainOptions): Promise<number> {
       shard: options.shard !== undefined ? parseShard(options.shard) : null,
       plan: options.plan ? { shards: parsePositiveInt('--shards', options.shards!) } : null,
       perRunSeconds: options.perRunSeconds !== undefined ? parsePositiveNumber('--per-run-seconds', options.perRunSeconds) : null,
+      timeLimit: options.timeLimit !== undefined ? parseDuration('--time-limit', options.timeLimit) : null,
     });
   }
 

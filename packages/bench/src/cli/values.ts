@@ -32,6 +32,14 @@ export function parsePositiveNumber(flag: string, text: string): number {
   return value;
 }
 
+/** A duration with units (`2h30m`, `45m`, `90s`), in seconds. */
+export function parseDuration(flag: string, text: string): number {
+  const match = /^\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$/.exec(text);
+  const seconds = match ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0) : NaN;
+  if (!match || !(seconds > 0)) throw new InputError(`Invalid ${flag} "${text}": expected a duration with units, e.g. 2h30m, 45m or 90s.`);
+  return seconds;
+}
+
 /** A comma-separated list of ids (`--task sql,nli`). */
 export function parseIdList(flag: string, text: string): string[] {
   const ids = text.split(',').map((part) => part.trim()).filter(Boolean);

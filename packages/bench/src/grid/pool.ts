@@ -49,6 +49,12 @@ export interface PoolOptions {
   mode?: 'single' | 'fused' | 'baseline';
   /** Most runs per fused group (default FUSED_GROUP_SIZE); the worker splits a group that does not fit in memory. */
   groupSize?: number;
+  /**
+   * Start no run expected to end after `at` (ms since the epoch): it, and the runs that read its
+   * adapter, are left unfinished for the next time, so a time-limited session or CI job does not end
+   * in the middle of runs whose work would be lost. `seconds` is a run's expected duration (null: unknown, started).
+   */
+  deadline?: { at: number; seconds(job: PoolJob): number | null };
 }
 
 /** Runs per fused group: measured on this machine's default model, the gain flattens beyond it (README, speed). */
@@ -56,9 +62,11 @@ export const FUSED_GROUP_SIZE = 4;
 
 export interface PoolSummary {
   results: JobResult[];
-  /** Runs not finished because the pool was stopped. */
+  /** Runs not finished because the pool was stopped or the deadline left no time for them. */
   unfinished: PoolJob[];
   interrupted: boolean;
+  /** Of `unfinished`, the runs left for lack of time before the deadline. */
+  deferred: PoolJob[];
 }
 
 interface Slot {
@@ -82,13 +90,14 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
   const crashRetries = options.crashRetries ?? 1;
   const events = options.events ?? {};
   let stopping = false;
+  const deferred: PoolJob[] = [];
 
   return new Promise<PoolSummary>((resolve) => {
     const finishIfDone = () => {
       if ([...slots].some((slot) => !slot.exited)) return;
       options.signal?.removeEventListener('abort', stop);
       const endedIds = new Set(results.map((r) => r.job.runId));
-      resolve({ results, unfinished: jobs.filter((job) => !endedIds.has(job.runId)), interrupted: stopping });
+      resolve({ results, unfinished: jobs.filter((job) => !endedIds.has(job.runId)), interrupted: stopping, deferred });
     };
 
     /** Records a run that cannot run (a worker kept dying, or a run it depends on failed). */
@@ -124,8 +133,30 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
       return group;
     };
 
+    /** Moves the runs that would end after the deadline, and those that read their adapters, out of the queue. */
+    const deferLate = () => {
+      if (!options.deadline) return;
+      const { at, seconds } = options.deadline;
+      const late = new Set(queue.filter((job) => Date.now() + (seconds(job) ?? 0) * 1000 > at).map((job) => job.runId));
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const job of queue) {
+          if (!late.has(job.runId) && job.dependsOn.some((id) => late.has(id))) {
+            late.add(job.runId);
+            grew = true;
+          }
+        }
+      }
+      for (const job of [...queue]) {
+        if (!late.has(job.runId)) continue;
+        queue.splice(queue.indexOf(job), 1);
+        deferred.push(job);
+      }
+    };
+
     const pump = () => {
       if (!stopping) {
+        deferLate();
         // Runs whose dependency failed fail too, with the reason (repeated: failures cascade).
         for (let changed = true; changed; ) {
           changed = false;
@@ -254,8 +285,9 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
       stopping = true;
       for (const slot of slots) if (!slot.exited) slot.child.kill('SIGTERM');
     };
+    if (!options.signal?.aborted) deferLate();
     if (options.signal?.aborted || queue.length === 0) {
-      resolve({ results, unfinished: options.signal?.aborted ? jobs : [], interrupted: options.signal?.aborted === true });
+      resolve({ results, unfinished: options.signal?.aborted ? jobs : [...deferred], interrupted: options.signal?.aborted === true, deferred });
       return;
     }
     options.signal?.addEventListener('abort', stop);
