@@ -91,7 +91,8 @@ describe('the learning-rate search from the records alone', () => {
     expect(bitfit!.valid.sql).toEqual({ '0.25': 0.3, '1': null, '4': null });
   });
 
-  it('reads the committed records\' search under the exported plan', async () => {
+  // Reads all of results/ (1,700+ files): seconds on a busy machine.
+  it('reads the committed records\' search under the exported plan', { timeout: 60_000 }, async () => {
     const { records } = await readRecords(RESULTS);
     const choices = lrChoicesFromRecords(records, { protocol: 'converge', model: 'base' });
     expect(choices.length).toBeGreaterThan(0);
