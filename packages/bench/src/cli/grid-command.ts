@@ -3,6 +3,7 @@
 // files named by run id, anything else is redone.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { readRecords } from '@peft-bench/results/record/read';
 import { removeStaleTempFiles } from '@peft-bench/results/record/store';
@@ -177,8 +178,14 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
         // After a few runs the pool's own pace is the better guide.
         const eta = completed >= options.workers ? (elapsed / completed) * (todo.length - completed) : remainingEstimate === null ? NaN : remainingEstimate / options.workers;
         const score = result.status === 'ok' ? formatNumber(result.primary) : `${result.status}: ${firstLine(result.reason)}`;
-        say(`[${completed}/${todo.length}] ${result.job.label}: ${score} (${result.seconds.toFixed(0)} s) ETA ${formatDuration(eta)}`);
-        emit({ event: 'finish', run_id: result.job.runId, status: result.status, reason: result.reason, primary: result.primary, path: result.path, seconds: result.seconds });
+        // The estimate beside the time taken, and the load it was taken under, so the estimator can be checked.
+        const estimated = perRunSeconds.get(result.job.runId) ?? null;
+        const load = os.loadavg()[0]!;
+        say(
+          `[${completed}/${todo.length}] ${result.job.label}: ${score} (${result.seconds.toFixed(0)} s` +
+            `${estimated !== null ? `, estimated ${estimated.toFixed(0)} s` : ''}, load ${load.toFixed(1)}) ETA ${formatDuration(eta)}`,
+        );
+        emit({ event: 'finish', run_id: result.job.runId, status: result.status, reason: result.reason, primary: result.primary, path: result.path, seconds: result.seconds, estimated_seconds: estimated, load_average: load });
       },
       onCrash(job, description, retrying) {
         say(`  ${job.label}: ${description}; ${retrying ? 'retrying it' : 'recording it as failed'}`);
