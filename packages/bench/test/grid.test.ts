@@ -121,6 +121,17 @@ describe('shards and estimates', () => {
     expect(estimateRunSeconds(run('lora', 8, 300), [])).toBeNull();
   });
 
+  it('trains at the fastest pace measured for the method on the task (a record made on a shared machine ran slower)', () => {
+    const run = ({ spec: { model: { id: 'm' }, method: { id: 'lora', rank: 8 }, task: { id: 'sql' }, training: { steps: 300, batch_size: 16 } } }) as never;
+    // Both records trained 300 x 16 rows x 80 tokens; the second ran while other jobs took half the cores.
+    const quiet = { model: 'm', method: 'lora', task: 'sql', steps: 300, seconds: 36, rank: 8, batch: 16, trainSeconds: 32, evalSeconds: 4, setupSeconds: 2, tokensPerS: 12_000 };
+    const shared = { ...quiet, seconds: 70, trainSeconds: 64, evalSeconds: 6, setupSeconds: 3, tokensPerS: 6_000 };
+    // On another task the method ran faster still: sql's own records come first.
+    const nli = { ...quiet, task: 'nli', tokensPerS: 20_000, trainSeconds: 19.2 };
+    // Training at 12,000 tokens/s; the median evaluation (5 s: it grows with an early-stopped run's checks); the fastest setup.
+    expect(estimateRunSeconds(run, [quiet, shared, nli])).toBeCloseTo(32 + 5 + 2);
+  });
+
   it('charges a method measured never to train (the frozen base) for its own evaluation and setup alone', () => {
     const run = (method: string, rank: number | null) =>
       ({ spec: { model: { id: 'm' }, method: { id: method, rank }, task: { id: 'sql' }, training: { steps: 3000, batch_size: 16 } } }) as never;

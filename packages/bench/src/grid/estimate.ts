@@ -1,7 +1,9 @@
 // Wall-time estimates for a grid from measured throughput. A run's training time is its tokens
 // (steps x batch x the task's mean padded row length, measured in finished records of the task)
 // over the training tokens/s measured for the method (same rank where there are records), plus the
-// evaluation and setup seconds measured for the method on the task (else for the task); a method
+// evaluation and setup seconds measured for the method on the task (else for the task). Pace is the
+// fastest measured, not the median: a record made while other jobs shared the cores ran slower (up
+// to 2.5x here), and the estimate is for a machine the grid has to itself. A method
 // whose records never trained (the frozen base) costs those alone. Where records lack those figures, the mean time of
 // the closest matching records scaled by steps is used. Only records of the run's model and protocol
 // count (a converge run's length is its own: its steps are the median steps taken by finished converge
@@ -59,6 +61,15 @@ function median(values: number[]): number | null {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** Over the first candidate set with any value of `pick`, the smallest (`best: 'min'`) or largest. */
+function firstBest(sets: Timing[][], pick: (t: Timing) => number | undefined, best: 'min' | 'max'): number | null {
+  for (const set of sets) {
+    const values = set.map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    if (values.length > 0) return best === 'min' ? Math.min(...values) : Math.max(...values);
+  }
+  return null;
+}
+
 /** The first non-empty list of `pick` over the candidate sets, as a median. */
 function firstMedian(sets: Timing[][], pick: (t: Timing) => number | undefined): number | null {
   for (const set of sets) {
@@ -88,10 +99,13 @@ export function estimateRunSeconds(run: ResolvedRun, timings: Timing[]): number 
   const trained = (t: Timing) => t.steps > 0 && (t.trainSeconds ?? 0) > 0 && (t.tokensPerS ?? 0) > 0 && (t.batch ?? 0) > 0;
   // Tokens per row of this task (padded as the trainer pads), and the method's tokens/s.
   const rowTokens = firstMedian([task.filter(trained), model.filter(trained)], (t) => (t.tokensPerS! * t.trainSeconds!) / (t.steps * t.batch!));
-  const tokensPerS = firstMedian([sameRank.filter(trained), method.filter(trained), model.filter(trained)], (t) => t.tokensPerS);
   const methodTask = method.filter((t) => t.task === spec.task.id);
+  // The task's row lengths move tokens/s too (shorter rows, smaller matrix products): its own records first.
+  const onTask = (list: Timing[]) => list.filter((t) => t.task === spec.task.id && trained(t));
+  const tokensPerS = firstBest([onTask(sameRank), onTask(method), sameRank.filter(trained), method.filter(trained), model.filter(trained)], (t) => t.tokensPerS, 'max');
+  // Evaluation time grows with the checks an early-stopped run makes, so the median, not the fastest.
   const evalSeconds = firstMedian([methodTask, task, model], (t) => t.evalSeconds);
-  const setupSeconds = firstMedian([methodTask, task, model], (t) => t.setupSeconds) ?? 0;
+  const setupSeconds = firstBest([methodTask, task, model], (t) => t.setupSeconds, 'min') ?? 0;
   // Early stopping: the steps such runs took, never more than this run's maximum.
   const early = spec.training.patience !== undefined && sameProtocol.length > 0;
   const sameLr = methodTask.filter((t) => t.lr !== undefined && Math.abs(t.lr - spec.training.lr) <= 1e-9 * spec.training.lr);
