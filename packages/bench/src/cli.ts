@@ -16,8 +16,8 @@ Examples:
   pnpm bench --grid leaderboard --dry-run            run count, finished runs, wall-time estimate
   pnpm bench --grid leaderboard --workers 2          run (or resume) the leaderboard grid
   pnpm bench throughput --method lora --rank 8 --model default --threads 1 --json
-  pnpm bench grid-speed --mode fused                 runs/hour on a fixed 40-run sample of the leaderboard grid
-  pnpm bench aggregate --results results --out site/src/data
+  pnpm bench grid-speed --mode fused                 runs/hour on a fixed 40-run sample of a grid (leaderboard-fixed300 by default)
+  pnpm bench aggregate --results results --out aggregate
   pnpm bench report --results results
   pnpm bench verify                                  verify every record in results/ (exit 1 if any fails)`;
 
@@ -145,7 +145,7 @@ export function buildProgram(): Command {
     .description('aggregate the run records into JSON and CSV tables for the site')
     .option('--results <dir>', 'results directory', 'results')
     .option('--out <dir>', 'output directory for aggregated.json and the CSV tables', 'aggregate')
-    .option('--protocol <id>', 'aggregate the records of this protocol (default: the protocol and model with the most records; never pooled)')
+    .option('--protocol <id>', 'aggregate the records of this protocol (default: converge on the default base when it has records, else the protocol and model with the most; never pooled)')
     .option('--model <id>', 'aggregate the records of this base model')
     .option('--json', 'print the summary as JSON')
     .action(async (options) => {
@@ -155,10 +155,10 @@ export function buildProgram(): Command {
 
   program
     .command('report')
-    .description('print what the results say: Markdown tables for each of the five questions (rank, complement, growing, LayerNorm, stability)')
+    .description('print what the results say: Markdown tables for each of the report\'s questions (rank, complement, growing, LayerNorm, stability, learning rates and the studies)')
     .option('--results <dir>', 'results directory', 'results')
     .option('--out <file>', 'write the report to <file> instead of printing it')
-    .option('--protocol <id>', 'report the records of this protocol (default: the protocol and model with the most records; never pooled)')
+    .option('--protocol <id>', 'report the records of this protocol (default: converge on the default base when it has records, else the protocol and model with the most; never pooled)')
     .option('--model <id>', 'report the records of this base model')
     .option('--json', 'print the leaderboard as JSON: per task and method the mean, ci95, n_configs and selected_on')
     .action(async (options) => {

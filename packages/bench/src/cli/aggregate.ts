@@ -30,7 +30,7 @@ export async function aggregateResults(results: string, want: ScopeOptions = {})
   return aggregated;
 }
 
-/** Which records to aggregate: one protocol on one model (default: the scope with the most records). */
+/** Which records to aggregate: one protocol on one model (default: see defaultScope in the results package). */
 export interface ScopeOptions {
   protocol?: string;
   model?: string;
