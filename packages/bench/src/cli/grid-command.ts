@@ -36,6 +36,8 @@ export interface GridCommandOptions {
   perRunSeconds: number | null;
   /** Start no run estimated to end more than this many seconds after the grid started (the rest wait for next time). */
   timeLimit?: number | null;
+  /** Experiment blocks marked `first`: their runs go before all others (the pool keeps them ahead). */
+  headExperiments?: string[];
 }
 
 export function parseShard(text: string): { index: number; count: number } {
@@ -136,6 +138,7 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
   const pids = new Map<string, number>();
   let completed = 0;
   let remainingEstimate = estimate?.total ?? null;
+  const heads = new Set(options.headExperiments ?? []);
   const jobs: PoolJob[] = todo.map((run) => ({
     runId: run.runId,
     spec: run.spec,
@@ -144,6 +147,7 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     modelSource: run.modelSource,
     keepAdapter: run.keepAdapters,
     dependsOn: run.dependsOn,
+    head: heads.has(run.experiment),
   }));
   const summary = await runPool(jobs, {
     workers: options.workers,

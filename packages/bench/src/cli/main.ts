@@ -148,6 +148,7 @@ async function main(options: MainOptions): Promise<number> {
     for (const note of checked.notes) process.stderr.write(`${note}\n`);
     return gridCommand(toRun, {
       gridName: grid.name,
+      headExperiments: grid.experiments.filter((block) => block.first).map((block) => block.name),
       outDir,
       workers,
       threads: threads ?? 1,

@@ -69,6 +69,11 @@ const experiment = blockSettings
     skip_unregistered: z.boolean().optional(),
     /** Per-method settings that replace the block's (e.g. a lower learning rate for `full`). */
     overrides: z.record(z.string(), blockSettings).optional(),
+    /**
+     * Run this block's runs, every seed of them, before any other block's: a grid's head, e.g. one
+     * configuration per method with all its seeds, so a grid stopped early has a complete comparison.
+     */
+    first: z.boolean().optional(),
   })
   .strict();
 
@@ -189,11 +194,13 @@ function seedList(value: number | number[]): number[] {
  * A method that takes no rank gets one rank `null` instead of the rank list. Unknown method ids
  * are an error naming the valid ones. Requests are returned seed by seed, in block order within a
  * seed, so a grid stopped early has covered its cells once before repeating any with another seed;
- * duplicates across blocks are kept here (they resolve to the same run id and run once).
+ * blocks marked `first` come before all of that, seed by seed among themselves. Duplicates across
+ * blocks are kept here (they resolve to the same run id and run once, under the first block's name).
  */
 export function expandGrid(grid: GridFile, methods: GridMethod[], warnings: string[] = []): RunRequest[] {
   const byId = new Map(methods.map((method) => [method.id, method]));
   const requests: RunRequest[] = [];
+  const firstBlocks = new Set(grid.experiments.filter((block) => block.first).map((block) => block.name));
   for (const block of grid.experiments) {
     let requested = block.methods === 'all' ? methods.map((method) => method.id) : block.methods;
     if (block.skip_unregistered) {
@@ -247,7 +254,8 @@ export function expandGrid(grid: GridFile, methods: GridMethod[], warnings: stri
     }
   }
   // Array.prototype.sort is stable: block order holds within a seed.
-  return requests.sort((a, b) => a.seed - b.seed);
+  const head = (r: RunRequest) => (firstBlocks.has(r.experiment) ? 0 : 1);
+  return requests.sort((a, b) => head(a) - head(b) || a.seed - b.seed);
 }
 
 /** Later layers replace earlier ones field by field; `set`, `training` and `task_config` merge. */

@@ -23,6 +23,8 @@ export interface PoolJob {
   keepAdapter: boolean;
   /** Runs whose adapters this one reads: it starts only after they end (and fails if one failed). */
   dependsOn: string[];
+  /** A run of the grid's head (blocks marked `first`): a worker's preference for runs on the data it holds never jumps it. */
+  head?: boolean;
 }
 
 /** A finished job: what its worker reported (messages.ts), with the job it was. */
@@ -169,8 +171,13 @@ export function runPool(jobs: PoolJob[], options: PoolOptions): Promise<PoolSumm
           }
         }
         for (const slot of [...idle]) {
-          const same = slot.lastData === null || options.mode === 'baseline' ? -1 : queue.findIndex((job) => ready(job) && dataKey(job) === slot.lastData);
-          const index = same >= 0 ? same : queue.findIndex(ready);
+          const next = queue.findIndex(ready);
+          const tier = (job: PoolJob | undefined) => job?.head === true;
+          const same =
+            slot.lastData === null || options.mode === 'baseline'
+              ? -1
+              : queue.findIndex((job) => ready(job) && dataKey(job) === slot.lastData && tier(job) === tier(queue[next]));
+          const index = same >= 0 ? same : next;
           if (index < 0) break;
           const group = take(index);
           const job = group[0]!;
