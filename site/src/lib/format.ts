@@ -40,6 +40,7 @@ export function percent(v: number | null | undefined, digits = 1): string {
   return v === null || v === undefined ? '—' : `${(v * 100).toFixed(digits)}%`;
 }
 
+/** A learning rate in the fewest digits that state it (up to 4): 5e-3, 1.25e-3, 3.125e-4, not 1e-3 for 1.25e-3. */
 export function lr(v: number | null | undefined): string {
-  return v === null || v === undefined ? '—' : v.toExponential(0).replace('e-', 'e-');
+  return v === null || v === undefined ? '—' : Number(v.toPrecision(4)).toExponential();
 }
