@@ -1,5 +1,2 @@
-import { defineConfig } from 'vitest/config';
-
-// Tests here read every committed record or train small models; under turbo the packages' suites share
-// the machine's cores, so vitest's 5 s default is too tight for a loaded machine.
-export default defineConfig({ test: { testTimeout: 60_000, hookTimeout: 60_000 } });
+// The workspace's shared vitest settings.
+export { default } from '../../vitest.shared.ts';

@@ -4,6 +4,7 @@
 import { test, expect, type Locator } from '@playwright/test';
 import { createRequire } from 'node:module';
 import { declaredLr, defaultLr } from '@peft-bench/results/methods';
+import { lr } from '../src/lib/format.ts';
 import { fixtureRecords } from './helpers.ts';
 
 const records = fixtureRecords();
@@ -60,7 +61,7 @@ test.describe('learning rate chosen on valid, on a method page', () => {
     const inUse = defaultLr('base', 'ia3', 'converge');
     const declared = declaredLr('base', 'ia3', 'converge');
     await expect(block.getByTestId('lr-chosen')).toHaveText(
-      `Not chosen yet: ${finished} of 12 search runs finished; runs use ${inUse === declared ? 'the declared rate, ' : ''}lr ${Number(inUse.toPrecision(6)).toExponential()}.`,
+      `Not chosen yet: ${finished} of 12 search runs finished; runs use ${inUse === declared ? 'the declared rate, ' : ''}lr ${lr(inUse)}.`,
     );
   });
 
