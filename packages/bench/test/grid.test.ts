@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandGrid, findGridFile, gridSchema, loadGrid, type GridFile, type RunRequest } from '../src/grid/grid.ts';
 import { shardOf, parseShard } from '../src/cli/grid-command.ts';
-import { estimateGrid, estimateRunSeconds, formatDuration } from '../src/grid/estimate.ts';
+import { estimateGrid, estimateRunSeconds, formatDuration, paceRatio, remainingWallSeconds } from '../src/grid/estimate.ts';
 import { defaultRateRequests, waitingForLr } from '../src/grid/lr-wait.ts';
 
 const methods = [
@@ -105,6 +105,17 @@ describe('shards and estimates', () => {
     expect(estimate.wallSeconds).toBeCloseTo(95);
     expect(estimateGrid([run('lora', 100)], [], 2)).toBeNull();
     expect(formatDuration(3 * 3600 + 125)).toBe('3h 2m');
+  });
+
+  it('corrects the time left by how the finished runs compared with their estimates, not by their pace', () => {
+    // Two long runs finished first, each taking twice its estimate: what is left (1,000 s of estimates)
+    // takes twice as long, shared by 2 workers. Their pace alone (2,000 s a run) would say far more.
+    expect(remainingWallSeconds(1000, [{ seconds: 2000, estimated: 1000 }, { seconds: 1600, estimated: 800 }], 2)).toBeCloseTo(1000);
+    // Runs without an estimate do not count; with none to compare, there is no correction to make.
+    expect(remainingWallSeconds(1000, [{ seconds: 50, estimated: 100 }, { seconds: 999, estimated: null }], 1)).toBeCloseTo(500);
+    expect(remainingWallSeconds(1000, [{ seconds: 999, estimated: null }], 1)).toBeNull();
+    expect(remainingWallSeconds(1000, [], 2)).toBeNull();
+    expect(paceRatio([{ seconds: 300, estimated: 100 }, { seconds: 100, estimated: 100 }])).toBeCloseTo(2);
   });
 
   it('estimates a run from measured throughput: its tokens over the method\'s tokens/s, plus the task\'s eval and setup seconds', () => {

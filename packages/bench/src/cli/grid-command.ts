@@ -9,7 +9,7 @@ import { readRecords } from '@peft-bench/results/record/read';
 import { removeStaleTempFiles } from '@peft-bench/results/record/store';
 import { finishedRuns, plannedBackend } from '../grid/plan.ts';
 import { runPool, type JobResult, type PoolJob } from '../grid/pool.ts';
-import { estimateGrid, estimateRunSeconds, formatDuration, timingOf, type Timing } from '../grid/estimate.ts';
+import { estimateGrid, estimateRunSeconds, formatDuration, paceRatio, remainingWallSeconds, timingOf, type Timing } from '../grid/estimate.ts';
 import type { ResolvedRun } from '../run/resolve.ts';
 import { InputError } from '../run/resolve.ts';
 import { formatNumber } from './output.ts';
@@ -138,6 +138,7 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
   const pids = new Map<string, number>();
   let completed = 0;
   let remainingEstimate = estimate?.total ?? null;
+  const finishedTimes: { seconds: number; estimated: number | null }[] = [];
   const heads = new Set(options.headExperiments ?? []);
   const jobs: PoolJob[] = todo.map((run) => ({
     runId: run.runId,
@@ -162,7 +163,16 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     },
     signal: controller.signal,
     ...(options.timeLimit
-      ? { deadline: { at: started + options.timeLimit * 1000, seconds: (job: PoolJob) => perRunSeconds.get(job.runId) ?? null } }
+      ? {
+          deadline: {
+            at: started + options.timeLimit * 1000,
+            // Scaled by how the finished runs compared with their estimates, once there are some.
+            seconds: (job: PoolJob) => {
+              const seconds = perRunSeconds.get(job.runId) ?? null;
+              return seconds === null ? null : seconds * (paceRatio(finishedTimes) ?? 1);
+            },
+          },
+        }
       : {}),
     events: {
       onStart(job, pid, backend) {
@@ -177,10 +187,16 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
       onFinish(result: JobResult) {
         completed += 1;
         const run = todo.find((r) => r.runId === result.job.runId)!;
-        if (remainingEstimate !== null) remainingEstimate = Math.max(0, remainingEstimate - (estimateRunSeconds(run, measured) ?? 0));
+        const runEstimate = estimateRunSeconds(run, measured);
+        if (remainingEstimate !== null) remainingEstimate = Math.max(0, remainingEstimate - (runEstimate ?? 0));
+        // A diverged or failed run stops early: it says nothing of the machine's pace.
+        if (result.status === 'ok') finishedTimes.push({ seconds: result.seconds, estimated: runEstimate });
         const elapsed = (Date.now() - started) / 1000;
-        // After a few runs the pool's own pace is the better guide.
-        const eta = completed >= options.workers ? (elapsed / completed) * (todo.length - completed) : remainingEstimate === null ? NaN : remainingEstimate / options.workers;
+        // The estimate of what is left, corrected by how the finished runs compared with theirs; without
+        // estimates, the pool's own pace.
+        const eta =
+          (remainingEstimate !== null ? remainingWallSeconds(remainingEstimate, finishedTimes, options.workers) : null) ??
+          (elapsed / completed) * (todo.length - completed);
         const score = result.status === 'ok' ? formatNumber(result.primary) : `${result.status}: ${firstLine(result.reason)}`;
         // The estimate beside the time taken, and the load it was taken under, so the estimator can be checked.
         const estimated = perRunSeconds.get(result.job.runId) ?? null;

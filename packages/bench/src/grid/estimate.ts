@@ -142,6 +142,32 @@ export function estimateGrid(runs: ResolvedRun[], timings: Timing[], workers: nu
   return { totalSeconds, wallSeconds: totalSeconds / Math.max(1, Math.min(workers, runs.length)), unmeasured: perRun.length - known.length };
 }
 
+/**
+ * How long the finished runs of a running grid took against their estimates (this machine may be slower
+ * or busier than the one the records came from); null when none had an estimate.
+ */
+export function paceRatio(finished: readonly { seconds: number; estimated: number | null }[]): number | null {
+  let taken = 0;
+  let estimated = 0;
+  for (const run of finished) {
+    if (run.estimated === null || !(run.estimated > 0)) continue;
+    taken += run.seconds;
+    estimated += run.estimated;
+  }
+  return estimated > 0 ? taken / estimated : null;
+}
+
+/**
+ * Wall seconds left in a running grid: the estimates of the runs not yet finished, scaled by the
+ * finished runs' pace ratio, shared by the workers. Runs differ twentyfold in cost (a 3,000-step DoRA
+ * run against a frozen model's evaluation), so the pace of the first few runs alone misleads. Null when
+ * no finished run had an estimate.
+ */
+export function remainingWallSeconds(leftEstimate: number, finished: readonly { seconds: number; estimated: number | null }[], workers: number): number | null {
+  const ratio = paceRatio(finished);
+  return ratio === null ? null : (leftEstimate * ratio) / Math.max(1, workers);
+}
+
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
