@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandGrid, findGridFile, gridSchema, loadGrid, type GridFile, type RunRequest } from '../src/grid/grid.ts';
 import { shardOf, parseShard } from '../src/cli/grid-command.ts';
-import { estimateGrid, estimateRunSeconds, formatDuration, paceRatio, remainingWallSeconds } from '../src/grid/estimate.ts';
+import { cpuPace, estimateGrid, estimateRunSeconds, formatDuration, paceRatio, remainingWallSeconds } from '../src/grid/estimate.ts';
 import { defaultRateRequests, waitingForLr } from '../src/grid/lr-wait.ts';
 
 const methods = [
@@ -116,6 +116,21 @@ describe('shards and estimates', () => {
     expect(remainingWallSeconds(1000, [{ seconds: 999, estimated: null }], 1)).toBeNull();
     expect(remainingWallSeconds(1000, [], 2)).toBeNull();
     expect(paceRatio([{ seconds: 300, estimated: 100 }, { seconds: 100, estimated: 100 }])).toBeCloseTo(2);
+  });
+
+  it('measures how much slower this CPU trains than the others, on the configurations measured on both', () => {
+    const t = (method: string, task: string, cpu: string, tokensPerS: number) => ({ model: 'm', protocol: 'converge', method, task, rank: 16, steps: 100, seconds: 10, trainSeconds: 9, tokensPerS, cpu });
+    const timings = [
+      t('lora', 'sql', 'fast', 10_000), t('lora', 'sql', 'fast', 8_000), t('lora', 'sql', 'slow', 5_000),
+      t('dora', 'sql', 'fast', 6_000), t('dora', 'sql', 'slow', 4_000),
+      t('loha', 'nli', 'fast', 9_000), t('loha', 'nli', 'slow', 3_000),
+      // Measured on one CPU only: no comparison.
+      t('full', 'math', 'fast', 12_000), t('ia3', 'math', 'slow', 1_000),
+    ];
+    // Fastest elsewhere over fastest here: 2, 1.5, 3; the median is 2.
+    expect(cpuPace(timings, 'slow')).toEqual({ cpu: 'slow', slower: 2, configurations: 3 });
+    expect(cpuPace(timings, 'fast')!.slower).toBeCloseTo(0.5);
+    expect(cpuPace(timings, 'another')).toBeNull();
   });
 
   it('estimates a run from measured throughput: its tokens over the method\'s tokens/s, plus the task\'s eval and setup seconds', () => {

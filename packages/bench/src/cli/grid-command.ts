@@ -9,7 +9,8 @@ import { readRecords } from '@peft-bench/results/record/read';
 import { removeStaleTempFiles } from '@peft-bench/results/record/store';
 import { finishedRuns, plannedBackend } from '../grid/plan.ts';
 import { runPool, type JobResult, type PoolJob } from '../grid/pool.ts';
-import { estimateGrid, estimateRunSeconds, formatDuration, paceRatio, remainingWallSeconds, timingOf, type Timing } from '../grid/estimate.ts';
+import { cpuPace, estimateGrid, estimateRunSeconds, formatDuration, paceRatio, remainingWallSeconds, timingOf, type CpuPace, type Timing } from '../grid/estimate.ts';
+import { cpuModel } from '../run/provenance.ts';
 import type { ResolvedRun } from '../run/resolve.ts';
 import { InputError } from '../run/resolve.ts';
 import { formatNumber } from './output.ts';
@@ -116,6 +117,8 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     workers: options.workers,
     estimated_wall_seconds: estimate?.wall ?? null,
     estimated_cpu_seconds: estimate?.total ?? null,
+    // This CPU's pace against the records' (the estimates above are scaled by `slower`), or null.
+    cpu_pace: estimate?.pace ?? null,
     experiments: Object.fromEntries(perExperiment),
     ...(options.dryRun ? { run_list: runs.map((run) => ({ run_id: run.runId, label: run.label, experiment: run.experiment, finished: finishedIds.has(run.runId) })) } : {}),
   });
@@ -134,7 +137,12 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
 
   const started = Date.now();
   // Each run's expected seconds on one worker, for --time-limit: its estimate from measured runs, else --per-run-seconds.
-  const perRunSeconds = new Map(todo.map((run) => [run.runId, estimateRunSeconds(run, measured) ?? options.perRunSeconds]));
+  // Each run's estimate on this machine (see machinePace), else --per-run-seconds.
+  const machineFactor = machinePace(measured)?.slower ?? 1;
+  const perRunSeconds = new Map(todo.map((run) => {
+    const seconds = estimateRunSeconds(run, measured);
+    return [run.runId, seconds !== null ? seconds * machineFactor : options.perRunSeconds];
+  }));
   const pids = new Map<string, number>();
   let completed = 0;
   let remainingEstimate = estimate?.total ?? null;
@@ -187,7 +195,8 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
       onFinish(result: JobResult) {
         completed += 1;
         const run = todo.find((r) => r.runId === result.job.runId)!;
-        const runEstimate = estimateRunSeconds(run, measured);
+        const unscaled = estimateRunSeconds(run, measured);
+        const runEstimate = unscaled === null ? null : unscaled * machineFactor;
         if (remainingEstimate !== null) remainingEstimate = Math.max(0, remainingEstimate - (runEstimate ?? 0));
         // A diverged or failed run stops early: it says nothing of the machine's pace.
         if (result.status === 'ok') finishedTimes.push({ seconds: result.seconds, estimated: runEstimate });
@@ -231,18 +240,34 @@ function firstLine(text: string | null): string {
   return (text ?? '').split('\n')[0]!.slice(0, 160);
 }
 
+/** Fewer configurations than this measured on both CPUs and the machine factor is not applied. */
+const MIN_CPU_CONFIGURATIONS = 3;
+
+/** This machine's speed against the records' (see cpuPace), when enough configurations were measured on both. */
+function machinePace(timings: Timing[]): CpuPace | null {
+  const pace = cpuPace(timings, cpuModel());
+  return pace !== null && pace.configurations >= MIN_CPU_CONFIGURATIONS ? pace : null;
+}
+
 function estimateFor(
   runs: ResolvedRun[],
   timings: Timing[],
   options: GridCommandOptions,
-): { wall: number; total: number; basis: string } | null {
+): { wall: number; total: number; basis: string; pace?: CpuPace | null } | null {
   const workers = Math.max(1, options.workers);
   const measured = estimateGrid(runs, timings, workers);
   if (measured) {
+    const pace = machinePace(timings);
+    const factor = pace?.slower ?? 1;
+    const sources = `${timings.length} finished runs in ${[options.outDir, ...options.finishedIn].join(', ')}${measured.unmeasured ? `, ${measured.unmeasured} runs without a close match` : ''}`;
+    const onThisCpu = pace
+      ? `; scaled by ${pace.slower.toFixed(2)} for this CPU, ${pace.cpu}: the ${pace.configurations} configurations measured on it and on another CPU trained ${pace.slower >= 1 ? `${pace.slower.toFixed(2)}x slower` : `${(1 / pace.slower).toFixed(2)}x faster`} here (median); ${formatDuration(measured.wallSeconds)} at the fastest pace measured anywhere`
+      : '';
     return {
-      wall: measured.wallSeconds,
-      total: measured.totalSeconds,
-      basis: `from the training tokens/s, tokens per row, evaluation and setup seconds of ${timings.length} finished runs in ${[options.outDir, ...options.finishedIn].join(', ')}${measured.unmeasured ? `, ${measured.unmeasured} runs without a close match` : ''}`,
+      wall: measured.wallSeconds * factor,
+      total: measured.totalSeconds * factor,
+      basis: `from the training tokens/s, tokens per row, evaluation and setup seconds of ${sources}${onThisCpu}`,
+      pace,
     };
   }
   if (options.perRunSeconds !== null) {

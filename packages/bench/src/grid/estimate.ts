@@ -29,6 +29,8 @@ export interface Timing {
   /** Wall time of the run outside training and evaluation (loading, data), from its start and finish times. */
   setupSeconds?: number;
   tokensPerS?: number;
+  /** The CPU the record was made on (provenance.cpu): machines of one kind differ in speed. */
+  cpu?: string;
 }
 
 export function timingOf(record: RunRecord): Timing | null {
@@ -51,6 +53,7 @@ export function timingOf(record: RunRecord): Timing | null {
     evalSeconds: record.cost.eval_seconds,
     setupSeconds: Number.isFinite(wall) ? Math.max(0, wall - seconds) : undefined,
     tokensPerS: record.cost.tokens_per_s,
+    cpu: record.provenance.cpu,
   };
 }
 
@@ -140,6 +143,33 @@ export function estimateGrid(runs: ResolvedRun[], timings: Timing[], workers: nu
   const mean = known.reduce((a, b) => a + b, 0) / known.length;
   const totalSeconds = perRun.reduce<number>((sum, s) => sum + (s ?? mean), 0);
   return { totalSeconds, wallSeconds: totalSeconds / Math.max(1, Math.min(workers, runs.length)), unmeasured: perRun.length - known.length };
+}
+
+export interface CpuPace {
+  cpu: string;
+  /** Median over the configurations measured on both: fastest tokens/s elsewhere over fastest on `cpu`. */
+  slower: number;
+  /** Configurations (model, protocol, method, rank, task) with records on `cpu` and on another CPU. */
+  configurations: number;
+}
+
+/**
+ * How much slower `cpu` trains than the CPUs the other records were made on, from the configurations
+ * measured on both. The estimate takes the fastest pace measured anywhere, so on a slower machine of the
+ * same kind it runs short by this factor. Null when no configuration was measured on both.
+ */
+export function cpuPace(timings: readonly Timing[], cpu: string): CpuPace | null {
+  const here = new Map<string, number>();
+  const elsewhere = new Map<string, number>();
+  for (const t of timings) {
+    if (!(t.tokensPerS! > 0) || !(t.trainSeconds! > 0) || t.cpu === undefined) continue;
+    const key = [t.model, t.protocol ?? LEGACY_PROTOCOL, t.method, t.rank ?? '', t.task].join('|');
+    const into = t.cpu === cpu ? here : elsewhere;
+    into.set(key, Math.max(into.get(key) ?? 0, t.tokensPerS!));
+  }
+  const ratios = [...here].filter(([key]) => elsewhere.has(key)).map(([key, pace]) => elsewhere.get(key)! / pace);
+  const slower = median(ratios);
+  return slower === null ? null : { cpu, slower, configurations: ratios.length };
 }
 
 /**
