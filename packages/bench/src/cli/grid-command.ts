@@ -136,13 +136,14 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
   process.on('SIGTERM', onSigint);
 
   const started = Date.now();
-  // Each run's expected seconds on one worker, for --time-limit: its estimate from measured runs, else --per-run-seconds.
-  // Each run's estimate on this machine (see machinePace), else --per-run-seconds.
-  const machineFactor = machinePace(measured)?.slower ?? 1;
-  const perRunSeconds = new Map(todo.map((run) => {
+  // Each run's estimate from measured runs on this machine (scaled as the plan's, see machinePace), and
+  // its expected seconds on one worker for --time-limit: that estimate, else --per-run-seconds.
+  const machineFactor = estimate?.pace?.slower ?? 1;
+  const runEstimates = new Map(todo.map((run) => {
     const seconds = estimateRunSeconds(run, measured);
-    return [run.runId, seconds !== null ? seconds * machineFactor : options.perRunSeconds];
+    return [run.runId, seconds === null ? null : seconds * machineFactor];
   }));
+  const perRunSeconds = (runId: string) => runEstimates.get(runId) ?? options.perRunSeconds;
   const pids = new Map<string, number>();
   let completed = 0;
   let remainingEstimate = estimate?.total ?? null;
@@ -176,7 +177,7 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
             at: started + options.timeLimit * 1000,
             // Scaled by how the finished runs compared with their estimates, once there are some.
             seconds: (job: PoolJob) => {
-              const seconds = perRunSeconds.get(job.runId) ?? null;
+              const seconds = perRunSeconds(job.runId);
               return seconds === null ? null : seconds * (paceRatio(finishedTimes) ?? 1);
             },
           },
@@ -194,9 +195,7 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
       },
       onFinish(result: JobResult) {
         completed += 1;
-        const run = todo.find((r) => r.runId === result.job.runId)!;
-        const unscaled = estimateRunSeconds(run, measured);
-        const runEstimate = unscaled === null ? null : unscaled * machineFactor;
+        const runEstimate = runEstimates.get(result.job.runId) ?? null;
         if (remainingEstimate !== null) remainingEstimate = Math.max(0, remainingEstimate - (runEstimate ?? 0));
         // A diverged or failed run stops early: it says nothing of the machine's pace.
         if (result.status === 'ok') finishedTimes.push({ seconds: result.seconds, estimated: runEstimate });
@@ -208,7 +207,7 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
           (elapsed / completed) * (todo.length - completed);
         const score = result.status === 'ok' ? formatNumber(result.primary) : `${result.status}: ${firstLine(result.reason)}`;
         // The estimate beside the time taken, and the load it was taken under, so the estimator can be checked.
-        const estimated = perRunSeconds.get(result.job.runId) ?? null;
+        const estimated = perRunSeconds(result.job.runId);
         const load = os.loadavg()[0]!;
         say(
           `[${completed}/${todo.length}] ${result.job.label}: ${score} (${result.seconds.toFixed(0)} s` +
@@ -253,7 +252,7 @@ function estimateFor(
   runs: ResolvedRun[],
   timings: Timing[],
   options: GridCommandOptions,
-): { wall: number; total: number; basis: string; pace?: CpuPace | null } | null {
+): { wall: number; total: number; basis: string; pace: CpuPace | null } | null {
   const workers = Math.max(1, options.workers);
   const measured = estimateGrid(runs, timings, workers);
   if (measured) {
@@ -272,7 +271,7 @@ function estimateFor(
   }
   if (options.perRunSeconds !== null) {
     const total = options.perRunSeconds * runs.length;
-    return { wall: total / Math.min(workers, Math.max(1, runs.length)), total, basis: `assuming ${options.perRunSeconds} s per run` };
+    return { wall: total / Math.min(workers, Math.max(1, runs.length)), total, basis: `assuming ${options.perRunSeconds} s per run`, pace: null };
   }
   return null;
 }
