@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandGrid, findGridFile, gridSchema, loadGrid, type GridFile, type RunRequest } from '../src/grid/grid.ts';
 import { shardOf, parseShard } from '../src/cli/grid-command.ts';
-import { cpuPace, estimateGrid, estimateRunSeconds, formatDuration, paceRatio, remainingWallSeconds } from '../src/grid/estimate.ts';
+import { cpuPace, estimateGrid, estimateRunSeconds, formatDuration, onCpu, paceRatio, remainingWallSeconds } from '../src/grid/estimate.ts';
 import { defaultRateRequests, waitingForLr } from '../src/grid/lr-wait.ts';
 
 const methods = [
@@ -131,6 +131,21 @@ describe('shards and estimates', () => {
     expect(cpuPace(timings, 'slow')).toEqual({ cpu: 'slow', slower: 2, configurations: 3 });
     expect(cpuPace(timings, 'fast')!.slower).toBeCloseTo(0.5);
     expect(cpuPace(timings, 'another')).toBeNull();
+  });
+
+  it('takes records made on another CPU at this CPU\'s pace, once: a faster CPU is not credited twice', () => {
+    const run = { spec: { model: { id: 'm' }, method: { id: 'lora', rank: 8 }, task: { id: 'sql' }, training: { steps: 300, batch_size: 16 } } } as never;
+    // 300 steps x 16 rows x 80 tokens = 384,000 tokens; eval 4 s, setup 2 s on the CPU the record was made on.
+    const record = (cpu: string, tokensPerS: number) => ({ model: 'm', method: 'lora', task: 'sql', steps: 300, rank: 8, batch: 16, seconds: 384_000 / tokensPerS + 4, trainSeconds: 384_000 / tokensPerS, evalSeconds: 4, setupSeconds: 2, tokensPerS, cpu });
+    const elsewhere = record('fast', 12_000);
+    // On a CPU 2x slower the record's 38 s become 76 s.
+    expect(estimateRunSeconds(run, onCpu([elsewhere], { cpu: 'slow', slower: 2, configurations: 3 }))).toBeCloseTo(2 * (32 + 4 + 2));
+    // On a CPU 2x faster, its own record (8,000 tokens/s, made under load) is not the fastest: the other
+    // CPU's 12,000 count as 24,000 here, and its evaluation and setup take half as long.
+    const here = record('faster', 8_000);
+    const timings = onCpu([elsewhere, here], { cpu: 'faster', slower: 0.5, configurations: 3 });
+    expect(timings[1]).toBe(here);
+    expect(estimateRunSeconds(run, timings)).toBeCloseTo(16 + 3 + 1);
   });
 
   it('estimates a run from measured throughput: its tokens over the method\'s tokens/s, plus the task\'s eval and setup seconds', () => {

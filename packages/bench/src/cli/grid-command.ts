@@ -9,7 +9,7 @@ import { readRecords } from '@peft-bench/results/record/read';
 import { removeStaleTempFiles } from '@peft-bench/results/record/store';
 import { finishedRuns, plannedBackend } from '../grid/plan.ts';
 import { runPool, type JobResult, type PoolJob } from '../grid/pool.ts';
-import { cpuPace, estimateGrid, estimateRunSeconds, formatDuration, paceRatio, remainingWallSeconds, timingOf, type CpuPace, type Timing } from '../grid/estimate.ts';
+import { cpuPace, estimateGrid, estimateRunSeconds, formatDuration, onCpu, paceRatio, remainingWallSeconds, timingOf, type CpuPace, type Timing } from '../grid/estimate.ts';
 import { cpuModel } from '../run/provenance.ts';
 import type { ResolvedRun } from '../run/resolve.ts';
 import { InputError } from '../run/resolve.ts';
@@ -92,7 +92,10 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
   for (const dir of [options.outDir, ...options.finishedIn]) {
     if (existsSync(dir)) measured.push(...(await readRecords(dir)).records.map(timingOf).filter((t): t is Timing => t !== null));
   }
-  const estimate = estimateFor(todo, measured, options);
+  // The records' timings at this CPU's pace, where enough configurations were measured on it and elsewhere.
+  const pace = machinePace(measured);
+  const onThisCpu = pace ? onCpu(measured, pace) : measured;
+  const estimate = estimateFor(todo, onThisCpu, measured, pace, options);
   const perExperiment = new Map<string, { total: number; finished: number }>();
   for (const run of runs) {
     const entry = perExperiment.get(run.experiment) ?? { total: 0, finished: 0 };
@@ -117,7 +120,7 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     workers: options.workers,
     estimated_wall_seconds: estimate?.wall ?? null,
     estimated_cpu_seconds: estimate?.total ?? null,
-    // This CPU's pace against the records' (the estimates above are scaled by `slower`), or null.
+    // This CPU's pace against the records' (records made elsewhere count `slower` times as long), or null.
     cpu_pace: estimate?.pace ?? null,
     experiments: Object.fromEntries(perExperiment),
     ...(options.dryRun ? { run_list: runs.map((run) => ({ run_id: run.runId, label: run.label, experiment: run.experiment, finished: finishedIds.has(run.runId) })) } : {}),
@@ -136,13 +139,9 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
   process.on('SIGTERM', onSigint);
 
   const started = Date.now();
-  // Each run's estimate from measured runs on this machine (scaled as the plan's, see machinePace), and
-  // its expected seconds on one worker for --time-limit: that estimate, else --per-run-seconds.
-  const machineFactor = estimate?.pace?.slower ?? 1;
-  const runEstimates = new Map(todo.map((run) => {
-    const seconds = estimateRunSeconds(run, measured);
-    return [run.runId, seconds === null ? null : seconds * machineFactor];
-  }));
+  // Each run's estimate at this CPU's pace (as the plan's), and its expected seconds on one worker for
+  // --time-limit: that estimate, else --per-run-seconds.
+  const runEstimates = new Map(todo.map((run) => [run.runId, estimateRunSeconds(run, onThisCpu)]));
   const perRunSeconds = (runId: string) => runEstimates.get(runId) ?? options.perRunSeconds;
   const pids = new Map<string, number>();
   let completed = 0;
@@ -248,23 +247,25 @@ function machinePace(timings: Timing[]): CpuPace | null {
   return pace !== null && pace.configurations >= MIN_CPU_CONFIGURATIONS ? pace : null;
 }
 
+/** The plan's estimate from `timings` (already at this CPU's pace), and the sentence that says where it came from. */
 function estimateFor(
   runs: ResolvedRun[],
   timings: Timing[],
+  asMeasured: Timing[],
+  pace: CpuPace | null,
   options: GridCommandOptions,
 ): { wall: number; total: number; basis: string; pace: CpuPace | null } | null {
   const workers = Math.max(1, options.workers);
   const measured = estimateGrid(runs, timings, workers);
   if (measured) {
-    const pace = machinePace(timings);
-    const factor = pace?.slower ?? 1;
     const sources = `${timings.length} finished runs in ${[options.outDir, ...options.finishedIn].join(', ')}${measured.unmeasured ? `, ${measured.unmeasured} runs without a close match` : ''}`;
+    const anywhere = pace ? estimateGrid(runs, asMeasured, workers) : null;
     const onThisCpu = pace
-      ? `; scaled by ${pace.slower.toFixed(2)} for this CPU, ${pace.cpu}: the ${pace.configurations} configurations measured on it and on another CPU trained ${pace.slower >= 1 ? `${pace.slower.toFixed(2)}x slower` : `${(1 / pace.slower).toFixed(2)}x faster`} here (median); ${formatDuration(measured.wallSeconds)} at the fastest pace measured anywhere`
+      ? `; records made on other CPUs taken at this CPU's pace, ${pace.cpu}: the ${pace.configurations} configurations measured on it and on another CPU trained ${pace.slower >= 1 ? `${pace.slower.toFixed(2)}x slower` : `${(1 / pace.slower).toFixed(2)}x faster`} here (median)${anywhere ? `; ${formatDuration(anywhere.wallSeconds)} at the fastest pace measured anywhere` : ''}`
       : '';
     return {
-      wall: measured.wallSeconds * factor,
-      total: measured.totalSeconds * factor,
+      wall: measured.wallSeconds,
+      total: measured.totalSeconds,
       basis: `from the training tokens/s, tokens per row, evaluation and setup seconds of ${sources}${onThisCpu}`,
       pace,
     };

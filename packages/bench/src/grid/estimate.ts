@@ -155,8 +155,7 @@ export interface CpuPace {
 
 /**
  * How much slower `cpu` trains than the CPUs the other records were made on, from the configurations
- * measured on both. The estimate takes the fastest pace measured anywhere, so on a slower machine of the
- * same kind it runs short by this factor. Null when no configuration was measured on both.
+ * measured on both. Null when no configuration was measured on both.
  */
 export function cpuPace(timings: readonly Timing[], cpu: string): CpuPace | null {
   const here = new Map<string, number>();
@@ -170,6 +169,29 @@ export function cpuPace(timings: readonly Timing[], cpu: string): CpuPace | null
   const ratios = [...here].filter(([key]) => elsewhere.has(key)).map(([key, pace]) => elsewhere.get(key)! / pace);
   const slower = median(ratios);
   return slower === null ? null : { cpu, slower, configurations: ratios.length };
+}
+
+/**
+ * The timings as if measured on `pace.cpu`: those made elsewhere (or on an unstated CPU) take `slower`
+ * times as long. The estimate takes the fastest pace measured, so without this a run on a slower CPU
+ * would be estimated at a faster CPU's pace, and one on the fastest CPU gets its own records' pace
+ * (scaling the finished estimate instead would count this CPU's speed twice).
+ */
+export function onCpu(timings: readonly Timing[], pace: CpuPace): Timing[] {
+  const k = pace.slower;
+  const scale = (v: number | undefined) => (v === undefined ? undefined : v * k);
+  return timings.map((t) =>
+    t.cpu === pace.cpu
+      ? t
+      : {
+          ...t,
+          seconds: t.seconds * k,
+          trainSeconds: scale(t.trainSeconds),
+          evalSeconds: scale(t.evalSeconds),
+          setupSeconds: scale(t.setupSeconds),
+          tokensPerS: t.tokensPerS === undefined ? undefined : t.tokensPerS / k,
+        },
+  );
 }
 
 /**
