@@ -61,6 +61,7 @@ export function buildProgram(): Command {
     .option('--max-excluded <share>', 'largest share of a split the length policy may exclude before a run refuses to start', '0.2')
     .option('--per-run-seconds <s>', 'with --dry-run: seconds per run to assume when no runs were measured yet')
     .option('--finished-in <dir>', 'with --grid: also skip runs finished in <dir> (repeatable), e.g. write new records elsewhere while results/ holds the finished ones', collect, [])
+    .option('--experiments <names>', "with --grid: only these experiment blocks (comma-separated), e.g. one question's runs: --grid leaderboard --experiments targets-qv,targets-all-linear")
     .option('--shard <i/n>', 'with --grid: run only shard i of n')
     .option('--plan', 'with --grid and --shards: print the CI matrix of shards that have unfinished runs')
     .option('--shards <n>', 'with --plan: number of shards')

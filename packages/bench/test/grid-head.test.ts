@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expandGrid, gridSchema, type RunRequest } from '../src/grid/grid.ts';
+import { expandGrid, gridSchema, selectExperiments, type RunRequest } from '../src/grid/grid.ts';
 import { runPool, type PoolJob } from '../src/grid/pool.ts';
 import { loadCatalog } from '../src/run/registries.ts';
 import { resolveRequests } from '../src/run/resolve.ts';
@@ -35,6 +35,24 @@ describe('a grid head', () => {
     // Without a head block nothing moves.
     const plain = expandGrid(gridSchema.parse({ ...grid, experiments: [grid.experiments[0]] }), methods);
     expect(plain.map((r) => r.seed)).toEqual([...plain.map((r) => r.seed)].sort());
+  });
+
+  it('runs only the experiments asked for (--experiments), shared runs under the block asked for', () => {
+    const grid = gridSchema.parse({
+      name: 't',
+      defaults: { tasks: ['sql'], seeds: 1 },
+      experiments: [
+        { name: 'sweep', methods: 'all', ranks: [1, 16] },
+        { name: 'targets', methods: ['lora'], ranks: [1, 8] },
+      ],
+    });
+    const only = expandGrid(selectExperiments(grid, ['targets']), methods);
+    expect(only.map((r) => `${r.experiment} ${r.method} r=${r.rank}`)).toEqual(['targets lora r=1', 'targets lora r=8']);
+    // The same request as the full grid's duplicate (a run id is its spec, not its block).
+    const { experiment: _a, ...fromAll } = expandGrid(grid, methods).find((r) => r.method === 'lora' && r.rank === 1)!;
+    const { experiment: _b, ...fromOnly } = only[0]!;
+    expect(fromOnly).toEqual(fromAll);
+    expect(() => selectExperiments(grid, ['targets', 'rank'])).toThrow('grid t has no experiment "rank". Its experiments: sweep, targets.');
   });
 
   it('is not jumped by a worker that prefers runs on the task and seed it already holds', { timeout: 180_000 }, async () => {

@@ -261,6 +261,6 @@ describe('the report', () => {
       expect(md).toContain(`${s.empty}\n`);
     }
     expect(md).toContain('Its runs: `pnpm bench --grid study-pretraining`.');
-    expect(md).toContain('Its runs: `pnpm bench --grid leaderboard` (blocks targets-qv, targets-all-linear).');
+    expect(md).toContain('Its runs: `pnpm bench --grid leaderboard --experiments targets-qv,targets-all-linear`.');
   });
 });

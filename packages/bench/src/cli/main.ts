@@ -1,7 +1,7 @@
 // The root command's action: --list, --grid, or single runs. Everything is resolved and checked
 // first; only then does anything train.
 import * as path from 'node:path';
-import { expandGrid, findGridFile, loadGrid } from '../grid/grid.ts';
+import { expandGrid, findGridFile, loadGrid, selectExperiments } from '../grid/grid.ts';
 import { codeVersion } from '../run/code-version.ts';
 import { attachEquivalentIds } from '../grid/equivalence.ts';
 import { readChosenLr, SMOKE_OVERRIDES, SMOKE_TASK_KNOBS } from '../run/defaults.ts';
@@ -50,6 +50,8 @@ export interface MainOptions {
   /** With --grid: start no run estimated to end after this long (e.g. 2h30m). */
   timeLimit?: string;
   finishedIn?: string[];
+  /** With --grid: only these experiment blocks (comma-separated). */
+  experiments?: string;
   shard?: string;
   plan?: boolean;
   shards?: string;
@@ -113,6 +115,13 @@ async function main(options: MainOptions): Promise<number> {
       grid = loadGrid(gridFile);
     } catch (error) {
       throw new InputError((error as Error).message);
+    }
+    if (options.experiments !== undefined) {
+      try {
+        grid = selectExperiments(grid, parseIdList('--experiments', options.experiments));
+      } catch (error) {
+        throw new InputError((error as Error).message);
+      }
     }
     const methods = catalog.methods().map((method) => ({ id: method.id, rankParam: method.rankParam }));
     let requests;

@@ -190,6 +190,19 @@ function seedList(value: number | number[]): number[] {
 }
 
 /**
+ * The grid with only the named experiment blocks, in the grid's order (`--experiments`), so one
+ * question's runs can be run alone. Runs shared with other blocks keep their ids: a run id is its spec.
+ */
+export function selectExperiments(grid: GridFile, names: readonly string[]): GridFile {
+  const known = grid.experiments.map((block) => block.name);
+  const unknown = names.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`grid ${grid.name} has no experiment ${unknown.map((n) => `"${n}"`).join(', ')}. Its experiments: ${known.join(', ')}.`);
+  }
+  return { ...grid, experiments: grid.experiments.filter((block) => names.includes(block.name)) };
+}
+
+/**
  * Expands every experiment block into run requests: methods x ranks x tasks x seeds x lrs.
  * A method that takes no rank gets one rank `null` instead of the rank list. Unknown method ids
  * are an error naming the valid ones. Requests are returned seed by seed, in block order within a

@@ -89,9 +89,9 @@ export function aggregateLookup(records: readonly RunRecord[], problems: RecordP
   };
 }
 
-/** The command that runs a study's grid, and the blocks of it that hold the study's runs ('' for all). */
-export function gridCommand(grid: NonNullable<Study['grid']>): { command: string; blocks: string } {
-  return { command: `pnpm bench --grid ${grid.name}`, blocks: grid.experiments?.length ? ` (blocks ${grid.experiments.join(', ')})` : '' };
+/** The command that runs a study's runs: its grid, or only the blocks of it that hold them. */
+export function gridCommand(grid: NonNullable<Study['grid']>): string {
+  return `pnpm bench --grid ${grid.name}${grid.experiments?.length ? ` --experiments ${grid.experiments.join(',')}` : ''}`;
 }
 
 /**
@@ -116,8 +116,7 @@ export function findingsMarkdown(agg: Aggregated, aggregateOf?: AggregateOf): st
     out.push(`## ${section.title}`, '');
     if (section.intro) out.push(section.intro, '');
     if (section.grid) {
-      const { command, blocks } = gridCommand(section.grid);
-      out.push(`Its runs: \`${command}\`${blocks}.`, '');
+      out.push(`Its runs: \`${gridCommand(section.grid)}\`.`, '');
     }
     if (section.tables.length === 0) out.push(section.empty, '');
     for (const t of section.tables) {
