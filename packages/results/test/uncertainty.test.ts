@@ -77,6 +77,23 @@ describe('the defaults view', () => {
   });
 });
 
+describe('the defaults view under converge', () => {
+  it('takes the rate chosen for that protocol and model, not the fixed-300 rate', () => {
+    const defaults = Object.fromEntries(methodInfo('bitfit')!.hyperparameters.map((h) => [h.name, h.default]));
+    const onBase = (lr: number, seed: number) => {
+      const r = run('bitfit', defaults, seed, null, lr);
+      return seal({ ...r, protocol: 'converge', model: { ...r.model, id: 'base' } });
+    };
+    const chosen = defaultLr('base', 'bitfit', 'converge');
+    const fixed300 = defaultLr('base', 'bitfit');
+    expect(chosen).not.toBe(fixed300);
+    const agg = aggregate([onBase(chosen, 0), onBase(chosen, 1), onBase(fixed300, 0)]);
+    expect(agg.scope?.protocol).toBe('converge');
+    const view = defaultsJson(agg)[agg.tasks[0]!.id]!;
+    expect(view.bitfit!.seeds).toBe(2);
+  });
+});
+
 describe('parameter accounting', () => {
   it('counts what the deployed model carries: nothing for merged or in-place updates, the trainable count for added modules', () => {
     const agg = aggregate([run('houlsby', { bottleneck: 8 }, 0, null), run('lora', { r: 8 }, 0, null), run('full', {}, 0, null), run('retired-method', {}, 0, null)]);

@@ -460,10 +460,10 @@ function addedAtInference(method: string, trainable: number): number | null {
   return info.atInference === 'added' ? trainable : 0;
 }
 
-/** Every hyperparameter at its documented default and the learning rate at the method's default for the model. */
-function isDefaultConfig(g: ConfigGroup, hyperparameters: readonly { name: string; default: unknown }[]): boolean {
+/** Every hyperparameter at its documented default and the learning rate at the method's default for the model and protocol. */
+function isDefaultConfig(g: ConfigGroup, hyperparameters: readonly { name: string; default: unknown }[], protocol: string): boolean {
   const model = String(g.config.model ?? 'default').split('@')[0]!;
-  const lr = defaultLr(model, g.method);
+  const lr = defaultLr(model, g.method, protocol);
   if (Math.abs(g.lr - lr) > 1e-6 * lr) return false;
   return hyperparameters.every((h) => canonicalJson(g.config[h.name] ?? null) === canonicalJson(h.default ?? null));
 }
@@ -852,7 +852,7 @@ export function aggregate(
   for (const mtGroups of groupBy(groups, (g) => `${g.method}\u0000${g.task}`).values()) {
     const info = methodInfo(mtGroups[0]!.method);
     if (!info) continue;
-    const atDefaults = mtGroups.filter((g) => !g.derived && g.stats.mean !== null && isDefaultConfig(g, info.hyperparameters));
+    const atDefaults = mtGroups.filter((g) => !g.derived && g.stats.mean !== null && isDefaultConfig(g, info.hyperparameters, scope?.protocol ?? LEGACY_PROTOCOL));
     const chosen = [...atDefaults].sort((a, b) => b.stats.n - a.stats.n)[0];
     if (!chosen) continue;
     defaults.push({

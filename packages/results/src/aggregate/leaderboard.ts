@@ -2,7 +2,7 @@
 // configuration chosen on valid, its test mean with a 95% interval, how many configurations were searched,
 // and whether it is the best or statistically tied with it.
 import type { Aggregated, MethodTaskSummary } from './aggregate.ts';
-import { isBaseline } from '../methods.ts';
+import { defaultRank, isBaseline, methodInfo } from '../methods.ts';
 
 export interface LeaderboardCell {
   mean: number | null;
@@ -130,6 +130,12 @@ export function parametersMarkdown(agg: Aggregated): string {
   for (const d of agg.defaults) if (!byMethod.has(d.method)) byMethod.set(d.method, d);
   const rows = [...byMethod.values()].sort((a, b) => a.params.trainable - b.params.trainable || (a.method < b.method ? -1 : 1))
     .map((d) => `| ${d.method} | ${d.configLabel} | ${int(d.params.trainable)} | ${int(d.params.adapterBytes)} | ${int(d.params.addedAtInference)} |`);
+  // Methods with runs in this scope but none at their documented defaults (a grid that sweeps other ranks).
+  const missing = [...new Set(agg.methodTask.map((r) => r.method))].filter((m) => !byMethod.has(m)).sort()
+    .map((m) => {
+      const rank = defaultRank(m);
+      return rank === null ? m : `${m} (${methodInfo(m)!.rankParam}=${rank})`;
+    });
   return [
     '## Parameters',
     '',
@@ -140,5 +146,6 @@ export function parametersMarkdown(agg: Aggregated): string {
     '|---|---|---:|---:|---:|',
     ...rows,
     '',
+    ...(missing.length > 0 ? [`No runs at their documented defaults in this scope: ${missing.join(', ')}; the leaderboard above has them at the configuration chosen on valid.`, ''] : []),
   ].join('\n');
 }
