@@ -62,15 +62,15 @@ export function isBaseline(id: string): boolean {
   return byId.get(id)?.baseline ?? false;
 }
 
-/** The learning rate a run of `methodId` on `modelId` under `protocol` uses when nothing overrides it (the runner's default: chosen on valid where it was, else declared). */
-export function defaultLr(modelId: string, methodId: string, protocol: string = LEGACY_PROTOCOL): number {
+/** The learning rate a run of `methodId` on `modelId` under `protocol` uses when nothing overrides it (the runner's default: chosen on valid where it was, else declared). The protocol is required: the rates differ by protocol, and a silent default once emptied the converge defaults view. */
+export function defaultLr(modelId: string, methodId: string, protocol: string): number {
   const chosen = chosenLr[`${protocol}/${modelId}`]?.[methodId];
   if (chosen !== undefined) return chosen;
   return declaredLr(modelId, methodId, protocol);
 }
 
 /** The model's rate under the protocol times the method's lrScale: what a grid's `lr_factors` multiply, whatever rate is chosen. */
-export function declaredLr(modelId: string, methodId: string, protocol: string = LEGACY_PROTOCOL): number {
+export function declaredLr(modelId: string, methodId: string, protocol: string): number {
   const byModel = trainingLr[protocol] ?? trainingLr[LEGACY_PROTOCOL]!;
   return (byModel[modelId] ?? fallbackLr[protocol] ?? fallbackLr[LEGACY_PROTOCOL]!) * (byId.get(methodId)?.lrScale ?? 1);
 }

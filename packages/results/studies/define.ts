@@ -9,6 +9,7 @@ import type { Aggregated, ConfigGroup, SeedStats, TaskInfo } from '../src/aggreg
 import { canonicalJson } from '../src/aggregate/stats.ts';
 import type { Direction } from '../src/aggregate/metrics.ts';
 import { declaredLr, defaultLr, defaultScopeIds, methodInfo } from '../src/methods.ts';
+import { LEGACY_PROTOCOL } from '../src/record/schema.ts';
 import { selectOnValid } from '../src/stats/selection.ts';
 
 export interface FindingsTable {
@@ -100,7 +101,7 @@ export function studyContext(agg: Aggregated, ownMethods: ReadonlySet<string>, a
   const atDefaultLr = (gs: ConfigGroup[]) => {
     const bySeeds = [...gs].sort((a, b) => b.stats.n - a.stats.n);
     return bySeeds.find((g) => {
-      const lr = defaultLr(String(g.config.model ?? 'naive').split('@')[0]!, g.method, agg.scope?.protocol);
+      const lr = defaultLr(String(g.config.model ?? 'naive').split('@')[0]!, g.method, agg.scope?.protocol ?? LEGACY_PROTOCOL);
       return Math.abs(g.lr - lr) <= 1e-6 * lr;
     }) ?? bySeeds[0];
   };

@@ -63,7 +63,7 @@ describe('the defaults view', () => {
   it('shows each method at its documented defaults and default learning rate, and nothing else', () => {
     const info = methodInfo('lora')!;
     const defaults = Object.fromEntries(info.hyperparameters.map((h) => [h.name, h.default]));
-    const lr = defaultLr('tiny-random', 'lora');
+    const lr = defaultLr('tiny-random', 'lora', 'fixed-300');
     const atDefaults = [0, 1].map((s) => run('lora', defaults, s, null, lr));
     const tuned = [0, 1].map((s) => run('lora', { ...defaults, r: 64 }, s, scores(50), lr));
     const otherLr = [0, 1].map((s) => run('dora', Object.fromEntries(methodInfo('dora')!.hyperparameters.map((h) => [h.name, h.default])), s, null, lr * 2));
@@ -85,7 +85,7 @@ describe('the defaults view under converge', () => {
       return seal({ ...r, protocol: 'converge', model: { ...r.model, id: 'base' } });
     };
     const chosen = defaultLr('base', 'bitfit', 'converge');
-    const fixed300 = defaultLr('base', 'bitfit');
+    const fixed300 = defaultLr('base', 'bitfit', 'fixed-300');
     expect(chosen).not.toBe(fixed300);
     const agg = aggregate([onBase(chosen, 0), onBase(chosen, 1), onBase(fixed300, 0)]);
     expect(agg.scope?.protocol).toBe('converge');

@@ -7,6 +7,7 @@ import {
   atLrFactor, cell, chooseGroup, defineStudy, groupsAt, lrLabel, typicalTraining, type FindingsTable, type StudyConfig,
 } from '../define.ts';
 import { declaredLr } from '../../src/methods.ts';
+import { LEGACY_PROTOCOL } from '../../src/record/schema.ts';
 
 export const CONFIGS: StudyConfig[] = [
   { label: 'lora r=8', method: 'lora', rank: 8 },
@@ -35,7 +36,7 @@ export default defineStudy({
       .filter((row) => row.groups.some((g) => g !== undefined));
     // Answered once some run is above the declared rate.
     if (!rows.some((row) => row.f > 1)) return [];
-    const label = (c: StudyConfig, f: number) => [c.label, lrLabel(f, f * declaredLr(model, c.method, agg.scope?.protocol))];
+    const label = (c: StudyConfig, f: number) => [c.label, lrLabel(f, f * declaredLr(model, c.method, agg.scope?.protocol ?? LEGACY_PROTOCOL))];
     const divergence: FindingsTable = {
       title: 'Diverged runs',
       headers: ['method', 'lr', ...tasks.map((t) => t.id), 'runs', 'diverged', 'divergence rate'],

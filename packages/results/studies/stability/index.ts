@@ -2,6 +2,7 @@
 // learning-rate grid.
 import { mean } from '../../src/aggregate/stats.ts';
 import { defaultLr } from '../../src/methods.ts';
+import { LEGACY_PROTOCOL } from '../../src/record/schema.ts';
 import { defineStudy, num, type FindingsTable } from '../define.ts';
 
 export default defineStudy({
@@ -34,7 +35,7 @@ export default defineStudy({
     let lrFactors = '';
     if (widest) {
       const model = String(agg.groups.find((g) => g.method === widest.method)?.config.model ?? 'naive').split('@')[0]!;
-      const base = defaultLr(model, widest.method, agg.scope?.protocol);
+      const base = defaultLr(model, widest.method, agg.scope?.protocol ?? LEGACY_PROTOCOL);
       lrFactors = ` (for example ${widest.method} on ${widest.task}: lr ${widest.lrGrid.map((q) => `${Number((q.lr / base).toPrecision(3))}x`).join(', ')} of its default ${base})`;
     }
     const tables: FindingsTable[] = [];
