@@ -92,6 +92,31 @@ test.describe('leaderboard', () => {
     await expect(page.locator('.provenance')).toContainText('base (hash 9f2c41aa');
   });
 
+  test('says which task columns can be read as a ranking: full fine-tuning against the frozen base, and the methods\' spread', async ({ page }) => {
+    await page.goto('index.html');
+    const best = expectedBest(records);
+    const section = page.getByTestId('task-separation');
+    await expect(section.locator('tbody tr')).toHaveCount(tasks.length);
+    let judged = 0;
+    for (const task of tasks) {
+      const row = section.locator(`tr[data-task-separation="${task}"]`);
+      const frozen = best.get(`none/${task}`);
+      const full = best.get(`full/${task}`);
+      const header = page.locator(`#leaderboard th[data-col="t-${task}"]`);
+      if (!frozen || !full) {
+        await expect(row.locator('td').nth(2)).toHaveText('—');
+        continue;
+      }
+      await expect(row.locator('td').nth(0)).toHaveText(frozen.mean.toFixed(3));
+      await expect(row.locator('td').nth(1)).toHaveText(full.mean.toFixed(3));
+      const calibrated = full.mean - frozen.mean >= 0.3 && full.mean <= 0.95;
+      await expect(row.locator('td').nth(2)).toHaveText(calibrated ? 'yes' : /^no: full fine-tuning /);
+      await expect(header.locator('a.uncalibrated')).toHaveCount(calibrated ? 0 : 1);
+      judged += 1;
+    }
+    expect(judged).toBeGreaterThan(0);
+  });
+
   test('columns sort both ways', async ({ page }) => {
     await page.goto('index.html');
     const values = async () => page.locator('#leaderboard tbody.main tr:visible td[data-task="nli"] .v').evaluateAll(

@@ -44,6 +44,12 @@ describe('pnpm bench report --json', { timeout: 120_000 }, () => {
       expect(d.ratio).toBeCloseTo(d.spread / d.pooled_sd, 9);
       // fixed-300 records do not record how training ended.
       expect(report.leaderboard[task].lora.steps_to_best).toBeNull();
+      // The calibration verdict: full fine-tuning against the frozen base, as the leaderboard reports them.
+      const c = report.calibration[task];
+      expect(c.frozen).toBe(report.leaderboard[task].none.mean);
+      expect(c.full).toBe(report.leaderboard[task].full.mean);
+      expect(c.calibrated).toBe(c.full - c.frozen >= c.rule.min_gain && c.full <= c.rule.max_full);
+      expect(c.off === null).toBe(c.calibrated);
     }
   });
 });

@@ -75,6 +75,17 @@ export function declaredLr(modelId: string, methodId: string, protocol: string):
   return (byModel[modelId] ?? fallbackLr[protocol] ?? fallbackLr[LEGACY_PROTOCOL]!) * (byId.get(methodId)?.lrScale ?? 1);
 }
 
+const protocolTrainingTable = ((catalogue as { protocol_training?: unknown }).protocol_training ?? {}) as Record<string, Record<string, { batch_size: number; steps: number }>>;
+
+/**
+ * The batch size and maximum steps every run of `protocol` on `modelId` trains with (a model without an
+ * entry trains as the naive model); null for a protocol the catalogue does not know.
+ */
+export function protocolTraining(modelId: string, protocol: string): { batch_size: number; steps: number } | null {
+  const byModel = protocolTrainingTable[protocol];
+  return byModel?.[modelId] ?? byModel?.naive ?? null;
+}
+
 /** The method's default rank (its rank hyperparameter's default), or null for a method without one. */
 export function defaultRank(id: string): number | null {
   const m = byId.get(id);

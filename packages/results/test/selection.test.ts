@@ -64,4 +64,18 @@ describe('selection of a reported configuration', () => {
     expect(selectOnValid(cands, 'lower')!.chosen.key).toBe('a');
     expect(selectOnValid([], 'higher')).toBeNull();
   });
+
+  it('chooses among the configurations with the most seeds: a better one-seed validation score does not displace them', () => {
+    const cands: Candidate<Scored>[] = [
+      { key: 'protocol', valid: 0.55, seeds: 3, item: { test: 0.5 } },
+      { key: 'protocol-r64', valid: 0.5, seeds: 3, item: { test: 0.6 } },
+      { key: 'lr-x4', valid: 0.62, seeds: 1, item: { test: 0.7 } },
+    ];
+    const selection = selectOnValid(cands, 'higher')!;
+    expect(selection.chosen.key).toBe('protocol');
+    expect(selection.configs).toBe(3);
+    expect(selectOnValid(cands, 'lower')!.chosen.key).toBe('protocol-r64');
+    // With no configuration on more seeds, the one-seed ones compete as before.
+    expect(selectOnValid(cands.filter((c) => c.seeds === 1), 'higher')!.chosen.key).toBe('lr-x4');
+  });
 });

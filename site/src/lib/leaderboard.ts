@@ -14,13 +14,13 @@ export function leaderboardRows(agg: Aggregated): BoardRow[] {
     const searched: Record<string, number[]> = {};
     for (const task of agg.tasks) {
       const lower = direction.get(task.id) === 'lower';
-      const groups = agg.groups.filter((g) => g.method === m.id && g.task === task.id && g.stats.mean !== null && !g.derived && g.validStats.mean !== null);
+      const groups = agg.groups.filter((g) => g.method === m.id && g.task === task.id && g.stats.mean !== null && !g.derived && !g.protocolVariant && g.validStats.mean !== null);
       const all = groups
         .map((g) => {
           return { valid: g.validStats.mean as number, c: candidate(g) };
         })
-        // chosen first: best on valid; ties: fewer parameters first
-        .sort((a, b) => (lower ? a.valid - b.valid : b.valid - a.valid) || a.c.p - b.c.p)
+        // chosen first: the most seeds (as the report's selectOnValid), then best on valid; ties: fewer parameters first
+        .sort((a, b) => b.c.n - a.c.n || (lower ? a.valid - b.valid : b.valid - a.valid) || a.c.p - b.c.p)
         .map((x) => x.c);
       cells[task.id] = paretoCandidates(all);
       searched[task.id] = groups.map((g) => g.params.trainable);

@@ -73,6 +73,11 @@ export async function methodsJsonText(chosen: ChosenLrFile = readChosenLr()): Pr
       PROTOCOLS.map((protocol) => [protocol, Object.fromEntries(Object.entries(TRAINING_DEFAULTS[protocol]).map(([model, t]) => [model, t.lr]))]),
     ),
     fallback_training_lr: Object.fromEntries(PROTOCOLS.map((protocol) => [protocol, trainingDefaults('\0no such model', protocol).lr])),
+    // The batch size and maximum steps of each protocol, per model (a model without an entry trains as the
+    // naive model): a configuration trained otherwise is a study of the protocol, not a leaderboard candidate.
+    protocol_training: Object.fromEntries(
+      PROTOCOLS.map((protocol) => [protocol, Object.fromEntries(Object.entries(TRAINING_DEFAULTS[protocol]).map(([model, t]) => [model, { batch_size: t.batch_size, steps: t.steps }]))]),
+    ),
     // Learning rates chosen on valid (packages/bench/chosen-lr.json), by `<protocol>/<model>` then method.
     chosen_lr: Object.fromEntries(Object.entries(chosen.chosen).map(([scope, byMethod]) => [scope, Object.fromEntries(Object.entries(byMethod).map(([m, e]) => [m, e.lr]))])),
     methods: registry.list(),

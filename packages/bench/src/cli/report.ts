@@ -1,7 +1,7 @@
 // `pnpm bench report`: the records as Markdown tables, one section per question (the aggregation's report).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { aggregate, aggregateLookup, defaultsJson, discriminabilityByTask, findings, findingsMarkdown, leaderboardJson, leaderboardMarkdown, otherScopes, scopeMarkdown, type Aggregated } from '@peft-bench/results/aggregate/index';
+import { aggregate, aggregateLookup, defaultsJson, discriminabilityByTask, findings, findingsMarkdown, leaderboardJson, leaderboardMarkdown, otherScopes, scopeMarkdown, taskSeparation, CALIBRATION_RULE, type Aggregated } from '@peft-bench/results/aggregate/index';
 import type { RunRecord } from '@peft-bench/results/record/schema';
 import { aggregateResults, type ScopeOptions } from './aggregate.ts';
 
@@ -11,7 +11,7 @@ export async function reportCommand(options: { results: string; out?: string; js
   // Studies comparing two scopes (naive against base) read the other one from the same records.
   const aggregateOf = aggregateLookup(aggregated.allRecords, [], aggregated);
   const text = options.json
-    ? `${JSON.stringify({ scope: aggregated.scope, records: aggregated.recordCount, other_scopes: otherScopes(aggregated), leaderboard: leaderboardJson(aggregated), defaults: defaultsJson(aggregated), discriminability: discriminabilityByModel(aggregated, aggregated.allRecords), questions: findings(aggregated, aggregateOf) }, null, 2)}\n`
+    ? `${JSON.stringify({ scope: aggregated.scope, records: aggregated.recordCount, other_scopes: otherScopes(aggregated), leaderboard: leaderboardJson(aggregated), defaults: defaultsJson(aggregated), discriminability: discriminabilityByModel(aggregated, aggregated.allRecords), calibration: calibrationJson(aggregated), questions: findings(aggregated, aggregateOf) }, null, 2)}\n`
     : `${scopeMarkdown(aggregated)}\n${leaderboardMarkdown(aggregated)}\n${findingsMarkdown(aggregated, aggregateOf)}`;
   if (!options.out) {
     process.stdout.write(text);
@@ -39,5 +39,12 @@ function discriminabilityByModel(aggregated: Aggregated, records: RunRecord[]): 
     if (out[scope.model]) continue;
     out[scope.model] = discriminabilityByTask(same ? aggregated : aggregate(records, [], scope));
   }
+  return out;
+}
+
+/** `calibration.<task>`: full fine-tuning against the frozen base under the calibration rule (aggregate/separation.ts). */
+function calibrationJson(aggregated: Aggregated) {
+  const out: Record<string, { frozen: number | null; full: number | null; gain: number | null; calibrated: boolean | null; off: string | null; rule: { min_gain: number; max_full: number } }> = {};
+  for (const s of taskSeparation(aggregated)) out[s.task] = { frozen: s.frozen, full: s.full, gain: s.gain, calibrated: s.calibrated, off: s.off, rule: { min_gain: CALIBRATION_RULE.minGain, max_full: CALIBRATION_RULE.maxFull } };
   return out;
 }

@@ -13,7 +13,7 @@ import { selectOnValid } from '../stats/selection.ts';
 import { seedOnlyInterval, type Interval } from '../stats/summary.ts';
 import { bootstrapInterval, resamplePlan, tiedWithBest, type ResamplePlan, type SeedScores } from '../stats/bootstrap.ts';
 import { decodeScores } from '../record/verify.ts';
-import { defaultLr, defaultScopeIds, isBaseline, methodInfo } from '../methods.ts';
+import { defaultLr, defaultScopeIds, isBaseline, methodInfo, protocolTraining } from '../methods.ts';
 import { discriminability, type Discriminability, type MethodSeedScores } from '../stats/discriminability.ts';
 import { collectAnalysis, emptyAnalysis, type AnalysisData } from './analysis.ts';
 import { complementFindings, overlapGroups, subspaceGroups, type ComplementFindings, type OverlapGroup, type SubspaceGroup } from './subspace.ts';
@@ -83,6 +83,12 @@ export interface ConfigGroup {
    * and the Pareto frontier and shown only in its study.
    */
   derived: boolean;
+  /**
+   * Trained with a batch size or maximum steps other than its protocol's (a study of the protocol itself,
+   * such as study-batch-size): shown in its study, not a leaderboard candidate, as the protocol is what
+   * every method is compared under.
+   */
+  protocolVariant: boolean;
   /**
    * 95% interval of the test mean: a paired bootstrap over test examples and seeds when every run carries
    * per-example scores on the same test set, else a t interval over seed means ('seeds-only'; null with one seed).
@@ -581,7 +587,7 @@ export function discriminabilityByTask(agg: Aggregated): Record<string, Discrimi
   const out: Record<string, Discriminability> = {};
   for (const task of agg.tasks) {
     const scores: MethodSeedScores[] = [];
-    for (const [method, groups] of groupBy(agg.groups.filter((g) => g.task === task.id && !g.derived && !isBaseline(g.method)), (g) => g.method)) {
+    for (const [method, groups] of groupBy(agg.groups.filter((g) => g.task === task.id && !g.derived && !g.protocolVariant && !isBaseline(g.method)), (g) => g.method)) {
       const atRank8 = groups.filter((g) => g.rank === 8);
       const pool = atRank8.length > 0 ? atRank8 : groups;
       const chosen = selectOnValid(pool.filter((g) => g.stats.n > 0).map((g) => ({ key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g })), task.direction);
@@ -590,6 +596,20 @@ export function discriminabilityByTask(agg: Aggregated): Record<string, Discrimi
     out[task.id] = discriminability(scores);
   }
   return out;
+}
+
+type ProtocolTraining = { batch_size: number; steps: number };
+const trainsAs = (r: RunRecord, t: ProtocolTraining) => r.training.batch_size === t.batch_size && r.training.steps === t.steps;
+
+/**
+ * The batch size and maximum steps of the scope's protocol on its model, against which a configuration is a
+ * protocol variant (ConfigGroup.protocolVariant); null, so that nothing is a variant, when none of the
+ * scope's trained runs uses them (records made with settings of their own, as tests make).
+ */
+function scopeTraining(inScope: readonly RunRecord[], scope: Scope | null): ProtocolTraining | null {
+  if (!scope) return null;
+  const expected = protocolTraining(scope.model, scope.protocol);
+  return expected && inScope.some((r) => trainsAs(r, expected)) ? expected : null;
 }
 
 /** A record's protocol: records read through the reader carry it; a record that states none is fixed-300. */
@@ -664,6 +684,7 @@ export function aggregate(
   const scope: Scope | null = chosen ? { protocol: chosen.protocol, model: chosen.model, modelHash: chosen.modelHash } : null;
   const inScope = scope ? records.filter((r) => scopeKey(scopeOf(r)) === scopeKey(scope)) : [];
   const sorted = [...inScope].sort((a, b) => byString(a.run_id, b.run_id));
+  const protocolSettings = scopeTraining(inScope, scope);
 
   // Tasks: first record's metadata wins; simple before reasoning, then by id.
   const taskMap = new Map<string, TaskInfo>();
@@ -747,6 +768,7 @@ export function aggregate(
       lr: first.training.lr,
       stats: statsOf(ok.map((r) => ({ value: r.metrics.primary as number, seed: r.seed }))),
       derived: first.training.steps === 0 && !isBaseline(first.method.id),
+      protocolVariant: protocolSettings !== null && first.training.steps !== 0 && !trainsAs(first, protocolSettings),
       ci95: null,
       intervalKind: null,
       validStats: statsOf(ok
@@ -797,7 +819,7 @@ export function aggregate(
     const direction = directionOf(task);
     // Chosen on valid, reported on test: choosing on test would reward methods with more configurations.
     const selection = selectOnValid(
-      mtGroups.filter((g) => g.stats.mean !== null && !g.derived).map((g) => ({ key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g })),
+      mtGroups.filter((g) => g.stats.mean !== null && !g.derived && !g.protocolVariant).map((g) => ({ key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g })),
       direction,
     );
     const best: ConfigGroup | null = selection?.chosen.item ?? null;
@@ -852,7 +874,7 @@ export function aggregate(
   for (const mtGroups of groupBy(groups, (g) => `${g.method}\u0000${g.task}`).values()) {
     const info = methodInfo(mtGroups[0]!.method);
     if (!info) continue;
-    const atDefaults = mtGroups.filter((g) => !g.derived && g.stats.mean !== null && isDefaultConfig(g, info.hyperparameters, scope?.protocol ?? LEGACY_PROTOCOL));
+    const atDefaults = mtGroups.filter((g) => !g.derived && !g.protocolVariant && g.stats.mean !== null && isDefaultConfig(g, info.hyperparameters, scope?.protocol ?? LEGACY_PROTOCOL));
     const chosen = [...atDefaults].sort((a, b) => b.stats.n - a.stats.n)[0];
     if (!chosen) continue;
     defaults.push({

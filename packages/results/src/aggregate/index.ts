@@ -9,3 +9,4 @@ export { readRecords, parseRecord, type ReadResult, type RecordProblem } from '.
 export * from './report.ts';
 export * from './leaderboard.ts';
 export * from './lr-choice.ts';
+export * from './separation.ts';

@@ -3,6 +3,7 @@
 // and whether it is the best or statistically tied with it.
 import type { Aggregated, MethodTaskSummary } from './aggregate.ts';
 import { defaultRank, isBaseline, methodInfo } from '../methods.ts';
+import { separationMarkdown } from './separation.ts';
 
 export interface LeaderboardCell {
   mean: number | null;
@@ -118,6 +119,7 @@ export function leaderboardMarkdown(agg: Aggregated): string {
     rule,
     ...rows,
     '',
+    separationMarkdown(agg),
     parametersMarkdown(agg),
   ].join('\n');
 }

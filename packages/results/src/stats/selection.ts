@@ -20,13 +20,18 @@ export interface Selection<T> {
 }
 
 /**
- * The candidate with the best validation score. Ties go to the configuration with more seeds, then to
- * the smaller key, so the choice is deterministic and never looks at test.
+ * The candidate with the best validation score among those with the most seeds (that ended ok): a configuration run on
+ * fewer seeds (a one-seed learning-rate grid beside a three-seed protocol run) competes only when none
+ * has more, as the best of many one-seed validation scores is the most inflated and its test score the
+ * least certain. Ties go to the smaller key, so the choice is deterministic and never looks at test.
+ * `configs` counts every configuration searched, the fewer-seed ones included.
  */
 export function selectOnValid<T>(candidates: readonly Candidate<T>[], direction: Direction): Selection<T> | null {
   const scored = candidates.filter((c) => c.valid !== null && Number.isFinite(c.valid));
   if (scored.length === 0) return null;
+  const mostSeeds = Math.max(...scored.map((c) => c.seeds));
   const sign = direction === 'higher' ? 1 : -1;
-  const sorted = [...scored].sort((a, b) => sign * ((b.valid as number) - (a.valid as number)) || b.seeds - a.seeds || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const sorted = scored.filter((c) => c.seeds === mostSeeds)
+    .sort((a, b) => sign * ((b.valid as number) - (a.valid as number)) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { chosen: sorted[0]!, configs: scored.length, selectedOn: 'valid' };
 }
