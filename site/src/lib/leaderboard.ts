@@ -2,7 +2,7 @@
 // trainable-parameter budget, so the page can re-pick under a budget. The choice is made on the validation
 // split (never on test) and the cell reports the test score, as `pnpm bench report` does. Post-hoc (derived)
 // configurations are left out: they live in their studies.
-import type { Aggregated, ConfigGroup, TaskInfo } from '@peft-bench/results/aggregate/index';
+import { isLeaderboardCandidate, type Aggregated, type ConfigGroup, type TaskInfo } from '@peft-bench/results/aggregate/index';
 import { paretoCandidates, type BoardRow, type BoardTask, type Cand } from './board.ts';
 
 export type { Cand as Candidate };
@@ -14,7 +14,7 @@ export function leaderboardRows(agg: Aggregated): BoardRow[] {
     const searched: Record<string, number[]> = {};
     for (const task of agg.tasks) {
       const lower = direction.get(task.id) === 'lower';
-      const groups = agg.groups.filter((g) => g.method === m.id && g.task === task.id && g.stats.mean !== null && !g.derived && !g.protocolVariant && g.validStats.mean !== null);
+      const groups = agg.groups.filter((g) => g.method === m.id && g.task === task.id && g.stats.mean !== null && isLeaderboardCandidate(g) && g.validStats.mean !== null);
       const all = groups
         .map((g) => {
           return { valid: g.validStats.mean as number, c: candidate(g) };

@@ -587,7 +587,7 @@ export function discriminabilityByTask(agg: Aggregated): Record<string, Discrimi
   const out: Record<string, Discriminability> = {};
   for (const task of agg.tasks) {
     const scores: MethodSeedScores[] = [];
-    for (const [method, groups] of groupBy(agg.groups.filter((g) => g.task === task.id && !g.derived && !g.protocolVariant && !isBaseline(g.method)), (g) => g.method)) {
+    for (const [method, groups] of groupBy(agg.groups.filter((g) => g.task === task.id && isLeaderboardCandidate(g) && !isBaseline(g.method)), (g) => g.method)) {
       const atRank8 = groups.filter((g) => g.rank === 8);
       const pool = atRank8.length > 0 ? atRank8 : groups;
       const chosen = selectOnValid(pool.filter((g) => g.stats.n > 0).map((g) => ({ key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g })), task.direction);
@@ -596,6 +596,11 @@ export function discriminabilityByTask(agg: Aggregated): Record<string, Discrimi
     out[task.id] = discriminability(scores);
   }
   return out;
+}
+
+/** Whether a configuration competes for the leaderboard: trained (not post hoc) under the protocol's own batch size and steps. */
+export function isLeaderboardCandidate(g: Pick<ConfigGroup, 'derived' | 'protocolVariant'>): boolean {
+  return !g.derived && !g.protocolVariant;
 }
 
 type ProtocolTraining = { batch_size: number; steps: number };
@@ -819,7 +824,7 @@ export function aggregate(
     const direction = directionOf(task);
     // Chosen on valid, reported on test: choosing on test would reward methods with more configurations.
     const selection = selectOnValid(
-      mtGroups.filter((g) => g.stats.mean !== null && !g.derived && !g.protocolVariant).map((g) => ({ key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g })),
+      mtGroups.filter((g) => g.stats.mean !== null && isLeaderboardCandidate(g)).map((g) => ({ key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g })),
       direction,
     );
     const best: ConfigGroup | null = selection?.chosen.item ?? null;
@@ -874,7 +879,7 @@ export function aggregate(
   for (const mtGroups of groupBy(groups, (g) => `${g.method}\u0000${g.task}`).values()) {
     const info = methodInfo(mtGroups[0]!.method);
     if (!info) continue;
-    const atDefaults = mtGroups.filter((g) => !g.derived && !g.protocolVariant && g.stats.mean !== null && isDefaultConfig(g, info.hyperparameters, scope?.protocol ?? LEGACY_PROTOCOL));
+    const atDefaults = mtGroups.filter((g) => isLeaderboardCandidate(g) && g.stats.mean !== null && isDefaultConfig(g, info.hyperparameters, scope?.protocol ?? LEGACY_PROTOCOL));
     const chosen = [...atDefaults].sort((a, b) => b.stats.n - a.stats.n)[0];
     if (!chosen) continue;
     defaults.push({

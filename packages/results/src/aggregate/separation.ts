@@ -54,15 +54,26 @@ export function taskSeparation(agg: Aggregated): TaskSeparation[] {
 
 const num = (v: number | null, digits = 3) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(digits));
 
+/** A task's entry as the report's and the site's tables print it. */
+export function separationCells(s: TaskSeparation) {
+  const d = s.discriminability;
+  return {
+    frozen: num(s.frozen),
+    full: num(s.full),
+    verdict: s.calibrated === null ? '—' : s.calibrated ? 'yes' : `no: ${s.off}`,
+    spread: d.spread === null ? '—' : `${num(d.spread)} (${d.best}, ${d.worst})`,
+    pooledSd: num(d.pooled_sd),
+    ratio: num(d.ratio, 1),
+    pairs: d.separable_pairs === null ? '—' : `${d.separable_pairs} of ${d.pairs}`,
+  };
+}
+
 export function separationMarkdown(agg: Aggregated): string {
   const rows = taskSeparation(agg);
   if (rows.length === 0) return '';
   const lines = rows.map((s) => {
-    const d = s.discriminability;
-    const verdict = s.calibrated === null ? '—' : s.calibrated ? 'yes' : `no: ${s.off}`;
-    const spread = d.spread === null ? '—' : `${num(d.spread)} (${d.best}, ${d.worst})`;
-    const pairs = d.separable_pairs === null ? '—' : `${d.separable_pairs} of ${d.pairs}`;
-    return `| ${s.task} (${s.metric}) | ${num(s.frozen)} | ${num(s.full)} | ${verdict} | ${spread} | ${num(d.pooled_sd)} | ${num(d.ratio, 1)} | ${pairs} |`;
+    const c = separationCells(s);
+    return `| ${s.task} (${s.metric}) | ${c.frozen} | ${c.full} | ${c.verdict} | ${c.spread} | ${c.pooledSd} | ${c.ratio} | ${c.pairs} |`;
   });
   return [
     '## How well the tasks separate the methods',
