@@ -130,6 +130,7 @@ export function buildProgram(): Command {
     .command('check-equivalence')
     .description('re-run a sample of finished grid runs under the current code and, if every result is identical, record the old code version as equivalent (so finished records stay finished)')
     .option('--from <version>', 'the code version of the records to compare with (default: the most common in --results)')
+    .option('--since <git-ref>', "each method's old code version from that commit's sources (code versions are per method), instead of --from")
     .option('--grid <name|file>', 'grid whose runs are sampled (the committed records are leaderboard-fixed300 runs)', 'leaderboard-fixed300')
     .option('--results <dir>', 'results directory', 'results')
     .option('--per-method <n>', 'runs re-run per method', '1')

@@ -10,6 +10,9 @@ import type { ResolvedRun } from '../src/run/resolve.ts';
 import { sampleRecord, sampleSpec, seal } from '@peft-bench/results/test/fixtures';
 import { runIdOf } from '../src/run/spec.ts';
 import { writeRecord } from '@peft-bench/results/record/store';
+import { execFileSync } from 'node:child_process';
+import { codeVersionsAt } from '../src/cli/equivalence.ts';
+import { REPO_ROOT } from '../src/run/code-version.ts';
 
 function tree(): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'code-version-'));
@@ -89,5 +92,24 @@ describe('equivalent code versions', () => {
     const other = { ...run, equivalentIds: undefined } as ResolvedRun;
     await attachEquivalentIds([other], async () => [{ ...run, runId: oldId, spec: oldSpec } as ResolvedRun], [entry('old0000000000000', { ia3: 'new0000000000000' })]);
     expect(other.equivalentIds).toBeUndefined();
+  });
+});
+
+describe('check-equivalence --since', () => {
+  it("reads each method's old code version from a commit's sources", () => {
+    // Equal to the working tree's when the result sources have no uncommitted change (a clean clone).
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages/core/src', 'packages/core/native', 'packages/methods', 'packages/bench/src/run'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const versions = codeVersionsAt('HEAD', ['lora', 'ia3']);
+    expect([...versions.keys()]).toEqual(['lora', 'ia3']);
+    for (const v of versions.values()) expect(v).toMatch(/^[0-9a-f]{16}$/);
+    if (!dirty && !process.env.PEFT_BENCH_CODE_VERSION) {
+      expect(versions.get('lora')).toBe(codeVersion('lora'));
+      expect(versions.get('ia3')).toBe(codeVersion('ia3'));
+    }
+    expect(versions.get('lora')).not.toBe(versions.get('ia3'));
+  });
+
+  it('says what was wrong with a ref git cannot read', () => {
+    expect(() => codeVersionsAt('no-such-ref-xyz', ['lora'])).toThrow(/--since no-such-ref-xyz: git cannot read that ref.*Give a commit, tag or branch/s);
   });
 });

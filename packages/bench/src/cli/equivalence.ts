@@ -3,6 +3,9 @@
 // records were made on, and compares status, every valid and test metric, the trainable count and the whole
 // training-loss curve exactly. Only when every sampled run is identical, and with --write, it records the old
 // code version as equivalent to each sampled method's current one (grid/equivalence.ts); nothing else changes.
+// Code versions are per method, so records made since per-method versions began differ by method: --since
+// <git ref> takes each method's old version from that commit's sources instead of one --from for all.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,7 +14,7 @@ import { readEquivalence, writeEquivalence, type EquivalenceEntry } from '../gri
 import { readRecords } from '@peft-bench/results/record/read';
 import { loadRecordFile } from '@peft-bench/results/record/store';
 import type { RunRecord } from '@peft-bench/results/record/schema';
-import { codeVersion } from '../run/code-version.ts';
+import { REPO_ROOT, codeVersion } from '../run/code-version.ts';
 import { loadCatalog } from '../run/registries.ts';
 import { InputError, resolveRequests, type ResolvedRun } from '../run/resolve.ts';
 import { defaultWorkers, reportError } from './errors.ts';
@@ -20,6 +23,8 @@ import { parsePositiveInt } from './values.ts';
 
 export interface EquivalenceFlags {
   from?: string;
+  /** A git ref whose sources give each method's old code version (instead of one --from). */
+  since?: string;
   grid: string;
   results: string;
   perMethod: string;
@@ -57,11 +62,15 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
     const byId = new Map(records.map((r) => [r.run_id, r]));
     const counts = new Map<string, number>();
     for (const r of records) counts.set(r.code_version, (counts.get(r.code_version) ?? 0) + 1);
-    const from = flags.from ?? [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-    if (!from) throw new InputError(`${flags.results} holds no verified records to compare with.`);
-    if (!counts.has(from)) throw new InputError(`No record in ${flags.results} has code version ${from}; present: ${[...counts.keys()].join(', ')}.`);
-
+    if (flags.from !== undefined && flags.since !== undefined) throw new InputError('Give --from or --since, not both.');
     const catalog = await loadCatalog();
+    const methodIds = catalog.methods().map((m) => m.id);
+    const sinceVersions = flags.since !== undefined ? codeVersionsAt(flags.since, methodIds) : null;
+    const from = flags.from ?? (sinceVersions ? null : [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0]);
+    if (from === undefined) throw new InputError(`${flags.results} holds no verified records to compare with.`);
+    if (from !== null && !counts.has(from)) throw new InputError(`No record in ${flags.results} has code version ${from}; present: ${[...counts.keys()].join(', ')}.`);
+    const fromOf = (methodId: string): string => sinceVersions?.get(methodId) ?? from!;
+
     let gridFile: string;
     try {
       gridFile = findGridFile(flags.grid);
@@ -71,11 +80,12 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
     const grid = loadGrid(gridFile);
     const requests = expandGrid(grid, catalog.methods().map((m) => ({ id: m.id, rankParam: m.rankParam })), []);
     const current = await resolveRequests(requests, catalog, { codeVersion, defaultModel: 'default' });
-    const old = await resolveRequests(requests, catalog, { codeVersion: () => from, defaultModel: 'default' });
+    const old = await resolveRequests(requests, catalog, { codeVersion: fromOf, defaultModel: 'default' });
     if (old.length !== current.length) throw new Error('the grid resolves to a different number of runs under the old code version');
 
-    // Candidates: finished ok under `from`, whose id the change moved. Self-contained runs are preferred; a run that
-    // reads another run's adapter is re-run after that run (its adapter is not committed).
+    // Candidates: finished ok under the old version, whose id the change moved. Self-contained runs are preferred (a
+    // run that reads another run's adapter is re-run after that run: its adapter is not committed), then the
+    // cheapest, by the seconds the record took.
     const only = flags.methods ? new Set(flags.methods.split(',').map((m) => m.trim()).filter(Boolean)) : null;
     const byMethod = new Map<string, { now: ResolvedRun; before: RunRecord }[]>();
     current.forEach((now, i) => {
@@ -87,7 +97,7 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
       byMethod.set(now.spec.method.id, list);
     });
     const sample = [...byMethod.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
-      .flatMap(([, list]) => list.sort((x, y) => x.now.dependsOn.length - y.now.dependsOn.length || (x.before.run_id < y.before.run_id ? -1 : 1)).slice(0, perMethod));
+      .flatMap(([, list]) => list.sort((x, y) => x.now.dependsOn.length - y.now.dependsOn.length || seconds(x.before) - seconds(y.before) || (x.before.run_id < y.before.run_id ? -1 : 1)).slice(0, perMethod));
     const currentById = new Map(current.map((r) => [r.runId, r]));
     const toRun = new Map<string, ResolvedRun>();
     const add = (run: ResolvedRun) => {
@@ -96,14 +106,15 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
     };
     for (const s of sample) add(s.now);
     if (sample.length === 0) {
-      process.stdout.write(`Nothing to check: no finished self-contained run of grid ${grid.name} has a new run id under the current code.\n`);
+      process.stdout.write(`Nothing to check: no finished run of grid ${grid.name} has a new run id under the current code.\n`);
       return 0;
     }
     const backends = [...new Set(sample.map((s) => s.before.provenance.backend))];
     if (backends.length !== 1) throw new InputError(`The sampled records were made on several backends (${backends.join(', ')}); results are compared on one.`);
     const threads = [...new Set(sample.map((s) => s.before.provenance.threads))];
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'peft-bench-equivalence-'));
-    process.stderr.write(`re-running ${sample.length} run(s) of ${byMethod.size} method(s) made under ${from} (and ${toRun.size - sample.length} run(s) whose adapters they read), on ${backends[0]} with ${threads[0]} thread(s) each\n`);
+    const fromLabel = from ?? `the code versions of ${flags.since}`;
+    process.stderr.write(`re-running ${sample.length} run(s) of ${byMethod.size} method(s) made under ${fromLabel} (and ${toRun.size - sample.length} run(s) whose adapters they read), on ${backends[0]} with ${threads[0]} thread(s) each\n`);
     const code = await gridCommand([...toRun.values()], {
       gridName: `${grid.name} (equivalence sample)`, outDir: tmp, workers, threads: threads[0] ?? 1, backend: backends[0],
       dataDir: undefined, adapterRoot: path.join(tmp, '.adapters'), json: false, dryRun: false, finishedIn: [],
@@ -118,26 +129,31 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
       const differences = after ? resultDifferences(before, after) : ['no record was written'];
       return { method: now.spec.method.id, before, now, differences };
     });
-    process.stdout.write(`\n| method | run under ${from} | run now | test ${'metric'} | identical |\n|---|---|---|---|---|\n`);
+    process.stdout.write(`\n| method | old code version | run then | run now | test primary | identical |\n|---|---|---|---|---|---|\n`);
     for (const r of rows) {
-      process.stdout.write(`| ${r.method} | ${r.before.run_id} | ${r.now.runId} | ${r.before.metrics.primary} | ${r.differences.length ? `no: ${r.differences.slice(0, 3).join('; ')}` : 'yes'} |\n`);
+      process.stdout.write(`| ${r.method} | ${r.before.code_version} | ${r.before.run_id} | ${r.now.runId} | ${r.before.metrics.primary} | ${r.differences.length ? `no: ${r.differences.slice(0, 3).join('; ')}` : 'yes'} |\n`);
     }
     const mismatched = rows.filter((r) => r.differences.length > 0);
     if (mismatched.length) {
-      process.stdout.write(`\n${mismatched.length} of ${rows.length} sampled runs differ: the current code is not equivalent to ${from}; nothing was recorded.\n`);
+      process.stdout.write(`\n${mismatched.length} of ${rows.length} sampled runs differ: the current code is not equivalent to ${fromLabel}; nothing was recorded.\n`);
       return 1;
     }
-    const to: Record<string, string> = {};
-    for (const r of rows) to[r.method] = r.now.spec.code_version;
-    const entry: EquivalenceEntry = {
-      from, to, checked_on: new Date().toISOString().slice(0, 10), backend: backends[0]!,
-      evidence: rows.map((r) => ({ method: r.method, from_run: r.before.run_id, to_run: r.now.runId, identical: true as const })),
-    };
-    const skipped = [...new Set(current.map((r) => r.spec.method.id))].filter((m) => !(m in to) && (!only || only.has(m))).sort();
-    process.stdout.write(`\nAll ${rows.length} sampled runs are identical: ${Object.keys(to).length} method(s) equivalent to ${from}.`
-      + `${skipped.length ? ` Not covered (no finished run under ${from} to re-run): ${skipped.join(', ')}.` : ''}\n`);
+    // One entry per old version: with --since, methods that shared a version then share an entry.
+    const entries: EquivalenceEntry[] = [];
+    for (const version of [...new Set(rows.map((r) => r.before.code_version))].sort()) {
+      const group = rows.filter((r) => r.before.code_version === version);
+      entries.push({
+        from: version, to: Object.fromEntries(group.map((r) => [r.method, r.now.spec.code_version])),
+        checked_on: new Date().toISOString().slice(0, 10), backend: backends[0]!,
+        evidence: group.map((r) => ({ method: r.method, from_run: r.before.run_id, to_run: r.now.runId, identical: true as const })),
+      });
+    }
+    const covered = new Set(rows.map((r) => r.method));
+    const skipped = [...new Set(current.map((r) => r.spec.method.id))].filter((m) => !covered.has(m) && (!only || only.has(m))).sort();
+    process.stdout.write(`\nAll ${rows.length} sampled runs are identical: ${covered.size} method(s) equivalent to ${fromLabel}.`
+      + `${skipped.length ? ` Not covered (no finished run under ${fromLabel} to re-run): ${skipped.join(', ')}.` : ''}\n`);
     if (flags.write) {
-      writeEquivalence([...readEquivalence(), entry]);
+      writeEquivalence([...readEquivalence(), ...entries]);
       process.stdout.write(`Recorded in packages/bench/code-equivalence.json.\n`);
     } else {
       process.stdout.write('Run again with --write to record it.\n');
@@ -146,5 +162,27 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
     return 0;
   } catch (error) {
     return reportError(error);
+  }
+}
+
+/** Seconds a record took (training and evaluation), to re-run the cheapest sample. */
+function seconds(record: RunRecord): number {
+  return (record.cost?.train_seconds ?? 0) + (record.cost?.eval_seconds ?? 0);
+}
+
+/** Each method's code version in the sources of git ref `ref` (extracted to a scratch folder). */
+export function codeVersionsAt(ref: string, methodIds: readonly string[]): Map<string, string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peft-bench-since-'));
+  try {
+    let archive: Buffer;
+    try {
+      archive = execFileSync('git', ['archive', '--format=tar', ref, 'packages'], { cwd: REPO_ROOT, maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      throw new InputError(`--since ${ref}: git cannot read that ref in ${REPO_ROOT} (${String((error as { stderr?: Buffer }).stderr ?? error).trim()}). Give a commit, tag or branch.`);
+    }
+    execFileSync('tar', ['-x', '-C', dir], { input: archive });
+    return new Map(methodIds.map((id) => [id, codeVersion(id, dir)]));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
