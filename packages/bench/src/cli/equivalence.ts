@@ -15,6 +15,7 @@ import { readRecords } from '@peft-bench/results/record/read';
 import { loadRecordFile } from '@peft-bench/results/record/store';
 import type { RunRecord } from '@peft-bench/results/record/schema';
 import { REPO_ROOT, codeVersion } from '../run/code-version.ts';
+import { cpuModel } from '../run/provenance.ts';
 import { loadCatalog } from '../run/registries.ts';
 import { InputError, resolveRequests, type ResolvedRun } from '../run/resolve.ts';
 import { defaultWorkers, reportError } from './errors.ts';
@@ -83,9 +84,12 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
     const old = await resolveRequests(requests, catalog, { codeVersion: fromOf, defaultModel: 'default' });
     if (old.length !== current.length) throw new Error('the grid resolves to a different number of runs under the old code version');
 
-    // Candidates: finished ok under the old version, whose id the change moved. Self-contained runs are preferred (a
-    // run that reads another run's adapter is re-run after that run: its adapter is not committed), then the
-    // cheapest, by the seconds the record took.
+    // Candidates: finished ok under the old version, whose id the change moved. Preferred: records made on this CPU
+    // (OpenBLAS picks its kernels by CPU, and other kernels round differently), self-contained runs (a run that
+    // reads another run's adapter is re-run after that run: its adapter is not committed), then the cheapest, by
+    // the seconds the record took.
+    const cpu = cpuModel();
+    const otherCpu = (r: RunRecord) => (r.provenance.cpu === cpu ? 0 : 1);
     const only = flags.methods ? new Set(flags.methods.split(',').map((m) => m.trim()).filter(Boolean)) : null;
     const byMethod = new Map<string, { now: ResolvedRun; before: RunRecord }[]>();
     current.forEach((now, i) => {
@@ -97,7 +101,7 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
       byMethod.set(now.spec.method.id, list);
     });
     const sample = [...byMethod.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
-      .flatMap(([, list]) => list.sort((x, y) => x.now.dependsOn.length - y.now.dependsOn.length || seconds(x.before) - seconds(y.before) || (x.before.run_id < y.before.run_id ? -1 : 1)).slice(0, perMethod));
+      .flatMap(([, list]) => list.sort((x, y) => otherCpu(x.before) - otherCpu(y.before) || x.now.dependsOn.length - y.now.dependsOn.length || seconds(x.before) - seconds(y.before) || (x.before.run_id < y.before.run_id ? -1 : 1)).slice(0, perMethod));
     const currentById = new Map(current.map((r) => [r.runId, r]));
     const toRun = new Map<string, ResolvedRun>();
     const add = (run: ResolvedRun) => {
@@ -112,6 +116,8 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
     const backends = [...new Set(sample.map((s) => s.before.provenance.backend))];
     if (backends.length !== 1) throw new InputError(`The sampled records were made on several backends (${backends.join(', ')}); results are compared on one.`);
     const threads = [...new Set(sample.map((s) => s.before.provenance.threads))];
+    const elsewhere = sample.filter((s) => s.before.provenance.cpu !== cpu);
+    if (elsewhere.length) process.stderr.write(`note: ${elsewhere.length} sampled record(s) were made on another CPU (${[...new Set(elsewhere.map((s) => s.before.provenance.cpu))].join(', ')}; this one: ${cpu}): their BLAS kernels may round differently, so a difference there need not come from the code\n`);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'peft-bench-equivalence-'));
     const fromLabel = from ?? `the code versions of ${flags.since}`;
     process.stderr.write(`re-running ${sample.length} run(s) of ${byMethod.size} method(s) made under ${fromLabel} (and ${toRun.size - sample.length} run(s) whose adapters they read), on ${backends[0]} with ${threads[0]} thread(s) each\n`);
