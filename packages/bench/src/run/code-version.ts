@@ -56,7 +56,7 @@ const cache = new Map<string, string>();
  * sha256 (first 16 hex) over the sorted relative paths and contents of the sources that compute a run of
  * `methodId`. PEFT_BENCH_CODE_VERSION pins it instead (tests that must not depend on the source tree);
  * to carry finished records across a change that does not alter results, declare the old version
- * equivalent instead (run/equivalence.ts), which is checked by re-running a sample.
+ * equivalent instead (grid/equivalence.ts), which is checked by re-running a sample.
  */
 export function codeVersion(methodId: string, root: string = REPO_ROOT): string {
   const pinned = process.env.PEFT_BENCH_CODE_VERSION;

@@ -103,8 +103,8 @@ const TINY_MODEL_TRAINING: TrainingSettings = {
 const TINY_CONVERGE_TRAINING: TrainingSettings = { ...TINY_MODEL_TRAINING, eval_every: 4, patience: 2, min_rel_improvement: 0.005 };
 
 export const TRAINING_DEFAULTS: Record<Protocol, Record<string, TrainingSettings>> = {
-  converge: { base: BASE_CONVERGE_TRAINING, naive: CONVERGE_TRAINING, 'tiny-random': TINY_CONVERGE_TRAINING },
-  'fixed-300': { base: FIXED_300_TRAINING, naive: FIXED_300_TRAINING, 'tiny-random': TINY_MODEL_TRAINING },
+  converge: { base: BASE_CONVERGE_TRAINING, 'base-large': BASE_CONVERGE_TRAINING, naive: CONVERGE_TRAINING, 'tiny-random': TINY_CONVERGE_TRAINING },
+  'fixed-300': { base: FIXED_300_TRAINING, 'base-large': FIXED_300_TRAINING, naive: FIXED_300_TRAINING, 'tiny-random': TINY_MODEL_TRAINING },
 };
 
 /**
@@ -188,7 +188,7 @@ export const SMOKE_TASK_KNOBS: Record<string, unknown> = { train: 32, valid: 4, 
 export const MIN_CONVERGE_VALID = 200;
 export const MODEL_TASK_KNOBS: Record<Protocol, Record<string, Record<string, unknown>>> = {
   converge: { 'tiny-random': { train: 64, valid: 4, test: 4 } },
-  'fixed-300': { 'tiny-random': { train: 64, valid: 4, test: 4 }, naive: { valid: 50 }, base: { valid: 50 } },
+  'fixed-300': { 'tiny-random': { train: 64, valid: 4, test: 4 }, naive: { valid: 50 }, base: { valid: 50 }, 'base-large': { valid: 50 } },
 };
 
 /**

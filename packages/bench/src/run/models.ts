@@ -1,4 +1,5 @@
-// The models the bench can run on: the shipped checkpoints (`base`, the default, and `naive`), a
+// The models the bench can run on: the shipped checkpoints (`base`, the default, its larger size
+// `base-large`, and `naive`), a
 // seeded tiny model for tests and smoke runs, and any checkpoint directory (ours, or Hugging Face
 // GPT-2 / Llama).
 import { createHash } from 'node:crypto';
@@ -9,6 +10,7 @@ import { REPO_ROOT } from './code-version.ts';
 
 export const NAIVE_MODEL_DIR = path.join(REPO_ROOT, 'packages/core/models/naive');
 export const BASE_MODEL_DIR = path.join(REPO_ROOT, 'packages/core/models/base');
+export const BASE_LARGE_MODEL_DIR = path.join(REPO_ROOT, 'packages/core/models/base-large');
 
 export interface RandomModelDef {
   /** GPT-2 style config (ModelConfigInput of packages/core), vocabulary from the tokenizer. */
@@ -55,6 +57,14 @@ export const MODELS: ModelDef[] = [
     kind: 'checkpoint',
     dir: BASE_MODEL_DIR,
   },
+  {
+    id: 'base-large',
+    description:
+      'The larger size of base\'s recipe (packages/core/models/base-large, made by `pnpm pretrain --model base --variant large`): the same corpus and tokenizer recipe at d=256, 6 layers, 8 heads (about 6.9M parameters), a rung for the task that does not calibrate on base; each run costs several times one on base.',
+    builtFor: ['synthetic', 'real'],
+    kind: 'checkpoint',
+    dir: BASE_LARGE_MODEL_DIR,
+  },
 ];
 
 /** The default model's definition (code that needs "the default model" asks here, not by id). */
@@ -94,6 +104,9 @@ export function checkpointMissingMessage(def: ModelDef & { kind: 'checkpoint' })
   }
   if (def.id === 'base') {
     return `The base model checkpoint is not built yet (${def.dir} has no config.json / model.safetensors). Run \`pnpm pretrain --model base\` to build it (about 45 minutes at 2 threads; re-running it after an interruption resumes), or use --model naive.`;
+  }
+  if (def.id === 'base-large') {
+    return `The base-large model checkpoint is not built yet (${def.dir} has no config.json / model.safetensors). Run \`pnpm pretrain --model base --variant large\` to build it (about 2.5 hours at 2 threads; re-running it after an interruption resumes), or use --model base.`;
   }
   return `The checkpoint directory ${def.dir} holds no model: expected config.json and model.safetensors (ours, from saveModel) or a Hugging Face checkpoint (config.json + model.safetensors + tokenizer.json).`;
 }
