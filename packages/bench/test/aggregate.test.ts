@@ -441,3 +441,19 @@ describe('findings and findingsMarkdown', () => {
     expect(row('| lora | 0.050')).toBe('| lora | 0.050 | 8 | 0 | 0 |');
   });
 });
+
+describe('rank curves on the committed records (converge on base)', () => {
+  it("follow each method's default configuration, and show LoRA on q,v as a variant of its own", async () => {
+    const { records } = await readRecords(join(import.meta.dirname, '../../../results'));
+    const agg = aggregate(records, [], { protocol: 'converge', model: 'base' });
+    const lora = agg.rankCurves.filter((p) => p.method === 'lora');
+    const configOf = (key: string) => agg.groups.find((g) => g.configKey === key)!.config;
+    const main = lora.filter((p) => p.variant === '');
+    expect(main.length).toBeGreaterThan(0);
+    // LoRA's default targets every linear layer: the q,v runs (targets-qv, swept at r = 1, 8, 64) are not its curve.
+    for (const p of main) expect(configOf(p.configKey).target_modules, `lora r=${p.rank} on ${p.task}`).toEqual(['all-linear']);
+    const qv = lora.filter((p) => p.variant !== '');
+    expect(new Set(qv.map((p) => p.series))).toEqual(new Set(['lora (target_modules=["q","v"])']));
+    for (const p of qv) expect(configOf(p.configKey).target_modules).toEqual(['q', 'v']);
+  });
+});

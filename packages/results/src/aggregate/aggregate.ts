@@ -493,7 +493,8 @@ interface Curve {
 /**
  * Per (method, task): curves along one axis (rank or lr). The axis's own fields are dropped from each
  * configuration; each configuration left that was run at MIN_SWEEP_POINTS or more points is a curve of its own. The main
- * curve is the one run at the most points, then the most typical (most fields at the value most runs of the
+ * curve is the method's default configuration where it was run (`atDefaults`; so a variant swept more widely so far,
+ * such as LoRA on q,v, stays a variant); otherwise the one run at the most points, then the most typical (most fields at the value most runs of the
  * method used: the defaults, not a variant swept as widely), then the one with more runs. Following whole
  * configurations keeps a best-of-several pick at one point (a learning-rate grid or init variants at r=8) from
  * lifting that point. Points the main curve lacks take the best configuration there that is on no other curve.
@@ -501,6 +502,7 @@ interface Curve {
 function curvesAlong(
   groups: readonly ConfigGroup[], axis: (g: ConfigGroup) => number, axisFields: (ofMethod: ConfigGroup[]) => string[],
   directionOf: (task: string) => Direction,
+  atDefaults: (g: ConfigGroup, axisFields: readonly string[]) => boolean = () => false,
 ): Map<string, Curve[]> {
   const out = new Map<string, Curve[]>();
   for (const ofMethod of groupBy(groups, (g) => g.method).values()) {
@@ -522,10 +524,11 @@ function curvesAlong(
       const candidates = [...groupBy(ofTask, (g) => canonicalJson(rest(g))).entries()].map(([key, gs]) => ({
         key, gs,
         points: new Set(gs.map(axis)).size,
+        defaults: atDefaults(gs[0], dropped),
         typical: typicality(gs[0]),
         runs: gs.reduce((s, g) => s + g.counts.total, 0),
       }));
-      candidates.sort((a, b) => b.points - a.points || b.typical - a.typical || b.runs - a.runs || byString(a.key, b.key));
+      candidates.sort((a, b) => Number(b.defaults) - Number(a.defaults) || b.points - a.points || b.typical - a.typical || b.runs - a.runs || byString(a.key, b.key));
       const [main, ...others] = candidates;
       const sweeps = others.filter((c) => c.points >= MIN_SWEEP_POINTS);
       const mainGroups = new Map(main.gs.map((g) => [axis(g), g]));
@@ -896,7 +899,12 @@ export function aggregate(
   const byRank = (g: ConfigGroup) => g.rank as number;
   // Configurations scored without training (post-hoc, steps 0) are not a trained update at that rank.
   const trainedRanked = groups.filter((g) => g.rank !== null && g.stats.mean !== null && g.config.steps !== 0);
-  const rankCurveSets = curvesAlong(trainedRanked, byRank, rankFields, directionOf);
+  // The default configuration apart from its rank: every other hyperparameter at its default, at the default rate.
+  const atDefaultsBesidesRank = (g: ConfigGroup, rankKeys: readonly string[]) => {
+    const info = methodInfo(g.method);
+    return info !== undefined && isDefaultConfig(g, info.hyperparameters.filter((h) => !rankKeys.includes(h.name)), scope?.protocol ?? LEGACY_PROTOCOL);
+  };
+  const rankCurveSets = curvesAlong(trainedRanked, byRank, rankFields, directionOf, atDefaultsBesidesRank);
   const sweepOf = mainPoints(rankCurveSets, byRank);
   for (const curves of rankCurveSets.values()) {
     for (const curve of curves) {
