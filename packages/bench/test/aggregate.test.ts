@@ -453,7 +453,7 @@ describe('rank curves on the committed records (converge on base)', () => {
     // LoRA's default targets every linear layer: the q,v runs (targets-qv, swept at r = 1, 8, 64) are not its curve.
     for (const p of main) expect(configOf(p.configKey).target_modules, `lora r=${p.rank} on ${p.task}`).toEqual(['all-linear']);
     const qv = lora.filter((p) => p.variant !== '');
-    expect(new Set(qv.map((p) => p.series))).toEqual(new Set(['lora (target_modules=["q","v"])']));
+    expect(new Set(qv.map((p) => p.series))).toEqual(new Set(['lora (target_modules=q,v)']));
     for (const p of qv) expect(configOf(p.configKey).target_modules).toEqual(['q', 'v']);
   });
 });

@@ -349,6 +349,8 @@ const LABEL_ORDER = ['r', 'rank', 'n', 'lr'];
 function formatValue(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(3)));
   if (typeof v === 'string') return v;
+  // A list as the CLI takes it (--set target_modules=q,v).
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join(',');
   return JSON.stringify(v);
 }
 
