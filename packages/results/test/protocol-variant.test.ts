@@ -1,7 +1,7 @@
 // A configuration trained with another batch size or maximum steps than its protocol (a study of the
 // protocol itself) is shown in its study, never chosen for the leaderboard, whatever its validation score.
 import { describe, expect, it } from 'vitest';
-import { aggregate } from '../src/aggregate/aggregate.ts';
+import { aggregate, shortLabels } from '../src/aggregate/aggregate.ts';
 import { leaderboardJson } from '../src/aggregate/leaderboard.ts';
 import { protocolTraining } from '../src/methods.ts';
 import type { RunRecord } from '../src/record/schema.ts';
@@ -43,5 +43,25 @@ describe('protocol variants', () => {
     const agg = aggregate([run(0, 0.5, { batch_size: 4, steps: 10 }), run(0, 0.7, { batch_size: 8, steps: 10 })]);
     expect(agg.groups.every((g) => !g.protocolVariant)).toBe(true);
     expect(leaderboardJson(agg).nli!.lora!.mean).toBeCloseTo(0.7, 12);
+  });
+});
+
+describe('labels of configurations at and off the protocol', () => {
+  const keys = ['r', 'lr', 'batch_size', 'micro_batch_size', 'steps'];
+  const at = { r: 8, lr: 0.005, batch_size: 16, micro_batch_size: 8, steps: 3000 };
+  it("leave the protocol's batch size and steps out, and name them for a study's runs", () => {
+    const labels = shortLabels([
+      { key: 'a', config: at, atProtocol: true },
+      { key: 'b', config: { ...at, batch_size: 4, micro_batch_size: 4, steps: 12000 }, atProtocol: false },
+    ], keys);
+    expect([...labels.values()]).toEqual(['r=8, lr=0.005', 'r=8, lr=0.005, batch_size=4, micro_batch_size=4, steps=12000']);
+  });
+  it('keep every field when leaving them out would give two configurations one label', () => {
+    const labels = shortLabels([
+      { key: 'a', config: at, atProtocol: true },
+      { key: 'b', config: { ...at, micro_batch_size: 16 }, atProtocol: true },
+    ], keys);
+    expect(labels.get('a')).toBe('r=8, lr=0.005, batch_size=16, micro_batch_size=8, steps=3000');
+    expect(labels.get('b')).toBe('r=8, lr=0.005, batch_size=16, micro_batch_size=16, steps=3000');
   });
 });

@@ -3,21 +3,14 @@
 // reader compares configurations within one task: a field belongs in the label only if it takes more than one
 // value among one method's configurations on the same task. Computed from the data, nothing hard-coded.
 import type { Aggregated, ConfigGroup } from '@peft-bench/results/aggregate/index';
-import { methodInfo } from '@peft-bench/results/methods';
+import { shortLabels } from '@peft-bench/results/aggregate/index';
+import { methodInfo, protocolTraining } from '@peft-bench/results/methods';
 import { study } from '@peft-bench/results/studies';
 
 const complementMethod = study('complement').methods!.complement;
 
 /** Fields given first in labels, because they are what readers compare. */
 const LABEL_ORDER = ['r', 'rank', 'n', 'bottleneck', 'num_virtual_tokens', 'lr'];
-
-export function formatValue(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(3)));
-  if (typeof v === 'string') return v === '' ? 'none' : v;
-  // A list as the CLI takes it (--set target_modules=q,v).
-  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join(',');
-  return JSON.stringify(v);
-}
 
 /** Per method: the fields that take more than one value among its configurations of one task (any task). */
 export function varyingKeys(groups: readonly ConfigGroup[]): Map<string, string[]> {
@@ -40,9 +33,10 @@ export function varyingKeys(groups: readonly ConfigGroup[]): Map<string, string[
   return new Map([...out].map(([m, set]) => [m, [...set].sort((a, b) => order(a) - order(b) || (a < b ? -1 : a > b ? 1 : 0))]));
 }
 
-export function labelFor(config: Record<string, unknown>, keys: readonly string[]): string {
-  const parts = keys.filter((k) => k in config).map((k) => `${k}=${formatValue(config[k])}`);
-  return parts.length ? parts.join(', ') : 'default';
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
+  return out;
 }
 
 /**
@@ -54,11 +48,18 @@ export function shortenLabels(agg: Aggregated): Aggregated {
   const byKey = new Map<string, string>();
   const oldToNew = new Map<string, string>();
   const gk = (method: string, task: string, configKey: string) => `${method}\u0000${task}\u0000${configKey}`;
-  for (const g of agg.groups) {
-    const label = labelFor(g.config, varying.get(g.method) ?? []);
-    byKey.set(gk(g.method, g.task, g.configKey), label);
-    oldToNew.set(gk(g.method, g.task, g.configLabel), label);
-    g.configLabel = label;
+  // A configuration at the protocol's batch size and steps leaves them out of its label (shortLabels).
+  const expected = agg.scope ? protocolTraining(agg.scope.model, agg.scope.protocol) : null;
+  const atProtocol = (g: ConfigGroup) => expected !== null && !g.protocolVariant && g.config.steps !== 0
+    && g.config.batch_size === expected.batch_size && g.config.steps === expected.steps;
+  for (const gs of groupBy(agg.groups, (g) => gk(g.method, g.task, '')).values()) {
+    const labels = shortLabels(gs.map((g) => ({ key: g.configKey, config: g.config, atProtocol: atProtocol(g) })), varying.get(gs[0]!.method) ?? []);
+    for (const g of gs) {
+      const label = labels.get(g.configKey)!;
+      byKey.set(gk(g.method, g.task, g.configKey), label);
+      oldToNew.set(gk(g.method, g.task, g.configLabel), label);
+      g.configLabel = label;
+    }
   }
   for (const r of agg.runs) r.configLabel = byKey.get(gk(r.method, r.task, r.configKey)) ?? r.configLabel;
   for (const p of agg.rankCurves) p.configLabel = byKey.get(gk(p.method, p.task, p.configKey)) ?? p.configLabel;

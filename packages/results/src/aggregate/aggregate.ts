@@ -346,9 +346,30 @@ function configFields(r: RunRecord, describeRun: (id: string) => string | null):
 /** Fields given first in labels, because they are what readers compare. */
 const LABEL_ORDER = ['r', 'rank', 'n', 'lr'];
 
+/**
+ * Training fields a label leaves out for a configuration trained at the protocol's settings: the leaderboard's
+ * runs read "r=8, lr=0.005", and only a study's run at another batch size or step budget names them.
+ */
+export const PROTOCOL_TRAINING_FIELDS: readonly string[] = ['batch_size', 'micro_batch_size', 'steps'];
+
+/**
+ * Labels for one method's configurations on one task, by key: `keys` (the fields that vary) as `k=v`, minus
+ * PROTOCOL_TRAINING_FIELDS where a configuration is at the protocol's settings; if that would give two
+ * configurations the same label, every label keeps every key.
+ */
+export function shortLabels(configs: readonly { key: string; config: Record<string, unknown>; atProtocol: boolean }[], keys: readonly string[]): Map<string, string> {
+  const label = (config: Record<string, unknown>, shown: readonly string[]) => {
+    const parts = shown.filter((k) => k in config).map((k) => `${k}=${formatValue(config[k])}`);
+    return parts.length ? parts.join(', ') : 'default';
+  };
+  const short = configs.map((c) => label(c.config, c.atProtocol ? keys.filter((k) => !PROTOCOL_TRAINING_FIELDS.includes(k)) : keys));
+  const unique = new Set(short).size === short.length;
+  return new Map(configs.map((c, i) => [c.key, unique ? short[i]! : label(c.config, keys)]));
+}
+
 function formatValue(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(3)));
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return v === '' ? 'none' : v;
   // A list as the CLI takes it (--set target_modules=q,v).
   if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join(',');
   return JSON.stringify(v);
@@ -746,13 +767,15 @@ export function aggregate(
   }
   const varyingByMethodTask = new Map<string, string[]>();
   for (const [key, runs] of groupBy(sorted, (r) => `${r.method.id}\u0000${r.task.id}`)) varyingByMethodTask.set(key, varyingFieldsOf(runs));
-  const labelOf = (r: RunRecord): string => {
-    const fields = fieldsByRun.get(r.run_id)!;
-    const parts = varyingByMethodTask.get(`${r.method.id}\u0000${r.task.id}`)!
-      .filter((k) => k in fields)
-      .map((k) => `${k}=${formatValue(fields[k])}`);
-    return parts.length ? parts.join(', ') : 'default';
-  };
+  const atProtocol = (r: RunRecord) => protocolSettings !== null && r.training.steps !== 0 && trainsAs(r, protocolSettings);
+  const labelByKey = new Map<string, string>();
+  for (const [mt, runs] of groupBy(sorted, (r) => `${r.method.id}\u0000${r.task.id}`)) {
+    const configs = [...groupBy(runs, (r) => keyByRun.get(r.run_id)!).entries()].map(([key, rs]) => ({
+      key, config: fieldsByRun.get(rs[0]!.run_id)!, atProtocol: atProtocol(rs[0]!),
+    }));
+    for (const [key, label] of shortLabels(configs, varyingByMethodTask.get(mt)!)) labelByKey.set(`${mt}\u0000${key}`, label);
+  }
+  const labelOf = (r: RunRecord): string => labelByKey.get(`${r.method.id}\u0000${r.task.id}\u0000${keyByRun.get(r.run_id)}`)!;
 
   // Per (method, config, task) groups.
   const groups: ConfigGroup[] = [];
