@@ -42,7 +42,7 @@ describe('CLI bad input', { timeout: 60_000 }, () => {
     ['an invalid --seeds', { method: 'lora', seeds: 'x' }, /Invalid --seeds "x"/],
     ['a micro-batch that does not divide the batch', { method: 'lora', batch: '4', microBatch: '3' }, /micro_batch_size=3 must divide batch_size=4/],
     ['an invalid task knob names it', { method: 'lora', task: 'nli', knob: ['test=0'] }, /Invalid knobs for task 'nli'.*test/s],
-    ['an unknown model', { method: 'lora', model: 'gpt-9' }, /Unknown model "gpt-9".*naive, tiny-random, base; `default` = base/],
+    ['an unknown model', { method: 'lora', model: 'gpt-9' }, /Unknown model "gpt-9".*naive, tiny-random, base, base-large; `default` = base/],
   ];
   for (const [name, overrides, message] of cases) {
     it(name, async () => {

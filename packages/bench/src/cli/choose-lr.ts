@@ -42,8 +42,9 @@ export async function chooseLrCommand(flags: ChooseLrFlags): Promise<number> {
       const method = methods.find((m) => m.id === spec.method.id)!;
       const declared = declaredLr(spec.model.id, method, protocol);
       const factor = Number((spec.training.lr / declared).toPrecision(4));
-      const file = path.join(flags.results, `${run.runId}.json`);
-      const loaded = fs.existsSync(file) ? loadRecordFile(file) : null;
+      // The record under this code version, or under one checked equivalent to it.
+      const file = [run.runId, ...(run.equivalentIds ?? [])].map((id) => path.join(flags.results, `${id}.json`)).find((f) => fs.existsSync(f));
+      const loaded = file ? loadRecordFile(file) : null;
       if (loaded && !loaded.ok) process.stderr.write(`choose-lr: ignoring ${file}: ${loaded.message}\n`);
       const record = loaded?.ok ? loaded.record : null;
       const scope = `${protocol}/${spec.model.id}`;

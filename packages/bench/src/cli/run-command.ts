@@ -75,7 +75,8 @@ export async function runCommand(runs: ResolvedRun[], options: RunCommandOptions
     const prefix = `[${index + 1}/${runs.length}] ${run.label}`;
     const existing = options.force ? null : await finishedRecord(options.outDir, run.runId, options.backend, run.equivalentIds);
     if (existing) {
-      const file = path.join(options.outDir, `${run.runId}.json`);
+      // The record may be one made under a code version checked equivalent: name its own file.
+      const file = path.join(options.outDir, `${existing.run_id}.json`);
       if (!options.json) process.stderr.write(`${prefix}: already finished (${file}); --force runs it again\n`);
       done.push({ run, record: existing, path: file, reused: true });
       if (options.json) process.stdout.write(`${JSON.stringify({ event: 'run', reused: true, path: file, record: existing })}\n`);
