@@ -4,7 +4,7 @@
 // value among one method's configurations on the same task. Computed from the data, nothing hard-coded.
 import type { Aggregated, ConfigGroup } from '@peft-bench/results/aggregate/index';
 import { shortLabels } from '@peft-bench/results/aggregate/index';
-import { methodInfo, protocolTraining } from '@peft-bench/results/methods';
+import { methodInfo } from '@peft-bench/results/methods';
 import { study } from '@peft-bench/results/studies';
 
 const complementMethod = study('complement').methods!.complement;
@@ -48,12 +48,8 @@ export function shortenLabels(agg: Aggregated): Aggregated {
   const byKey = new Map<string, string>();
   const oldToNew = new Map<string, string>();
   const gk = (method: string, task: string, configKey: string) => `${method}\u0000${task}\u0000${configKey}`;
-  // A configuration at the protocol's batch size and steps leaves them out of its label (shortLabels).
-  const expected = agg.scope ? protocolTraining(agg.scope.model, agg.scope.protocol) : null;
-  const atProtocol = (g: ConfigGroup) => expected !== null && !g.protocolVariant && g.config.steps !== 0
-    && g.config.batch_size === expected.batch_size && g.config.steps === expected.steps;
   for (const gs of groupBy(agg.groups, (g) => gk(g.method, g.task, '')).values()) {
-    const labels = shortLabels(gs.map((g) => ({ key: g.configKey, config: g.config, atProtocol: atProtocol(g) })), varying.get(gs[0]!.method) ?? []);
+    const labels = shortLabels(gs.map((g) => ({ key: g.configKey, config: g.config, atProtocol: g.atProtocol })), varying.get(gs[0]!.method) ?? []);
     for (const g of gs) {
       const label = labels.get(g.configKey)!;
       byKey.set(gk(g.method, g.task, g.configKey), label);

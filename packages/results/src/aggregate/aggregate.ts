@@ -89,6 +89,8 @@ export interface ConfigGroup {
    * every method is compared under.
    */
   protocolVariant: boolean;
+  /** Trained at its protocol's batch size and steps: its label leaves them out (shortLabels). */
+  atProtocol: boolean;
   /**
    * 95% interval of the test mean: a paired bootstrap over test examples and seeds when every run carries
    * per-example scores on the same test set, else a t interval over seed means ('seeds-only'; null with one seed).
@@ -802,6 +804,7 @@ export function aggregate(
       stats: statsOf(ok.map((r) => ({ value: r.metrics.primary as number, seed: r.seed }))),
       derived: first.training.steps === 0 && !isBaseline(first.method.id),
       protocolVariant: protocolSettings !== null && first.training.steps !== 0 && !trainsAs(first, protocolSettings),
+      atProtocol: atProtocol(first),
       ci95: null,
       intervalKind: null,
       validStats: statsOf(ok
