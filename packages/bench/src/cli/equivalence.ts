@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expandGrid, findGridFile, loadGrid } from '../grid/grid.ts';
-import { readEquivalence, writeEquivalence, type EquivalenceEntry } from '../grid/equivalence.ts';
+import { attachEquivalentIds, readEquivalence, writeEquivalence, type EquivalenceEntry } from '../grid/equivalence.ts';
 import { readRecords } from '@peft-bench/results/record/read';
 import { loadRecordFile } from '@peft-bench/results/record/store';
 import type { RunRecord } from '@peft-bench/results/record/schema';
@@ -83,6 +83,10 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
     const current = await resolveRequests(requests, catalog, { codeVersion, defaultModel: 'default' });
     const old = await resolveRequests(requests, catalog, { codeVersion: fromOf, defaultModel: 'default' });
     if (old.length !== current.length) throw new Error('the grid resolves to a different number of runs under the old code version');
+    // A run finished under the old version may carry a still older version declared equivalent to it.
+    await attachEquivalentIds(old, (versionOf) => resolveRequests(requests, catalog, { codeVersion: versionOf, defaultModel: 'default' }));
+    const finishedBefore = (run: ResolvedRun): RunRecord | undefined =>
+      [run.runId, ...(run.equivalentIds ?? [])].map((id) => byId.get(id)).find((r) => r?.status === 'ok');
 
     // Candidates: finished ok under the old version, whose id the change moved. Preferred: records made on this CPU
     // (OpenBLAS picks its kernels by CPU, and other kernels round differently), self-contained runs (a run that
@@ -93,8 +97,8 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
     const only = flags.methods ? new Set(flags.methods.split(',').map((m) => m.trim()).filter(Boolean)) : null;
     const byMethod = new Map<string, { now: ResolvedRun; before: RunRecord }[]>();
     current.forEach((now, i) => {
-      const before = byId.get(old[i]!.runId);
-      if (!before || before.status !== 'ok' || now.runId === old[i]!.runId) return;
+      const before = finishedBefore(old[i]!);
+      if (!before || now.runId === old[i]!.runId) return;
       if (only && !only.has(now.spec.method.id)) return;
       const list = byMethod.get(now.spec.method.id) ?? [];
       list.push({ now, before });
@@ -146,8 +150,9 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
     }
     // One entry per old version: with --since, methods that shared a version then share an entry.
     const entries: EquivalenceEntry[] = [];
-    for (const version of [...new Set(rows.map((r) => r.before.code_version))].sort()) {
-      const group = rows.filter((r) => r.before.code_version === version);
+    // The entry starts at the old version, which chains back to the versions it was itself equivalent to.
+    for (const version of [...new Set(rows.map((r) => fromOf(r.method)))].sort()) {
+      const group = rows.filter((r) => fromOf(r.method) === version);
       entries.push({
         from: version, to: Object.fromEntries(group.map((r) => [r.method, r.now.spec.code_version])),
         checked_on: new Date().toISOString().slice(0, 10), backend: backends[0]!,
