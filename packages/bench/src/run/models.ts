@@ -60,7 +60,7 @@ export const MODELS: ModelDef[] = [
   {
     id: 'base-large',
     description:
-      'The larger size of base\'s recipe (packages/core/models/base-large, made by `pnpm pretrain --model base --variant large`): the same corpus and tokenizer recipe at d=256, 6 layers, 8 heads (about 6.9M parameters), a rung for the task that does not calibrate on base; each run costs several times one on base.',
+      'The larger size of base\'s recipe (packages/core/models/base-large, made by `pnpm pretrain --model base --variant large`): the same corpus and tokenizer recipe at d=256, 6 layers, 8 heads (5.9M parameters), a rung for the task that does not calibrate on base; each run costs several times one on base.',
     builtFor: ['synthetic', 'real'],
     kind: 'checkpoint',
     dir: BASE_LARGE_MODEL_DIR,
