@@ -1,8 +1,8 @@
 // The calibration rule, checked on the committed calibration records (grids/calibration-converge.yaml on
-// base, grids/calibration-converge-naive.yaml on naive): under the converge protocol, full fine-tuning
-// scores at least 0.30 above the frozen base and at most 0.95 on the task's primary metric, and the
-// trained runs (full fine-tuning, LoRA r=8 on every linear layer) stop on a plateau of the validation
-// loss before their maximum steps.
+// base, calibration-converge-large.yaml on base-large, calibration-converge-naive.yaml on naive): under
+// the converge protocol, full fine-tuning scores at least 0.30 above the frozen base and at most 0.95
+// on the task's primary metric, and the trained runs (full fine-tuning, LoRA r=8 on every linear layer)
+// stop on a plateau of the validation loss before their maximum steps.
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords } from '@peft-bench/results/record/read';
@@ -20,6 +20,10 @@ const { minGain, maxFull } = CALIBRATION_RULE;
 const OFF: Record<string, Record<string, string>> = {
   [DEFAULT_MODEL_ID]: {
     nli: 'full fine-tuning 0.555 against frozen 0.330 (+0.225); LoRA r=8 at 5e-3 diverges',
+  },
+  'base-large': {
+    nli: 'full fine-tuning 0.585 against frozen 0.310 (+0.275); LoRA r=8 at 5e-3 diverges',
+    summarize: 'full fine-tuning 1.000, above the 0.95 ceiling',
   },
   naive: {
     nli: 'full fine-tuning 0.460 against frozen 0.385 (+0.075)',
