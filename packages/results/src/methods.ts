@@ -93,3 +93,25 @@ export function defaultRank(id: string): number | null {
   const value = m.hyperparameters.find((h) => h.name === m.rankParam)?.default;
   return typeof value === 'number' ? value : null;
 }
+
+/** A pair of code versions checked result-equivalent: `from` (older) counts as `to[method]` for each method. */
+export interface CodeEquivalence { from: string; to: Record<string, string> }
+
+const codeEquivalence = ((catalogue as { code_equivalence?: unknown }).code_equivalence ?? []) as CodeEquivalence[];
+
+/** The older code versions whose records count for `methodId` at `current`: entries chained back from it. */
+export function equivalentVersions(methodId: string, current: string, entries: readonly CodeEquivalence[] = codeEquivalence): string[] {
+  const accepted = new Set([current]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const e of entries) {
+      const to = e.to[methodId];
+      if (to !== undefined && accepted.has(to) && !accepted.has(e.from)) {
+        accepted.add(e.from);
+        grew = true;
+      }
+    }
+  }
+  accepted.delete(current);
+  return [...accepted].sort();
+}

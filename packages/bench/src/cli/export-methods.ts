@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../run/code-version.ts';
 import { DEFAULT_PROTOCOL, PROTOCOLS, readChosenLr, TRAINING_DEFAULTS, trainingDefaults, type ChosenLrFile } from '../run/defaults.ts';
 import { DEFAULT_MODEL_ID } from '../run/models.ts';
 import { expandGrid, findGridFile, loadGrid, type RunRequest } from '../grid/grid.ts';
+import { readEquivalence } from '../grid/equivalence.ts';
 
 /** The grid whose records make the default scope (`default_protocol` on `default_model`). */
 const LEADERBOARD_GRID = 'leaderboard';
@@ -80,6 +81,9 @@ export async function methodsJsonText(chosen: ChosenLrFile = readChosenLr()): Pr
     ),
     // Learning rates chosen on valid (packages/bench/chosen-lr.json), by `<protocol>/<model>` then method.
     chosen_lr: Object.fromEntries(Object.entries(chosen.chosen).map(([scope, byMethod]) => [scope, Object.fromEntries(Object.entries(byMethod).map(([m, e]) => [m, e.lr]))])),
+    // Code versions checked result-equivalent (packages/bench/code-equivalence.json): readers count a record
+    // made under an older equivalent version as made under the current one, as the grid does.
+    code_equivalence: readEquivalence().map((e) => ({ from: e.from, to: e.to })),
     methods: registry.list(),
   };
   return `${JSON.stringify(catalogue, null, 2)}\n`;

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { equivalentVersions as chainedVersions } from '@peft-bench/results/methods';
 import { REPO_ROOT, codeVersion } from '../run/code-version.ts';
 import type { ResolvedRun } from '../run/resolve.ts';
 
@@ -48,19 +49,7 @@ export function writeEquivalence(entries: EquivalenceEntry[], file = EQUIVALENCE
 
 /** The older code versions whose records count for `methodId` at `current`: entries chained back from it. */
 export function equivalentVersions(methodId: string, current: string, entries: readonly EquivalenceEntry[]): string[] {
-  const accepted = new Set([current]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const e of entries) {
-      const to = e.to[methodId];
-      if (to !== undefined && accepted.has(to) && !accepted.has(e.from)) {
-        accepted.add(e.from);
-        grew = true;
-      }
-    }
-  }
-  accepted.delete(current);
-  return [...accepted].sort();
+  return chainedVersions(methodId, current, entries);
 }
 
 /**

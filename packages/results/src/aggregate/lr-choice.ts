@@ -6,7 +6,7 @@
 // `pnpm bench choose-lr` builds the trials from the grid's planned runs, the site from the records
 // alone (lrChoicesFromRecords).
 import type { RunRecord } from '../record/schema.ts';
-import { declaredLr, lrSearchPlan, methodInfo, type LrSearchPlan } from '../methods.ts';
+import { declaredLr, equivalentVersions, lrSearchPlan, methodInfo, type LrSearchPlan } from '../methods.ts';
 import { protocolOf } from './aggregate.ts';
 import { canonicalJson } from './stats.ts';
 
@@ -111,17 +111,23 @@ export function lrChoicesFromRecords(
   }
   const usual = new Map([...votes].map(([task, byKey]) => [task, [...byKey].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0]]));
   // Each method's current code version: that of its latest finished run. A run of an older one is
-  // another spec (the grid runs it again), as the command, which looks up the current spec's run id, sees it.
+  // another spec (the grid runs it again) unless checked equivalent, as the command, which looks up the
+  // current spec's run id and its equivalent ids, sees it.
   const latest = new Map<string, RunRecord>();
   for (const r of inScope) {
     const kept = latest.get(r.method.id);
     if (!kept || r.provenance.finished_at > kept.provenance.finished_at) latest.set(r.method.id, r);
   }
+  // A record made under a version checked equivalent to the current one (methods.json code_equivalence) counts.
+  const sameCode = (method: string, version: string): boolean => {
+    const current = latest.get(method)!.code_version;
+    return version === current || equivalentVersions(method, current).includes(version);
+  };
   const found = new Map<string, RunRecord>();
   for (const r of inScope) {
     const rank = plan.ranks[r.method.id];
     if (rank === undefined || r.method.rank !== rank || !plan.seeds.includes(r.seed) || !plan.tasks.includes(r.task.id)) continue;
-    if (r.code_version !== latest.get(r.method.id)!.code_version) continue;
+    if (!sameCode(r.method.id, r.code_version)) continue;
     const factor = lrFactorOf(r);
     if (!plan.factors.includes(factor) || !defaultConfig(r) || settingsKey(r) !== usual.get(r.task.id)) continue;
     const key = `${r.method.id}\0${r.task.id}\0${r.seed}\0${factor}`;
