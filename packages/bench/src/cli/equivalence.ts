@@ -20,7 +20,7 @@ import { loadCatalog } from '../run/registries.ts';
 import { InputError, resolveRequests, type ResolvedRun } from '../run/resolve.ts';
 import { defaultWorkers, reportError } from './errors.ts';
 import { gridCommand } from './grid-command.ts';
-import { METHODS_JSON, methodsJsonText } from './export-methods.ts';
+import { writeMethodsJson } from './export-methods.ts';
 import { parsePositiveInt } from './values.ts';
 
 export interface EquivalenceFlags {
@@ -167,7 +167,7 @@ export async function checkEquivalenceCommand(flags: EquivalenceFlags): Promise<
     if (flags.write) {
       writeEquivalence([...readEquivalence(), ...entries]);
       // Readers (the site, the report) count equivalent records through methods.json's code_equivalence.
-      fs.writeFileSync(METHODS_JSON, await methodsJsonText());
+      await writeMethodsJson();
       process.stdout.write(`Recorded in packages/bench/code-equivalence.json and packages/results/src/methods.json.\n`);
     } else {
       process.stdout.write('Run again with --write to record it.\n');

@@ -89,11 +89,17 @@ export async function methodsJsonText(chosen: ChosenLrFile = readChosenLr()): Pr
   return `${JSON.stringify(catalogue, null, 2)}\n`;
 }
 
-export async function exportMethodsCommand(): Promise<number> {
+/** Rewrites methods.json whole (through a temporary file, so a reader never sees half of it); returns its text. */
+export async function writeMethodsJson(): Promise<string> {
   const text = await methodsJsonText();
   const tmp = `${METHODS_JSON}.tmp`;
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, METHODS_JSON);
+  return text;
+}
+
+export async function exportMethodsCommand(): Promise<number> {
+  const text = await writeMethodsJson();
   process.stdout.write(`wrote ${path.relative(process.cwd(), METHODS_JSON)} (${JSON.parse(text).methods.length} methods)\n`);
   return 0;
 }

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { equivalentVersions as chainedVersions } from '@peft-bench/results/methods';
+import { equivalentVersions } from '@peft-bench/results/methods';
 import { REPO_ROOT, codeVersion } from '../run/code-version.ts';
 import type { ResolvedRun } from '../run/resolve.ts';
 
@@ -47,10 +47,8 @@ export function writeEquivalence(entries: EquivalenceEntry[], file = EQUIVALENCE
   fs.renameSync(tmp, file);
 }
 
-/** The older code versions whose records count for `methodId` at `current`: entries chained back from it. */
-export function equivalentVersions(methodId: string, current: string, entries: readonly EquivalenceEntry[]): string[] {
-  return chainedVersions(methodId, current, entries);
-}
+// The chaining is shared with the readers (the site's learning-rate choices), which get the entries from methods.json.
+export { equivalentVersions };
 
 /**
  * Sets `equivalentIds` on each run: its run ids under the code versions declared equivalent for its

@@ -119,10 +119,8 @@ export function lrChoicesFromRecords(
     if (!kept || r.provenance.finished_at > kept.provenance.finished_at) latest.set(r.method.id, r);
   }
   // A record made under a version checked equivalent to the current one (methods.json code_equivalence) counts.
-  const sameCode = (method: string, version: string): boolean => {
-    const current = latest.get(method)!.code_version;
-    return version === current || equivalentVersions(method, current).includes(version);
-  };
+  const accepted = new Map([...latest].map(([method, r]) => [method, new Set([r.code_version, ...equivalentVersions(method, r.code_version)])]));
+  const sameCode = (method: string, version: string): boolean => accepted.get(method)!.has(version);
   const found = new Map<string, RunRecord>();
   for (const r of inScope) {
     const rank = plan.ranks[r.method.id];
