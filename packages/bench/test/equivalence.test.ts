@@ -93,6 +93,27 @@ describe('equivalent code versions', () => {
     await attachEquivalentIds([other], async () => [{ ...run, runId: oldId, spec: oldSpec } as ResolvedRun], [entry('old0000000000000', { ia3: 'new0000000000000' })]);
     expect(other.equivalentIds).toBeUndefined();
   });
+
+  it('follows a chain of entries back to the version a record was made under', async () => {
+    // v1 -> v2 was checked, then v2 -> v3: a record made under v1 counts for a run planned under v3
+    // (check-equivalence --since resolves the old runs under v2 and needs the v1 ids through this chain).
+    const specAt = (version: string) => ({ ...sampleSpec(), code_version: version });
+    const runAt = (version: string) => ({ runId: runIdOf(specAt(version)), spec: specAt(version), dependsOn: [] }) as unknown as ResolvedRun;
+    const chain = [entry('v1', { lora: 'v2' }), entry('v2', { lora: 'v3' })];
+    const resolved: string[] = [];
+    const resolveUnder = async (versionOf: (methodId: string) => string) => {
+      resolved.push(versionOf('lora'));
+      return [runAt(versionOf('lora'))];
+    };
+    const now = runAt('v3');
+    await attachEquivalentIds([now], resolveUnder, chain);
+    expect(resolved).toEqual(['v1', 'v2']);
+    expect(now.equivalentIds).toEqual([runAt('v1').runId, runAt('v2').runId]);
+    // A break in the chain (v2 -> v3 checked for ia3 only) stops it for lora.
+    const broken = runAt('v3');
+    await attachEquivalentIds([broken], resolveUnder, [entry('v1', { lora: 'v2' }), entry('v2', { ia3: 'v3' })]);
+    expect(broken.equivalentIds).toBeUndefined();
+  });
 });
 
 describe('check-equivalence --since', () => {

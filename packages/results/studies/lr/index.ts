@@ -22,7 +22,7 @@ export default defineStudy({
   id: 'lr',
   order: 9,
   title: '9. Does LoRA diverge at high learning rates?',
-  intro: 'LoRA r=8 (every linear layer) and full fine-tuning at 1, 2, 4, 8 and 16 times their declared learning rates (the defaults until a rate is chosen on valid): how many runs diverged (a loss that turned NaN or infinite, or ended above where it started), and the test score of the runs that did not.',
+  intro: 'LoRA r=8 (every linear layer) and full fine-tuning at 1, 2, 4, 8 and 16 times their declared learning rates (the defaults until a rate is chosen on valid): how many runs diverged (the loss turned NaN or infinite, rose above 3 times its initial value, or ended above where it started), and the test score of the runs that did not.',
   empty: 'No LoRA r=8 or full fine-tuning runs above their declared learning rate yet.',
   grid: { name: 'study-lr' },
   chart: { page: 'stability', anchor: '', label: 'Stability: every method\'s score across its learning-rate grid, and divergence' },
