@@ -158,8 +158,9 @@ test.describe('390 px', () => {
   const run = fixtureRecords()[0]!;
   const pages = [...SCOPED, 'methods', 'methods/lora', 'runs', `runs/${run.run_id}`, 'submit', 'data', 'playground',
     ...SCOPED.map((p) => `scope/fixed-300/naive/${p}`)];
-  test('the header fits: nothing wider than the screen, every nav link inside it', async ({ page }) => {
-    for (const name of pages) {
+  // One test per page: together they outlast one test's time limit when both cores are busy.
+  for (const name of pages) {
+    test(`${name}: the header fits, nothing wider than the screen, every nav link inside it`, async ({ page }) => {
       await page.goto(`${name}.html`);
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       expect(width, name).toBeLessThanOrEqual(390);
@@ -168,6 +169,6 @@ test.describe('390 px', () => {
         expect(box.x, `${name}: ${await a.textContent()}`).toBeGreaterThanOrEqual(0);
         expect(box.x + box.width, `${name}: ${await a.textContent()}`).toBeLessThanOrEqual(390);
       }
-    }
-  });
+    });
+  }
 });
