@@ -197,6 +197,26 @@ describe('LoRA targets: q,v against all linear layers', () => {
       ['r=64', '—', '—', '0.900 (1)', '262,144'],
     ]);
   });
+
+  it('says where every run of a configuration diverged, and how many diverged beside a score', () => {
+    const withDivergence = [
+      ...records,
+      // sql: all-linear r=8 diverged on every seed; q,v r=8 lost one of its seeds.
+      ...[0, 1].map((seed) => run({ method: 'lora', rank: 8, seed, task: 'sql', score: null, trainable: 32768 })),
+      run({ method: 'lora', rank: 8, seed: 0, task: 'sql', set: qv, score: 0.3, trainable: 8192 }),
+      run({ method: 'lora', rank: 8, seed: 1, task: 'sql', set: qv, score: null, trainable: 8192 }),
+    ];
+    const tables = section(findings(aggregate(withDivergence)), 'targets').tables;
+    const sql = tables.find((t) => t.title.startsWith('sql'))!;
+    expect(sql.rows).toEqual([
+      ['r=1', '—', '—', '—', '—'],
+      ['r=8', '0.300 (1), 1 diverged', '8,192', 'diverged (2 of 2)', '32,768'],
+      ['r=64', '—', '—', '—', '—'],
+    ]);
+    expect(sql.note).toMatch(/every run of that configuration diverged/);
+    // The table without divergence carries no such note.
+    expect(tables.find((t) => t.title.startsWith('nli'))!.note).toBeUndefined();
+  });
 });
 
 describe('LoRA and full fine-tuning at high learning rates', () => {

@@ -2,6 +2,7 @@
 // (the LoRA paper's choice) against every linear layer (the default), at r = 1, 8 and 64: the
 // `targets-qv` and `targets-all-linear` blocks of packages/bench/grids/leaderboard.yaml.
 import { atLrFactor, cell, chooseGroup, defineStudy, groupsAt, int, typicalTraining, type StudyConfig } from '../define.ts';
+import type { ConfigGroup } from '../../src/aggregate/aggregate.ts';
 
 export const RANKS = [1, 8, 64];
 export const TARGETS: { label: string; target_modules: string[] }[] = [
@@ -20,16 +21,25 @@ export default defineStudy({
     const typical = typicalTraining(agg);
     const at = (task: (typeof tasks)[number], rank: number, target_modules: string[]) => {
       const want: StudyConfig = { label: '', method: 'lora', rank, set: { target_modules } };
-      return chooseGroup(groupsAt(agg, want, task.id).filter((g) => atLrFactor(agg, 1)(g) && typical(g) && g.stats.mean !== null), task.direction);
+      const groups = groupsAt(agg, want, task.id).filter((g) => atLrFactor(agg, 1)(g) && typical(g));
+      const scored = groups.filter((g) => g.stats.mean !== null);
+      // A configuration whose every run diverged is an answer too (all-linear LoRA on nli), not a gap.
+      return chooseGroup(scored.length > 0 ? scored : groups.filter((g) => g.counts.diverged > 0), task.direction);
+    };
+    const score = (g: ConfigGroup | undefined) => {
+      if (!g || g.counts.diverged === 0) return cell(g?.stats);
+      return g.stats.mean === null ? `diverged (${g.counts.diverged} of ${g.counts.total})` : `${cell(g.stats)}, ${g.counts.diverged} diverged`;
     };
     return tasks.flatMap((t) => {
       const cells = RANKS.map((r) => TARGETS.map((x) => at(t, r, x.target_modules)));
-      // Answered where both targets have a score at one rank at least.
+      // Answered where both targets have runs at one rank at least.
       if (!cells.some((pair) => pair.every((g) => g !== undefined))) return [];
+      const diverged = cells.some((pair) => pair.some((g) => g !== undefined && g.counts.diverged > 0));
       return [{
         title: `${t.id} (${t.primaryMetric})`,
         headers: ['r', ...TARGETS.flatMap((x) => [x.label, `${x.label} trainable`])],
-        rows: RANKS.map((r, i) => [`r=${r}`, ...cells[i]!.flatMap((g) => [cell(g?.stats), g ? int(g.params.trainable) : '—'])]),
+        rows: RANKS.map((r, i) => [`r=${r}`, ...cells[i]!.flatMap((g) => [score(g), g ? int(g.params.trainable) : '—'])]),
+        ...(diverged ? { note: 'diverged (k of n): every run of that configuration diverged, so it has no score; "k diverged" beside a score: the score is the mean of the runs that did not; — where no run was made yet.' } : {}),
       }];
     });
   },
