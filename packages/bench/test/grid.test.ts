@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expandGrid, findGridFile, gridSchema, loadGrid, type GridFile, type RunRequest } from '../src/grid/grid.ts';
 import { shardOf, parseShard } from '../src/cli/grid-command.ts';
+import { canonicalJson } from '@peft-bench/results/record/run-id';
 import { cpuPace, estimateGrid, estimateRunSeconds, formatDuration, onCpu, paceRatio, remainingWallSeconds } from '../src/grid/estimate.ts';
 import { defaultRateRequests, waitingForLr } from '../src/grid/lr-wait.ts';
 
@@ -193,6 +194,23 @@ describe('shards and estimates', () => {
     expect(estimateRunSeconds(run(0.005), timings)).toBeCloseTo(100 + 5 + 1);
     // No run at this rate yet: the method's median on the task.
     expect(estimateRunSeconds(run(0.02), timings)).toBeCloseTo(100 + 5 + 1);
+  });
+
+  it('takes the pace and length of runs with the same configuration and batch size before the rank\'s or the rate\'s', () => {
+    const allLinear = { r: 64, target_modules: ['all-linear'] };
+    const qv = { r: 64, target_modules: ['q', 'v'] };
+    const run = (config: Record<string, unknown>, batch = 16) =>
+      ({ spec: { protocol: 'converge', model: { id: 'm' }, method: { id: 'lora', rank: 64, config }, task: { id: 'math' }, training: { steps: 3000, batch_size: batch, lr: 0.005, patience: 6 } } }) as never;
+    // 100 tokens per row at batch 16.
+    const at = (config: Record<string, unknown>, steps: number, tokensPerS: number, batch = 16) =>
+      ({ protocol: 'converge', model: 'm', method: 'lora', task: 'math', steps, rank: 64, config: canonicalJson(config), lr: 0.005, batch, seconds: 0, trainSeconds: (steps * batch * 100) / tokensPerS, evalSeconds: 5, setupSeconds: 1, tokensPerS });
+    // q,v at the same rank trains twice as fast and stops sooner; batch 64 (another study) takes far fewer steps.
+    const timings = [at(qv, 1000, 16_000), at(allLinear, 2000, 8_000), at(allLinear, 500, 8_000, 64), at(allLinear, 400, 8_000, 64)];
+    // 2,000 steps x 16 rows x 100 tokens at 8,000 tokens/s = 400 s.
+    expect(estimateRunSeconds(run(allLinear), timings)).toBeCloseTo(400 + 5 + 1);
+    expect(estimateRunSeconds(run(qv), timings)).toBeCloseTo(100 + 5 + 1);
+    // At batch 64: the median of its own batch's runs (450 steps x 64 x 100 / 8,000 = 360 s).
+    expect(estimateRunSeconds(run(allLinear, 64), timings)).toBeCloseTo(360 + 5 + 1);
   });
 });
 

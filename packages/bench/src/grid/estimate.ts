@@ -1,13 +1,14 @@
 // Wall-time estimates for a grid from measured throughput. A run's training time is its tokens
 // (steps x batch x the task's mean padded row length, measured in finished records of the task)
-// over the training tokens/s measured for the method (same rank where there are records), plus the
+// over the training tokens/s measured for the method (same configuration, else same rank, where there are records), plus the
 // evaluation and setup seconds measured for the method on the task (else for the task). Pace is the
 // fastest measured, not the median: a record made while other jobs shared the cores ran slower (up
 // to 2.5x here), and the estimate is for a machine the grid has to itself. A method
 // whose records never trained (the frozen base) costs those alone. Where records lack those figures, the mean time of
 // the closest matching records scaled by steps is used. Only records of the run's model and protocol
 // count (a converge run's length is its own: its steps are the median steps taken by finished converge
-// runs of the method and task at the same learning rate, else at any, else of the task, else the maximum). During a grid the pool's own pace replaces it.
+// runs of the method and task at the same learning rate, configuration and batch size, else at the same rate, else at any, else of the task, else the maximum). During a grid the pool's own pace replaces it.
+import { canonicalJson } from '@peft-bench/results/record/run-id';
 import { LEGACY_PROTOCOL, RENAMED_MODELS, type RunRecord } from '@peft-bench/results/record/schema';
 import type { ResolvedRun } from '../run/resolve.ts';
 
@@ -21,6 +22,8 @@ export interface Timing {
   /** Train + eval seconds. */
   seconds: number;
   rank?: number | null;
+  /** The method's whole config (canonical JSON): at one rank, LoRA on q,v trains twice as fast as on every linear layer. */
+  config?: string;
   /** Learning rate: a converge run's length depends on it (a low rate may run to the maximum). */
   lr?: number;
   batch?: number;
@@ -47,6 +50,7 @@ export function timingOf(record: RunRecord): Timing | null {
     steps: record.convergence?.steps ?? record.training.steps,
     seconds,
     rank: record.method.rank ?? null,
+    config: canonicalJson(record.method.config),
     lr: record.training.lr,
     batch: record.training.batch_size,
     trainSeconds: record.cost.train_seconds,
@@ -99,20 +103,26 @@ export function estimateRunSeconds(run: ResolvedRun, timings: Timing[]): number 
   const task = model.filter((t) => t.task === spec.task.id);
   const method = model.filter((t) => t.method === spec.method.id);
   const sameRank = method.filter((t) => (t.rank ?? null) === spec.method.rank);
+  const configKey = spec.method.config ? canonicalJson(spec.method.config) : undefined;
+  const sameConfig = method.filter((t) => configKey !== undefined && t.config === configKey);
   const trained = (t: Timing) => t.steps > 0 && (t.trainSeconds ?? 0) > 0 && (t.tokensPerS ?? 0) > 0 && (t.batch ?? 0) > 0;
   // Tokens per row of this task (padded as the trainer pads), and the method's tokens/s.
   const rowTokens = firstMedian([task.filter(trained), model.filter(trained)], (t) => (t.tokensPerS! * t.trainSeconds!) / (t.steps * t.batch!));
   const methodTask = method.filter((t) => t.task === spec.task.id);
   // The task's row lengths move tokens/s too (shorter rows, smaller matrix products): its own records first.
   const onTask = (list: Timing[]) => list.filter((t) => t.task === spec.task.id && trained(t));
-  const tokensPerS = firstBest([onTask(sameRank), onTask(method), sameRank.filter(trained), method.filter(trained), model.filter(trained)], (t) => t.tokensPerS, 'max');
+  const tokensPerS = firstBest([onTask(sameConfig), onTask(sameRank), onTask(method), sameConfig.filter(trained), sameRank.filter(trained), method.filter(trained), model.filter(trained)], (t) => t.tokensPerS, 'max');
   // Evaluation time grows with the checks an early-stopped run makes, so the median, not the fastest.
   const evalSeconds = firstMedian([methodTask, task, model], (t) => t.evalSeconds);
   const setupSeconds = firstBest([methodTask, task, model], (t) => t.setupSeconds, 'min') ?? 0;
   // Early stopping: the steps such runs took, never more than this run's maximum.
   const early = spec.training.patience !== undefined && sameProtocol.length > 0;
+  // Steps depend on the rate, the batch size (the batch-size study's runs at the same rate) and the
+  // configuration (rank, targets): the closest match that has runs.
   const sameLr = methodTask.filter((t) => t.lr !== undefined && Math.abs(t.lr - spec.training.lr) <= 1e-9 * spec.training.lr);
-  const taken = early ? firstMedian([sameLr, methodTask, task], (t) => t.steps) : null;
+  const sameBatch = (list: Timing[]) => list.filter((t) => t.batch === undefined || t.batch === spec.training.batch_size);
+  const sameLrConfig = sameLr.filter((t) => configKey !== undefined && t.config === configKey);
+  const taken = early ? firstMedian([sameBatch(sameLrConfig), sameBatch(sameLr), sameLr, sameBatch(methodTask), methodTask, task], (t) => t.steps) : null;
   const steps = Math.min(spec.training.steps, taken ?? spec.training.steps);
   // A method measured never to train (the frozen base) costs its evaluation alone, whatever its steps say.
   const trainsNothing = method.length > 0 && method.every((t) => t.trainSeconds === 0);
