@@ -207,7 +207,7 @@ describe('LoRA targets: q,v against all linear layers', () => {
       run({ method: 'lora', rank: 8, seed: 1, task: 'sql', set: qv, score: null, trainable: 8192 }),
     ];
     const tables = section(findings(aggregate(withDivergence)), 'targets').tables;
-    const sql = tables.find((t) => t.title.startsWith('sql'))!;
+    const sql = tables.find((t) => t.title?.startsWith('sql'))!;
     expect(sql.rows).toEqual([
       ['r=1', '—', '—', '—', '—'],
       ['r=8', '0.300 (1), 1 diverged', '8,192', 'diverged (2 of 2)', '32,768'],
@@ -215,7 +215,7 @@ describe('LoRA targets: q,v against all linear layers', () => {
     ]);
     expect(sql.note).toMatch(/every run of that configuration diverged/);
     // The table without divergence carries no such note.
-    expect(tables.find((t) => t.title.startsWith('nli'))!.note).toBeUndefined();
+    expect(tables.find((t) => t.title?.startsWith('nli'))!.note).toBeUndefined();
   });
 });
 
