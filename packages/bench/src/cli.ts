@@ -127,6 +127,21 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('estimate-check')
+    .description("how the grid's wall-time estimate compared with what the runs started since a time took, each estimated from the records made before it")
+    .requiredOption('--since <time>', 'check the runs started at or after this time (UTC unless it says otherwise), e.g. 2026-12-03T00:00')
+    .option('--until <time>', 'and before this time')
+    .option('--results <dir>', 'results directory', 'results')
+    .option('--protocol <id>', 'only runs of this protocol (converge, fixed-300)')
+    .option('--model <id>', 'only runs on this base model')
+    .option('--runs', 'one line per run')
+    .option('--json', 'one JSON object')
+    .action(async (options) => {
+      const { estimateCheckCommand } = await import('./cli/estimate-check.ts');
+      process.exitCode = await estimateCheckCommand(options);
+    });
+
+  program
     .command('check-equivalence')
     .description('re-run a sample of finished grid runs under the current code and, if every result is identical, record the old code version as equivalent (so finished records stay finished)')
     .option('--from <version>', 'the code version of the records to compare with (default: the most common in --results)')

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { expandGrid, findGridFile, gridSchema, loadGrid, type GridFile, type RunRequest } from '../src/grid/grid.ts';
 import { shardOf, parseShard } from '../src/cli/grid-command.ts';
 import { canonicalJson } from '@peft-bench/results/record/run-id';
+import { checkEstimates } from '../src/grid/estimate-check.ts';
 import { cpuPace, estimateGrid, estimateRunSeconds, formatDuration, onCpu, paceRatio, remainingWallSeconds } from '../src/grid/estimate.ts';
 import { defaultRateRequests, waitingForLr } from '../src/grid/lr-wait.ts';
 
@@ -211,6 +212,40 @@ describe('shards and estimates', () => {
     expect(estimateRunSeconds(run(qv), timings)).toBeCloseTo(100 + 5 + 1);
     // At batch 64: the median of its own batch's runs (450 steps x 64 x 100 / 8,000 = 360 s).
     expect(estimateRunSeconds(run(allLinear, 64), timings)).toBeCloseTo(360 + 5 + 1);
+  });
+});
+
+describe('checking the estimate against what runs took', () => {
+  // lora r=8 on sql: 300 steps x 16 rows x 80 tokens at 12,000 tokens/s = 32 s of training, 4 s of evaluation.
+  const record = (id: string, start: string, wall: number, o: { model?: string; cpu?: string } = {}) =>
+    ({
+      run_id: id, status: 'ok', seed: 0, protocol: 'fixed-300', model: { id: o.model ?? 'm', hash: 'h' },
+      method: { id: 'lora', rank: 8, config: { r: 8 } }, task: { id: 'sql', config: {} },
+      training: { steps: 300, batch_size: 16, lr: 0.002 },
+      cost: { train_seconds: 32, eval_seconds: 4, tokens_per_s: 12_000 },
+      provenance: { started_at: start, finished_at: new Date(Date.parse(start) + wall * 1000).toISOString(), cpu: o.cpu ?? 'cpu' },
+    }) as never;
+  const records = [
+    // Before the moment: what the estimate has to go by (38 s of wall time: 2 s of setup).
+    record('a', '2026-12-01T10:00:00Z', 38),
+    // After: one took its estimate, one twice it, one on a model nothing was measured on, one after --until.
+    record('b', '2026-12-02T10:00:00Z', 38),
+    record('c', '2026-12-02T11:00:00Z', 76),
+    record('d', '2026-12-02T12:00:00Z', 50, { model: 'other' }),
+    record('e', '2026-12-03T10:00:00Z', 380),
+  ];
+
+  it('estimates each later run from the records made before the moment, and compares with its wall time', () => {
+    const check = checkEstimates(records, '2026-12-02T00:00:00Z', () => true, '2026-12-03T00:00:00Z');
+    expect(check.basis).toBe(1);
+    expect(check.runs.map((r) => [r.runId, r.took, r.estimated])).toEqual([['b', 38, 38], ['c', 76, 38]]);
+    expect(check.unestimated).toBe(1);
+    expect(check.took / check.estimated).toBeCloseTo(1.5);
+    expect(check.quartiles).toEqual([1.25, 1.5, 1.75]);
+    expect(check.within1_5).toBe(1);
+    // Without --until the slow run counts too; a filter keeps runs out.
+    expect(checkEstimates(records, '2026-12-02T00:00:00Z').runs).toHaveLength(3);
+    expect(checkEstimates(records, '2026-12-02T00:00:00Z', (r) => r.run_id !== 'c').runs.map((r) => r.runId)).toEqual(['b', 'e']);
   });
 });
 

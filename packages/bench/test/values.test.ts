@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { parseSeeds, parseSets, parsePositiveInt, parsePositiveNumber } from '../src/cli/values.ts';
+import { parseSeeds, parseSets, parsePositiveInt, parsePositiveNumber, parseUtcTime } from '../src/cli/values.ts';
 
 describe('CLI values', () => {
+  it('parse times as UTC unless they say otherwise', () => {
+    expect(parseUtcTime('--since', '2026-12-03T15:00')).toBe('2026-12-03T15:00:00.000Z');
+    expect(parseUtcTime('--since', '2026-12-03')).toBe('2026-12-03T00:00:00.000Z');
+    expect(parseUtcTime('--since', '2026-12-03T15:00+01:00')).toBe('2026-12-03T14:00:00.000Z');
+    expect(() => parseUtcTime('--since', 'yesterday')).toThrow(/Invalid --since "yesterday": give a date or time/);
+    expect(() => parseUtcTime('--until', '2026-13-45')).toThrow(/Invalid --until/);
+  });
+
   it('parse seeds as a count or a list', () => {
     expect(parseSeeds('3')).toEqual([0, 1, 2]);
     expect(parseSeeds('0,4,7')).toEqual([0, 4, 7]);

@@ -9,7 +9,7 @@ import { readRecords } from '@peft-bench/results/record/read';
 import { removeStaleTempFiles } from '@peft-bench/results/record/store';
 import { finishedRuns, plannedBackend } from '../grid/plan.ts';
 import { runPool, type JobResult, type PoolJob } from '../grid/pool.ts';
-import { cpuPace, estimateGrid, estimateRunSeconds, formatDuration, onCpu, paceRatio, remainingWallSeconds, timingOf, type CpuPace, type Timing } from '../grid/estimate.ts';
+import { MIN_CPU_CONFIGURATIONS, cpuPace, estimateGrid, estimateRunSeconds, formatDuration, onCpu, paceRatio, remainingWallSeconds, timingOf, type CpuPace, type Timing } from '../grid/estimate.ts';
 import { cpuModel } from '../run/provenance.ts';
 import type { ResolvedRun } from '../run/resolve.ts';
 import { InputError } from '../run/resolve.ts';
@@ -237,9 +237,6 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
 function firstLine(text: string | null): string {
   return (text ?? '').split('\n')[0]!.slice(0, 160);
 }
-
-/** Fewer configurations than this measured on both CPUs and the machine factor is not applied. */
-const MIN_CPU_CONFIGURATIONS = 3;
 
 /** This machine's speed against the records' (see cpuPace), when enough configurations were measured on both. */
 function machinePace(timings: Timing[]): CpuPace | null {

@@ -73,3 +73,12 @@ export function numericKnobs(knobs: Record<string, string>): Record<string, unkn
   }
   return out;
 }
+
+/** An ISO time, UTC unless it says otherwise ("2026-12-03T15:00" is 15:00 UTC). */
+export function parseUtcTime(flag: string, text: string | undefined): string {
+  const value = (text ?? '').trim();
+  const utc = value.includes('T') && !/([zZ]|[+-]\d\d:?\d\d)$/.test(value) ? `${value}Z` : value;
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(utc) : NaN;
+  if (!Number.isFinite(ms)) throw new InputError(`Invalid ${flag} "${value}": give a date or time, e.g. 2026-12-03 or 2026-12-03T15:00 (UTC unless it says otherwise).`);
+  return new Date(ms).toISOString();
+}

@@ -155,6 +155,9 @@ export function estimateGrid(runs: ResolvedRun[], timings: Timing[], workers: nu
   return { totalSeconds, wallSeconds: totalSeconds / Math.max(1, Math.min(workers, runs.length)), unmeasured: perRun.length - known.length };
 }
 
+/** Fewer configurations than this measured on both CPUs and the machine factor is not applied. */
+export const MIN_CPU_CONFIGURATIONS = 3;
+
 export interface CpuPace {
   cpu: string;
   /** Median over the configurations measured on both: fastest tokens/s elsewhere over fastest on `cpu`. */
