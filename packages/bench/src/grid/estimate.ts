@@ -2,8 +2,9 @@
 // (steps x batch x the task's mean padded row length, measured in finished records of the task)
 // over the training tokens/s measured for the method (same configuration, else same rank, where there are records), plus the
 // evaluation and setup seconds measured for the method on the task (else for the task). Pace is the
-// fastest measured, not the median: a record made while other jobs shared the cores ran slower (up
-// to 2.5x here), and the estimate is for a machine the grid has to itself. A method
+// median measured: the same configuration's runs trained up to 2x apart on one machine as the other
+// worker's run and the host changed, and backtested (`pnpm bench estimate-check`) the fastest pace
+// underestimated the grid's runs by a quarter to a third, the median by 0-17%. A method
 // whose records never trained (the frozen base) costs those alone. Where records lack those figures, the mean time of
 // the closest matching records scaled by steps is used. Only records of the run's model and protocol
 // count (a converge run's length is its own: its steps are the median steps taken by finished converge
@@ -69,10 +70,10 @@ function median(values: number[]): number | null {
 }
 
 /** Over the first candidate set with any value of `pick`, the smallest (`best: 'min'`) or largest. */
-function firstBest(sets: Timing[][], pick: (t: Timing) => number | undefined, best: 'min' | 'max'): number | null {
+function firstBest(sets: Timing[][], pick: (t: Timing) => number | undefined, best: 'min' | 'max' | 'median'): number | null {
   for (const set of sets) {
     const values = set.map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
-    if (values.length > 0) return best === 'min' ? Math.min(...values) : Math.max(...values);
+    if (values.length > 0) return best === 'median' ? median(values) : best === 'min' ? Math.min(...values) : Math.max(...values);
   }
   return null;
 }
@@ -111,7 +112,7 @@ export function estimateRunSeconds(run: ResolvedRun, timings: Timing[]): number 
   const methodTask = method.filter((t) => t.task === spec.task.id);
   // The task's row lengths move tokens/s too (shorter rows, smaller matrix products): its own records first.
   const onTask = (list: Timing[]) => list.filter((t) => t.task === spec.task.id && trained(t));
-  const tokensPerS = firstBest([onTask(sameConfig), onTask(sameRank), onTask(method), sameConfig.filter(trained), sameRank.filter(trained), method.filter(trained), model.filter(trained)], (t) => t.tokensPerS, 'max');
+  const tokensPerS = firstBest([onTask(sameConfig), onTask(sameRank), onTask(method), sameConfig.filter(trained), sameRank.filter(trained), method.filter(trained), model.filter(trained)], (t) => t.tokensPerS, 'median');
   // Evaluation time grows with the checks an early-stopped run makes, so the median, not the fastest.
   const evalSeconds = firstMedian([methodTask, task, model], (t) => t.evalSeconds);
   const setupSeconds = firstBest([methodTask, task, model], (t) => t.setupSeconds, 'min') ?? 0;
@@ -186,8 +187,8 @@ export function cpuPace(timings: readonly Timing[], cpu: string): CpuPace | null
 
 /**
  * The timings as if measured on `pace.cpu`: those made elsewhere (or on an unstated CPU) take `slower`
- * times as long. The estimate takes the fastest pace measured, so without this a run on a slower CPU
- * would be estimated at a faster CPU's pace, and one on the fastest CPU gets its own records' pace
+ * times as long. The estimate takes the median pace measured over every CPU's records, so without this a
+ * run on a slower CPU would be estimated partly at a faster CPU's pace, and one on the fastest CPU gets its own records' pace
  * (scaling the finished estimate instead would count this CPU's speed twice).
  */
 export function onCpu(timings: readonly Timing[], pace: CpuPace): Timing[] {
