@@ -64,6 +64,12 @@ export function cell(stats: Pick<SeedStats, 'n' | 'mean' | 'std'> | null | undef
   return stats.n > 1 ? `${num(stats.mean)} ± ${num(stats.std)} (${stats.n})` : `${num(stats.mean)} (1)`;
 }
 
+/** A configuration's cell that also says how its runs diverged: "diverged (3 of 3)" where every one did, "0.440 (1), 2 diverged" beside a score. */
+export function groupCell(g: ConfigGroup | undefined): string {
+  if (!g || g.counts.diverged === 0) return cell(g?.stats);
+  return g.stats.mean === null ? `diverged (${g.counts.diverged} of ${g.counts.total})` : `${cell(g.stats)}, ${g.counts.diverged} diverged`;
+}
+
 /** One protocol on one base model (the ids of an aggregate's scope). */
 export interface ScopeIds {
   protocol: string;

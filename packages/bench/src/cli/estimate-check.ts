@@ -1,7 +1,7 @@
 // `pnpm bench estimate-check --since <time>`: how the grid's wall-time estimate (`--dry-run`, the
 // ETA, `--time-limit`) compared with what the runs started since then took (grid/estimate-check.ts).
 import { readRecords } from '@peft-bench/results/record/read';
-import type { RunRecord } from '@peft-bench/results/record/schema';
+import { LEGACY_PROTOCOL, type RunRecord } from '@peft-bench/results/record/schema';
 import { checkEstimates } from '../grid/estimate-check.ts';
 import { formatDuration } from '../grid/estimate.ts';
 import { InputError } from '../run/resolve.ts';
@@ -24,11 +24,11 @@ export async function estimateCheckCommand(flags: EstimateCheckFlags): Promise<n
     const until = flags.until === undefined ? undefined : parseUtcTime('--until', flags.until);
     const { records } = await readRecords(flags.results);
     if (records.length === 0) throw new InputError(`No run records in ${flags.results}.`);
-    const protocols = [...new Set(records.map((r) => r.protocol ?? 'fixed-300'))].sort();
+    const protocols = [...new Set(records.map((r) => r.protocol ?? LEGACY_PROTOCOL))].sort();
     const models = [...new Set(records.map((r) => r.model.id))].sort();
     if (flags.protocol && !protocols.includes(flags.protocol)) throw new InputError(`No records of protocol "${flags.protocol}" in ${flags.results}: it holds ${protocols.join(', ')}.`);
     if (flags.model && !models.includes(flags.model)) throw new InputError(`No records on model "${flags.model}" in ${flags.results}: it holds ${models.join(', ')}.`);
-    const keep = (r: RunRecord) => (!flags.protocol || (r.protocol ?? 'fixed-300') === flags.protocol) && (!flags.model || r.model.id === flags.model);
+    const keep = (r: RunRecord) => (!flags.protocol || (r.protocol ?? LEGACY_PROTOCOL) === flags.protocol) && (!flags.model || r.model.id === flags.model);
     const check = checkEstimates(records, since, keep, until);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ since, until: until ?? null, ...check }, null, 2)}\n`);

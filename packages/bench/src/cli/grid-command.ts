@@ -9,7 +9,7 @@ import { readRecords } from '@peft-bench/results/record/read';
 import { removeStaleTempFiles } from '@peft-bench/results/record/store';
 import { finishedRuns, plannedBackend } from '../grid/plan.ts';
 import { runPool, type JobResult, type PoolJob } from '../grid/pool.ts';
-import { MIN_CPU_CONFIGURATIONS, cpuPace, estimateGrid, estimateRunSeconds, formatDuration, onCpu, paceRatio, remainingWallSeconds, timingOf, type CpuPace, type Timing } from '../grid/estimate.ts';
+import { atCpuPace, estimateGrid, estimateRunSeconds, formatDuration, paceRatio, remainingWallSeconds, timingOf, type CpuPace, type Timing } from '../grid/estimate.ts';
 import { cpuModel } from '../run/provenance.ts';
 import type { ResolvedRun } from '../run/resolve.ts';
 import { InputError } from '../run/resolve.ts';
@@ -93,8 +93,7 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     if (existsSync(dir)) measured.push(...(await readRecords(dir)).records.map(timingOf).filter((t): t is Timing => t !== null));
   }
   // The records' timings at this CPU's pace, where enough configurations were measured on it and elsewhere.
-  const pace = machinePace(measured);
-  const onThisCpu = pace ? onCpu(measured, pace) : measured;
+  const { timings: onThisCpu, pace } = atCpuPace(measured, cpuModel());
   const estimate = estimateFor(todo, onThisCpu, measured, pace, options);
   const perExperiment = new Map<string, { total: number; finished: number }>();
   for (const run of runs) {
@@ -236,12 +235,6 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
 
 function firstLine(text: string | null): string {
   return (text ?? '').split('\n')[0]!.slice(0, 160);
-}
-
-/** This machine's speed against the records' (see cpuPace), when enough configurations were measured on both. */
-function machinePace(timings: Timing[]): CpuPace | null {
-  const pace = cpuPace(timings, cpuModel());
-  return pace !== null && pace.configurations >= MIN_CPU_CONFIGURATIONS ? pace : null;
 }
 
 /** The plan's estimate from `timings` (already at this CPU's pace), and the sentence that says where it came from. */

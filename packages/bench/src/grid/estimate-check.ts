@@ -3,7 +3,7 @@
 // pace of the CPU the run was made on, and compared with the wall time it took (start to finish).
 import type { RunRecord } from '@peft-bench/results/record/schema';
 import type { ResolvedRun } from '../run/resolve.ts';
-import { MIN_CPU_CONFIGURATIONS, cpuPace, estimateRunSeconds, onCpu, timingOf, type Timing } from './estimate.ts';
+import { atCpuPace, estimateRunSeconds, timingOf, type Timing } from './estimate.ts';
 
 export interface CheckedRun {
   runId: string;
@@ -58,21 +58,15 @@ export function checkEstimates(records: readonly RunRecord[], since: string, fil
   const sinceMs = Date.parse(since);
   const untilMs = until === undefined ? Infinity : Date.parse(until);
   const started = (r: RunRecord) => Date.parse(r.provenance.started_at);
-  const timed = records
-    .map((record) => ({ record, timing: timingOf(record) }))
-    .filter((x): x is { record: RunRecord; timing: Timing } => x.timing !== null);
-  const before = timed.filter((x) => started(x.record) < sinceMs);
+  const measured = records.filter((r) => started(r) < sinceMs).map(timingOf).filter((t): t is Timing => t !== null);
   const after = records.filter((r) => started(r) >= sinceMs && started(r) < untilMs && r.status !== 'failed' && filter(r)).sort((a, b) => started(a) - started(b));
   const runs: CheckedRun[] = [];
   let unestimated = 0;
-  const measured = before.map((x) => x.timing);
   for (const record of after) {
     const took = wallSeconds(record);
     if (took === null) continue;
     // As the grid does on the machine it runs on: the records at that CPU's pace, where enough configurations say it.
-    const pace = record.provenance.cpu ? cpuPace(measured, record.provenance.cpu) : null;
-    const usable = pace !== null && pace.configurations >= MIN_CPU_CONFIGURATIONS;
-    const estimated = estimateRunSeconds(asRun(record), usable ? onCpu(measured, pace) : measured);
+    const estimated = estimateRunSeconds(asRun(record), record.provenance.cpu ? atCpuPace(measured, record.provenance.cpu).timings : measured);
     if (estimated === null) {
       unestimated += 1;
       continue;
@@ -82,7 +76,7 @@ export function checkEstimates(records: readonly RunRecord[], since: string, fil
   }
   const ratios = runs.map((r) => r.took / r.estimated).sort((a, b) => a - b);
   return {
-    basis: before.length,
+    basis: measured.length,
     runs,
     unestimated,
     took: runs.reduce((s, r) => s + r.took, 0),

@@ -70,10 +70,10 @@ function median(values: number[]): number | null {
 }
 
 /** Over the first candidate set with any value of `pick`, the smallest (`best: 'min'`) or largest. */
-function firstBest(sets: Timing[][], pick: (t: Timing) => number | undefined, best: 'min' | 'max' | 'median'): number | null {
+function firstBest(sets: Timing[][], pick: (t: Timing) => number | undefined, best: 'min' | 'max'): number | null {
   for (const set of sets) {
     const values = set.map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
-    if (values.length > 0) return best === 'median' ? median(values) : best === 'min' ? Math.min(...values) : Math.max(...values);
+    if (values.length > 0) return best === 'min' ? Math.min(...values) : Math.max(...values);
   }
   return null;
 }
@@ -112,7 +112,7 @@ export function estimateRunSeconds(run: ResolvedRun, timings: Timing[]): number 
   const methodTask = method.filter((t) => t.task === spec.task.id);
   // The task's row lengths move tokens/s too (shorter rows, smaller matrix products): its own records first.
   const onTask = (list: Timing[]) => list.filter((t) => t.task === spec.task.id && trained(t));
-  const tokensPerS = firstBest([onTask(sameConfig), onTask(sameRank), onTask(method), sameConfig.filter(trained), sameRank.filter(trained), method.filter(trained), model.filter(trained)], (t) => t.tokensPerS, 'median');
+  const tokensPerS = firstMedian([onTask(sameConfig), onTask(sameRank), onTask(method), sameConfig.filter(trained), sameRank.filter(trained), method.filter(trained), model.filter(trained)], (t) => t.tokensPerS);
   // Evaluation time grows with the checks an early-stopped run makes, so the median, not the fastest.
   const evalSeconds = firstMedian([methodTask, task, model], (t) => t.evalSeconds);
   const setupSeconds = firstBest([methodTask, task, model], (t) => t.setupSeconds, 'min') ?? 0;
@@ -157,7 +157,7 @@ export function estimateGrid(runs: ResolvedRun[], timings: Timing[], workers: nu
 }
 
 /** Fewer configurations than this measured on both CPUs and the machine factor is not applied. */
-export const MIN_CPU_CONFIGURATIONS = 3;
+const MIN_CPU_CONFIGURATIONS = 3;
 
 export interface CpuPace {
   cpu: string;
@@ -183,6 +183,12 @@ export function cpuPace(timings: readonly Timing[], cpu: string): CpuPace | null
   const ratios = [...here].filter(([key]) => elsewhere.has(key)).map(([key, pace]) => elsewhere.get(key)! / pace);
   const slower = median(ratios);
   return slower === null ? null : { cpu, slower, configurations: ratios.length };
+}
+
+/** The timings at `cpu`'s pace (onCpu) where enough configurations were measured on it and elsewhere, else as they are. */
+export function atCpuPace(timings: Timing[], cpu: string): { timings: Timing[]; pace: CpuPace | null } {
+  const pace = cpuPace(timings, cpu);
+  return pace !== null && pace.configurations >= MIN_CPU_CONFIGURATIONS ? { timings: onCpu(timings, pace), pace } : { timings, pace: null };
 }
 
 /**

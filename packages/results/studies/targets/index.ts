@@ -1,8 +1,7 @@
 // Question 8: which layers should LoRA target? LoRA on the attention query and value projections only
 // (the LoRA paper's choice) against every linear layer (the default), at r = 1, 8 and 64: the
 // `targets-qv` and `targets-all-linear` blocks of packages/bench/grids/leaderboard.yaml.
-import { atLrFactor, cell, chooseGroup, defineStudy, groupsAt, int, typicalTraining, type StudyConfig } from '../define.ts';
-import type { ConfigGroup } from '../../src/aggregate/aggregate.ts';
+import { atLrFactor, chooseGroup, defineStudy, groupCell, groupsAt, int, typicalTraining, type StudyConfig } from '../define.ts';
 
 export const RANKS = [1, 8, 64];
 export const TARGETS: { label: string; target_modules: string[] }[] = [
@@ -26,10 +25,6 @@ export default defineStudy({
       // A configuration whose every run diverged is an answer too (all-linear LoRA on nli), not a gap.
       return chooseGroup(scored.length > 0 ? scored : groups.filter((g) => g.counts.diverged > 0), task.direction);
     };
-    const score = (g: ConfigGroup | undefined) => {
-      if (!g || g.counts.diverged === 0) return cell(g?.stats);
-      return g.stats.mean === null ? `diverged (${g.counts.diverged} of ${g.counts.total})` : `${cell(g.stats)}, ${g.counts.diverged} diverged`;
-    };
     return tasks.flatMap((t) => {
       const cells = RANKS.map((r) => TARGETS.map((x) => at(t, r, x.target_modules)));
       // Answered where both targets have runs at one rank at least.
@@ -38,7 +33,7 @@ export default defineStudy({
       return [{
         title: `${t.id} (${t.primaryMetric})`,
         headers: ['r', ...TARGETS.flatMap((x) => [x.label, `${x.label} trainable`])],
-        rows: RANKS.map((r, i) => [`r=${r}`, ...cells[i]!.flatMap((g) => [score(g), g ? int(g.params.trainable) : '—'])]),
+        rows: RANKS.map((r, i) => [`r=${r}`, ...cells[i]!.flatMap((g) => [groupCell(g), g ? int(g.params.trainable) : '—'])]),
         ...(diverged ? { note: 'diverged (k of n): every run of that configuration diverged, so it has no score; "k diverged" beside a score: the score is the mean of the runs that did not; — where no run was made yet.' } : {}),
       }];
     });
