@@ -251,7 +251,7 @@ function estimateFor(
     const sources = `${timings.length} finished runs in ${[options.outDir, ...options.finishedIn].join(', ')}${measured.unmeasured ? `, ${measured.unmeasured} runs without a close match` : ''}`;
     const anywhere = pace ? estimateGrid(runs, asMeasured, workers) : null;
     const onThisCpu = pace
-      ? `; records made on other CPUs taken at this CPU's pace, ${pace.cpu}: the ${pace.configurations} configurations measured on it and on another CPU trained ${pace.slower >= 1 ? `${pace.slower.toFixed(2)}x slower` : `${(1 / pace.slower).toFixed(2)}x faster`} here (median)${anywhere ? `; ${formatDuration(anywhere.wallSeconds)} at the fastest pace measured anywhere` : ''}`
+      ? `; records made on other CPUs taken at this CPU's pace, ${pace.cpu}: the ${pace.configurations} configurations measured on it and on another CPU trained ${pace.slower >= 1 ? `${pace.slower.toFixed(2)}x slower` : `${(1 / pace.slower).toFixed(2)}x faster`} here (median)${anywhere ? `; ${formatDuration(anywhere.wallSeconds)} with every record at its own CPU's pace` : ''}`
       : '';
     return {
       wall: measured.wallSeconds,
