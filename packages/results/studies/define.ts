@@ -64,6 +64,9 @@ export function cell(stats: Pick<SeedStats, 'n' | 'mean' | 'std'> | null | undef
   return stats.n > 1 ? `${num(stats.mean)} ± ${num(stats.std)} (${stats.n})` : `${num(stats.mean)} (1)`;
 }
 
+/** What groupCell's divergence wording means, for a note under a table that uses it. */
+export const DIVERGED_NOTE = '"diverged (k of n)": every run of that configuration diverged, so it has no score; "k diverged" beside a score: the score is the mean of the runs that did not.';
+
 /** A configuration's cell that also says how its runs diverged: "diverged (3 of 3)" where every one did, "0.440 (1), 2 diverged" beside a score. */
 export function groupCell(g: ConfigGroup | undefined): string {
   if (!g || g.counts.diverged === 0) return cell(g?.stats);

@@ -1,4 +1,4 @@
-// The tables of the studies on pretraining coverage, batch size, LoRA's targets and high learning
+// The tables of the studies on rank, pretraining coverage, batch size, LoRA's targets and high learning
 // rates, on records built here: numbers worked out by hand, configurations kept apart, and each
 // study's empty sentence until its comparison has two sides.
 import { describe, expect, it } from 'vitest';
@@ -216,6 +216,34 @@ describe('LoRA targets: q,v against all linear layers', () => {
     expect(sql.note).toMatch(/every run of that configuration diverged/);
     // The table without divergence carries no such note.
     expect(tables.find((t) => t.title?.startsWith('nli'))!.note).toBeUndefined();
+  });
+});
+
+describe('rank: a rank where the default configuration diverged', () => {
+  const records = [
+    ...[0, 1].map((seed) => run({ method: 'lora', rank: 1, seed, score: 0.5 + seed / 10 })),
+    // r=8: every seed diverged at the defaults; a batch-64 run at r=8 scored, but it is another configuration.
+    ...[0, 1].map((seed) => run({ method: 'lora', rank: 8, seed, score: null })),
+    run({ method: 'lora', rank: 8, batch: 64, steps: 750, score: 0.9, valid: 0.9 }),
+    // r=16: one of two seeds diverged.
+    run({ method: 'lora', rank: 16, seed: 0, score: 0.6 }),
+    run({ method: 'lora', rank: 16, seed: 1, score: null }),
+  ];
+
+  it('keeps the point on the curve with no score, and the table says it diverged instead of showing another configuration', () => {
+    const agg = aggregate(records);
+    const curve = agg.rankCurves.filter((p) => p.series === 'lora').map((p) => [p.rank, p.mean, p.diverged, p.runs]);
+    expect(curve).toEqual([[1, 0.55, 0, 2], [8, null, 2, 2], [16, 0.6, 1, 2]]);
+    const table = section(findings(agg), 'rank').tables.find((t) => t.title?.startsWith('nli'))!;
+    expect(table.headers).toEqual(['method', 'r=1', 'r=8', 'r=16']);
+    expect(table.rows).toEqual([['lora', '0.550 ± 0.071 (2)', 'diverged (2 of 2)', '0.600 (1), 1 diverged']]);
+    expect(table.note).toMatch(/every run of that configuration diverged/);
+  });
+
+  it('has no divergence note where nothing diverged', () => {
+    const table = section(findings(aggregate(records.slice(0, 2))), 'rank').tables[0]!;
+    expect(table.rows).toEqual([['lora', '0.550 ± 0.071 (2)']]);
+    expect(table.note).not.toMatch(/diverged/);
   });
 });
 

@@ -201,9 +201,13 @@ export interface RankPoint {
   rank: number;
   configKey: string;
   configLabel: string;
-  mean: number;
-  std: number;
+  /** Null where every run of the configuration diverged: the point is kept, since that is the answer there. */
+  mean: number | null;
+  std: number | null;
   n: number;
+  /** Runs of the configuration that diverged, and all its runs. */
+  diverged: number;
+  runs: number;
 }
 
 export interface ParetoPoint {
@@ -925,8 +929,9 @@ export function aggregate(
   // method's defaults), and as series of their own any other configuration swept over ranks (e.g. rsLoRA).
   const rankCurves: RankPoint[] = [];
   const byRank = (g: ConfigGroup) => g.rank as number;
-  // Configurations scored without training (post-hoc, steps 0) are not a trained update at that rank.
-  const trainedRanked = groups.filter((g) => g.rank !== null && g.stats.mean !== null && g.config.steps !== 0);
+  // Configurations scored without training (post-hoc, steps 0) are not a trained update at that rank. One whose
+  // every run diverged stays: otherwise a rank where the default diverged would be filled by another configuration.
+  const trainedRanked = groups.filter((g) => g.rank !== null && (g.stats.mean !== null || g.counts.diverged > 0) && g.config.steps !== 0);
   // The default configuration apart from its rank: every other hyperparameter at its default, at the default rate.
   const atDefaultsBesidesRank = (g: ConfigGroup, rankKeys: readonly string[]) => {
     const info = methodInfo(g.method);
@@ -941,7 +946,7 @@ export function aggregate(
           method: g.method, series: curve.variant ? `${g.method} (${curve.variant})` : g.method, variant: curve.variant,
           task: g.task, taskFamily: taskMap.get(g.task)!.family, rank: g.rank as number,
           configKey: g.configKey, configLabel: g.configLabel,
-          mean: g.stats.mean as number, std: g.stats.std as number, n: g.stats.n,
+          mean: g.stats.mean, std: g.stats.std, n: g.stats.n, diverged: g.counts.diverged, runs: g.counts.total,
         });
       }
     }

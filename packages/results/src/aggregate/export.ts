@@ -47,7 +47,7 @@ function rowsFor(agg: Aggregated, table: CsvTable): Row[] {
     case 'rank':
       return agg.rankCurves.map((p) => ({
         method: p.method, series: p.series, task: p.task, task_family: p.taskFamily, rank: p.rank, config: p.configLabel,
-        mean: p.mean, std: p.std, n: p.n,
+        mean: p.mean, std: p.std, n: p.n, diverged: p.diverged, runs: p.runs,
       }));
     case 'stability':
       return agg.methodTask.map((m) => ({

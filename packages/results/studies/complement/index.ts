@@ -1,6 +1,6 @@
 // Question 2: what lives outside the top directions? The trained r=64 LoRA update cut into singular
 // components, and the part of it outside the r=8 update's subspaces, scored post hoc and trained.
-import { cell, defineStudy } from '../define.ts';
+import { cell, defineStudy, groupCell } from '../define.ts';
 
 export default defineStudy({
   id: 'complement',
@@ -18,7 +18,7 @@ export default defineStudy({
       cell(groupsOf('svd-slice', task).find((g) => g.config.from === from && g.config.to === to)?.stats);
     const complementCell = (task: string, mode: string) => cell(groupsOf('lora-complement', task).find((g) => g.config.mode === mode)?.stats);
     const rows = tasks.filter((t) => groupsOf('svd-slice', t.id).length + groupsOf('lora-complement', t.id).length > 0).map((t) => [
-      t.id, cell(rankGroup('lora', t.id, 8)?.stats), cell(rankGroup('lora', t.id, 64)?.stats), sliceCell(t.id, 1, 8), sliceCell(t.id, 9, 64),
+      t.id, groupCell(rankGroup('lora', t.id, 8)), groupCell(rankGroup('lora', t.id, 64)), sliceCell(t.id, 1, 8), sliceCell(t.id, 9, 64),
       complementCell(t.id, 'posthoc'), complementCell(t.id, 'train'), ref('none', t.id),
     ]);
     return rows.length ? [{

@@ -2,7 +2,7 @@
 // MiLoRA, pooling), and updates synthesised from W (attn-synth, autoencoder inits) beside default LoRA.
 import type { ConfigGroup } from '../../src/aggregate/aggregate.ts';
 import { mean } from '../../src/aggregate/stats.ts';
-import { cell, defineStudy, int, num, type FindingsTable } from '../define.ts';
+import { cell, defineStudy, groupCell, int, num, type FindingsTable } from '../define.ts';
 
 export default defineStudy({
   id: 'grow',
@@ -19,8 +19,8 @@ export default defineStudy({
     const inits = [...new Set(initGroups.map((g) => g.config.init_lora_weights as string))].sort();
     const growRows: string[][] = [];
     for (const r of [...new Set([...growRanks, ...initGroups.map((g) => g.rank as number)])].sort((a, b) => a - b)) {
-      growRows.push([`lora r=${r} (default init)`, ...tasks.map((t) => cell(rankGroup('lora', t.id, r)?.stats))]);
-      if (growRanks.has(r)) growRows.push([`lora-grow to r=${r}`, ...tasks.map((t) => cell(rankGroup('lora-grow', t.id, r)?.stats))]);
+      growRows.push([`lora r=${r} (default init)`, ...tasks.map((t) => groupCell(rankGroup('lora', t.id, r)))]);
+      if (growRanks.has(r)) growRows.push([`lora-grow to r=${r}`, ...tasks.map((t) => groupCell(rankGroup('lora-grow', t.id, r)))]);
       for (const init of inits) {
         // The variant at the default-init point's learning rate, so the two differ only in the initialisation.
         const variant = (task: string) => {

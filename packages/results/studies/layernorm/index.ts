@@ -1,6 +1,6 @@
 // Question 4: how much do LayerNorm weights carry? The n largest-magnitude LayerNorm weights per layer
 // against n random ones, all of LayerNorm, LoRA r=8 and the frozen base.
-import { cell, defineStudy } from '../define.ts';
+import { cell, defineStudy, groupCell } from '../define.ts';
 
 export default defineStudy({
   id: 'layernorm',
@@ -24,7 +24,7 @@ export default defineStudy({
     if (agg.groups.some((g) => g.method === 'ln')) rows.push(['ln (every LayerNorm weight)', trainable('ln'), ...tasks.map((t) => ref('ln', t.id))]);
     if (rows.length === 0) return [];
     const references = [
-      ...(agg.rankCurves.some((r) => r.method === 'lora' && r.rank === 8) ? [['lora r=8', trainable('lora', (g) => g.rank === 8), ...tasks.map((t) => cell(rankGroup('lora', t.id, 8)?.stats))]] : []),
+      ...(agg.rankCurves.some((r) => r.method === 'lora' && r.rank === 8) ? [['lora r=8', trainable('lora', (g) => g.rank === 8), ...tasks.map((t) => groupCell(rankGroup('lora', t.id, 8)))]] : []),
       ['frozen', '0', ...tasks.map((t) => ref('none', t.id))],
     ];
     return [{ headers: ['configuration', 'trainable', ...tasks.map(taskHead)], rows: [...rows, ...references] }];

@@ -1,5 +1,5 @@
 // Question 1: does a low rank suffice? Every method across ranks, per task, simple tasks beside reasoning.
-import { cell, defineStudy } from '../define.ts';
+import { defineStudy, DIVERGED_NOTE, groupCell } from '../define.ts';
 
 export default defineStudy({
   id: 'rank',
@@ -16,14 +16,16 @@ export default defineStudy({
       .map((m) => m.id);
     return tasks.flatMap((t) => {
       const rows = rankSeries.filter(([series]) => curves.some((r) => r.series === series && r.task === t.id))
-        .map(([series, m]) => [series, ...ranks.map((r) => cell(rankGroup(m, t.id, r, series)?.stats))]);
+        .map(([series, m]) => [series, ...ranks.map((r) => groupCell(rankGroup(m, t.id, r, series)))]);
       if (rows.length === 0) return [];
+      const diverged = curves.some((p) => p.task === t.id && p.diverged > 0);
       const others = unranked.map((m) => [m, ref(m, t.id)]).filter(([, v]) => v !== '—').map(([m, v]) => `${m} ${v}`);
       return [{
         title: `${t.id} (${t.primaryMetric}), ${t.family}`,
         headers: ['method', ...ranks.map((r) => `r=${r}`)],
         rows,
-        note: `Frozen base ${ref('none', t.id)}; full fine-tuning ${ref('full', t.id)}.${others.length ? ` Without a rank: ${others.join(', ')}.` : ''}`,
+        note: `Frozen base ${ref('none', t.id)}; full fine-tuning ${ref('full', t.id)}.${others.length ? ` Without a rank: ${others.join(', ')}.` : ''}`
+          + (diverged ? ` ${DIVERGED_NOTE}` : ''),
       }];
     });
   },

@@ -1,7 +1,7 @@
 // Question 8: which layers should LoRA target? LoRA on the attention query and value projections only
 // (the LoRA paper's choice) against every linear layer (the default), at r = 1, 8 and 64: the
 // `targets-qv` and `targets-all-linear` blocks of packages/bench/grids/leaderboard.yaml.
-import { atLrFactor, chooseGroup, defineStudy, groupCell, groupsAt, int, typicalTraining, type StudyConfig } from '../define.ts';
+import { atLrFactor, chooseGroup, defineStudy, DIVERGED_NOTE, groupCell, groupsAt, int, typicalTraining, type StudyConfig } from '../define.ts';
 
 export const RANKS = [1, 8, 64];
 export const TARGETS: { label: string; target_modules: string[] }[] = [
@@ -34,7 +34,7 @@ export default defineStudy({
         title: `${t.id} (${t.primaryMetric})`,
         headers: ['r', ...TARGETS.flatMap((x) => [x.label, `${x.label} trainable`])],
         rows: RANKS.map((r, i) => [`r=${r}`, ...cells[i]!.flatMap((g) => [groupCell(g), g ? int(g.params.trainable) : '—'])]),
-        ...(diverged ? { note: 'diverged (k of n): every run of that configuration diverged, so it has no score; "k diverged" beside a score: the score is the mean of the runs that did not; — where no run was made yet.' } : {}),
+        ...(diverged ? { note: `${DIVERGED_NOTE} — where no run was made yet.` } : {}),
       }];
     });
   },
