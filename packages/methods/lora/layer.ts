@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Linear } from '@peft-bench/core/model/modules';
 import { matrixFrom, svd, truncatedSvd } from '@peft-bench/core/analysis/svd';
 import type { Attachment, AttachContext, Model } from '../src/types.ts';
+import { uniformStream } from '@peft-bench/core/model/rng';
 import { Hooks, assignFrom, hostCopy, kaimingUniform, normalArray, streamSeed, transpose, variableOf, zeros } from '../src/tensors.ts';
 import {
   allHfLinearPaths, baseAdapterConfig, packLowRank, packVectors, readAdapter, unpackLowRank, unpackVectors, writeAdapter, type LowRankFactors,
@@ -216,9 +217,12 @@ export class LoraAttachment implements Attachment {
   private savedHooks: ReturnType<Hooks['removeAll']> | null = null;
   /** Per module, how an autoencoder init fitted W (for the analysis). */
   private readonly initReports = new Map<string, AutoencoderModuleReport>();
+  /** A seed per lora_dropout mask, drawn from the run's seed (tf.dropout without one uses Math.random: irreproducible). */
+  private readonly dropoutSeeds: () => number;
 
   constructor(readonly settings: LoraSettings) {
     const { targets, r, alpha, rslora, init, ctx } = settings;
+    this.dropoutSeeds = uniformStream(streamSeed(ctx.seed, 'lora_dropout'));
     try {
       for (const lin of targets) {
         const given = settings.given?.get(lin.name);
@@ -290,7 +294,7 @@ export class LoraAttachment implements Attachment {
 
   protected forward(mod: LowRankModule, x: tf.Tensor, base: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const xd = this.training && this.settings.dropout > 0 ? tf.dropout(x, this.settings.dropout) : x;
+      const xd = this.training && this.settings.dropout > 0 ? tf.dropout(x, this.settings.dropout, undefined, Math.floor(this.dropoutSeeds() * 2 ** 32)) : x;
       const lora = tf.matMul(tf.matMul(xd as tf.Tensor2D, mod.effectiveA()), mod.effectiveB()).mul(mod.scaling);
       const biasDelta = this.biasDeltas.get(mod.linear);
       let y: tf.Tensor;

@@ -281,6 +281,28 @@ describe('post-hoc tools', () => {
     model.dispose();
   });
 
+  it('lora_dropout draws its masks from the run seed: the same seed repeats them, each step gets a new one', async () => {
+    const model = tinyModel('llama');
+    const batch = fixedBatch();
+    const lora = await getMethod('lora');
+    // pissa: B is not zero at the start, so the masks reach the output.
+    const twoSteps = async (seed: number) => {
+      const att = await lora.attach(model, { r: 4, init_lora_weights: 'pissa', lora_dropout: 0.5 }, { seed });
+      att.setTraining!(true);
+      const out = [logits(model, batch), logits(model, batch)];
+      att.detach();
+      return out;
+    };
+    const [a1, a2] = await twoSteps(1);
+    const [b1, b2] = await twoSteps(1);
+    const [c1] = await twoSteps(2);
+    expect(maxAbsDiff(a1!, b1!)).toBe(0);
+    expect(maxAbsDiff(a2!, b2!)).toBe(0);
+    expect(maxAbsDiff(a1!, a2!)).toBeGreaterThan(1e-4);
+    expect(maxAbsDiff(a1!, c1!)).toBeGreaterThan(1e-4);
+    model.dispose();
+  });
+
   it('pissa: the adapter holds W’s top-r singular values and the residual holds the rest', async () => {
     const model = tinyModel('llama');
     const lin = model.module('blocks.0.attn.q') as { weight: tf.Variable };

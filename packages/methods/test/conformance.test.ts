@@ -8,18 +8,6 @@ import { loadRegistry } from '../src/registry.ts';
 import { FAMILIES, useCpu } from './fixtures.ts';
 import { checkAttachment, checkDefinition, checkRefusesFamily, checkValidation, configsFor } from './checks.ts';
 
-// tf.dropout draws its mask from Math.random when given no seed (lora_dropout): seeded here so that
-// every run of the suite trains the same weights and a failure reproduces.
-Math.random = (() => {
-  let state = 0x9e3779b9;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-})();
-
 await useCpu();
 const registry = await loadRegistry();
 const only = process.env.METHODS?.split(',');
