@@ -167,6 +167,26 @@ export async function checkAttachment(method: Method, family: ModelFamily, extra
     const baseEnd = snapshot(model.params());
     for (const [k, v] of base0) expect(maxAbsDiff(v, baseEnd.get(k)!), `detach restores ${k}`).toBe(0);
     expect(maxAbsDiff(logits(model, batch0), out0), 'outputs after detach').toBe(0);
+
+    // A run repeats from its seed: attached and trained again, the first losses are the same to the bit
+    // (randomness from Math.random or an unseeded TF.js op, such as a dropout mask, would not be).
+    if (losses.length >= 3) {
+      const again = await method.attach(model, config, { seed: SEED });
+      const retrainer = new Trainer();
+      try {
+        again.setTraining?.(true);
+        const repeated: number[] = [];
+        for (let s = 0; s < 3; s++) {
+          if (again.onStep) logits(model, batch); // as step() does, so both runs draw the same random numbers
+          again.onStep?.(s);
+          repeated.push(retrainer.train(model, again.trainable, batch));
+        }
+        expect(repeated, 'the first 3 losses, trained again from the same seed').toEqual(losses.slice(0, 3));
+      } finally {
+        again.detach();
+        retrainer.dispose();
+      }
+    }
   } finally {
     att?.detach();
     trainer.dispose();
