@@ -213,6 +213,24 @@ test.describe('mobile (390 px)', () => {
     await expect(method).toBeVisible();
     await page.screenshot({ path: 'screenshots/index-390.png' });
   });
+  test('rank charts are redrawn to fit the screen, legends below, and keep every method in the legend', async ({ page }) => {
+    await page.goto('rank.html');
+    const charts = page.locator('.vega');
+    expect(await charts.count()).toBeGreaterThan(0);
+    for (const chart of await charts.all()) {
+      await chart.scrollIntoViewIfNeeded();
+      await expect(chart).toHaveAttribute('data-rendered', 'true', { timeout: 20_000 });
+      const [svg, box] = await chart.evaluate((el) => [el.querySelector('svg')!.getBoundingClientRect().width, el.clientWidth]);
+      expect(svg, await chart.locator('xpath=..').getAttribute('data-chart')).toBeLessThanOrEqual(box + 1);
+      // Nothing drawn outside the svg: the legend's and the axis title's text end inside it.
+      const overflow = await chart.evaluate((el) => {
+        const right = el.querySelector('svg')!.getBoundingClientRect().right;
+        return [...el.querySelectorAll('svg text')].filter((t) => t.getBoundingClientRect().right > right + 1).map((t) => t.textContent);
+      });
+      expect(overflow, await chart.locator('xpath=..').getAttribute('data-chart')).toEqual([]);
+    }
+    await page.screenshot({ path: 'screenshots/rank-390.png', fullPage: true });
+  });
 });
 
 test.describe('accessibility', () => {

@@ -181,7 +181,7 @@ export function rankCurve(
       data: { values: baselines.map((b) => ({ ...b, label: b.method === 'none' ? 'frozen' : b.method })) },
       layer: [
         { mark: { type: 'rule', strokeDash: [3, 3], color: '#777' }, encoding: { y: { field: 'mean', type: 'quantitative' } } },
-        { mark: { type: 'text', align: 'right', dy: -6, color: '#555', x: WIDTH }, encoding: { y: { field: 'mean', type: 'quantitative' }, text: { field: 'label' } } },
+        { mark: { type: 'text', align: 'right', dy: -6, color: '#555', x: 'width' }, encoding: { y: { field: 'mean', type: 'quantitative' }, text: { field: 'label' } } },
       ],
     });
   }
