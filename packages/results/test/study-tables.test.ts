@@ -133,6 +133,25 @@ describe('pretraining coverage: naive against base', () => {
     expect(summary!.headers).toEqual(['method', 'naive', 'base']);
     // lora: naive 50% (nli only); base (75% + 100%) / 2. ia3: naive 20%; base (50% + 37.5%) / 2.
     expect(summary!.rows).toEqual([['lora r=8', '50% (1)', '88% (2)'], ['ia3', '20% (1)', '44% (2)']]);
+    expect(nli!.note).toBeUndefined();
+  });
+
+  it('says where a configuration diverged: every run ("diverged (k of n)", no share) or some of them', () => {
+    const withDivergence = [
+      ...records,
+      // LoRA r=64: on base nli both seeds diverged; on naive nli one of two.
+      run({ method: 'lora', rank: 64, task: 'nli', model: 'base', seed: 0, score: null }),
+      run({ method: 'lora', rank: 64, task: 'nli', model: 'base', seed: 1, score: null }),
+      run({ method: 'lora', rank: 64, task: 'nli', model: 'naive', seed: 0, score: 0.8 }),
+      run({ method: 'lora', rank: 64, task: 'nli', model: 'naive', seed: 1, score: null }),
+    ];
+    const agg = aggregate(withDivergence);
+    const [nli, sql, summary] = section(findings(agg, aggregateLookup(withDivergence, [], agg)), 'pretraining').tables;
+    // (0.8 - 0.3) / (0.8 - 0.3) = 100% on naive from the run that did not diverge.
+    expect(nli!.rows.find((r) => r[0] === 'lora r=64')).toEqual(['lora r=64', '0.800 (1), 1 diverged', 'diverged (2 of 2)', '100%', '—']);
+    expect(nli!.note).toContain('"diverged (k of n)"');
+    expect(sql!.note).toBeUndefined();
+    expect(summary!.rows.find((r) => r[0] === 'lora r=64')).toEqual(['lora r=64', '100% (1)', '— (0)']);
   });
 
   it('reads the page\'s protocol: the same study on naive\'s aggregate compares with base too', () => {

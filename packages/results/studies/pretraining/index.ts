@@ -4,7 +4,7 @@
 import type { Aggregated, ConfigGroup, TaskInfo } from '../../src/aggregate/aggregate.ts';
 import { mean } from '../../src/aggregate/stats.ts';
 import {
-  atLrFactor, cell, chooseGroup, defineStudy, groupsAt, scopeProtocol, tasksOf, typicalTraining,
+  atLrFactor, chooseGroup, defineStudy, DIVERGED_NOTE, groupCell, groupsAt, scopeProtocol, tasksOf, typicalTraining,
   type FindingsTable, type StudyConfig,
 } from '../define.ts';
 
@@ -27,11 +27,16 @@ export const CONFIGS: StudyConfig[] = [
   { label: 'vera', method: 'vera' },
 ];
 
-/** The configuration's group on a task: at the method's default learning rate and the scope's usual training settings. */
+/**
+ * The configuration's group on a task: at the method's default learning rate and the scope's usual training settings.
+ * A configuration whose every run diverged is returned too (it is an answer: LoRA r=8 on nli), when none has a score.
+ */
 function groupOf(agg: Aggregated | null, want: StudyConfig, task: TaskInfo): ConfigGroup | undefined {
   if (!agg) return undefined;
   const typical = typicalTraining(agg);
-  return chooseGroup(groupsAt(agg, want, task.id).filter((g) => atLrFactor(agg, 1)(g) && typical(g) && g.stats.mean !== null), task.direction);
+  const groups = groupsAt(agg, want, task.id).filter((g) => atLrFactor(agg, 1)(g) && typical(g));
+  const scored = groups.filter((g) => g.stats.mean !== null);
+  return chooseGroup(scored.length > 0 ? scored : groups.filter((g) => g.counts.diverged > 0), task.direction);
 }
 
 /** (method - frozen) / (full - frozen), signed so that a gain is positive; null where full fine-tuning gains nothing over the frozen base. */
@@ -61,6 +66,7 @@ export default defineStudy({
     const [frozen, full] = CONFIGS;
     const shares = new Map<string, { naive: number[]; base: number[] }>(CONFIGS.map((c) => [c.label, { naive: [], base: [] }]));
     const perTask: FindingsTable[] = tasks.flatMap((t) => {
+      let diverged = false;
       const rows = CONFIGS.flatMap((c) => {
         const [n, b] = [on(naive, c, t), on(base, c, t)];
         if (!n && !b) return [];
@@ -68,10 +74,17 @@ export default defineStudy({
         const [sn, sb] = [share(naive, n), share(base, b)];
         if (sn !== null) shares.get(c.label)!.naive.push(sn);
         if (sb !== null) shares.get(c.label)!.base.push(sb);
-        return [[c.label, cell(n?.stats), cell(b?.stats), percent(sn), percent(sb)]];
+        if ((n?.counts.diverged ?? 0) + (b?.counts.diverged ?? 0) > 0) diverged = true;
+        return [[c.label, groupCell(n), groupCell(b), percent(sn), percent(sb)]];
       });
       // A task where only the frozen base has runs says nothing about coverage.
-      return rows.some((r) => r[0] !== frozen!.label) ? [{ title: `${t.id} (${t.primaryMetric})`, headers: ['method', 'naive', 'base', 'share of full\'s gain, naive', 'share of full\'s gain, base'], rows }] : [];
+      if (!rows.some((r) => r[0] !== frozen!.label)) return [];
+      return [{
+        title: `${t.id} (${t.primaryMetric})`,
+        headers: ['method', 'naive', 'base', 'share of full\'s gain, naive', 'share of full\'s gain, base'],
+        rows,
+        ...(diverged ? { note: `${DIVERGED_NOTE} A configuration with no score has no share.` } : {}),
+      }];
     });
     const summary = CONFIGS.filter((c) => c !== frozen && c !== full).flatMap((c) => {
       const s = shares.get(c.label)!;
