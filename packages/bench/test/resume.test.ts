@@ -105,6 +105,11 @@ describe('grid resume', () => {
 
     // 5. Nothing left to do.
     const again = await runCli([...args, '--dry-run'], env);
-    expect(JSON.parse(again.stdout.trim().split('\n')[0]!)).toMatchObject({ runs: 4, finished: 4, todo: 0 });
+    const done = JSON.parse(again.stdout.trim().split('\n')[0]!);
+    expect(done).toMatchObject({ runs: 4, finished: 4, todo: 0 });
+    // The plan says what the finished runs took: their records' start to finish, summed.
+    const took = records.reduce((sum, r) => sum + (Date.parse(r.provenance.finished_at) - Date.parse(r.provenance.started_at)) / 1000, 0);
+    expect(took).toBeGreaterThan(0);
+    expect(done.finished_run_seconds).toBeCloseTo(took, 6);
   });
 });

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readRecords } from '@peft-bench/results/record/read';
 import { removeStaleTempFiles } from '@peft-bench/results/record/store';
-import { finishedRuns, plannedBackend } from '../grid/plan.ts';
+import { findRecord, finishedRuns, plannedBackend } from '../grid/plan.ts';
 import { runPool, type JobResult, type PoolJob } from '../grid/pool.ts';
 import { atCpuPace, estimateGrid, estimateRunSeconds, formatDuration, paceRatio, remainingWallSeconds, timingOf, type CpuPace, type Timing } from '../grid/estimate.ts';
 import { cpuModel } from '../run/provenance.ts';
@@ -72,6 +72,12 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     backend: () => plannedBackend(options.backend),
   });
   const finished = runs.filter((run) => finishedIds.has(run.runId));
+  // What the finished runs took, start to finish of each record: with the estimate for the rest, the grid's whole cost.
+  const finishedSeconds = finished.reduce((sum, run) => {
+    const record = [run.runId, ...(run.equivalentIds ?? [])].map((id) => findRecord([options.outDir, ...options.finishedIn], id)).find((r) => r !== null);
+    const seconds = record ? (Date.parse(record.provenance.finished_at) - Date.parse(record.provenance.started_at)) / 1000 : NaN;
+    return Number.isFinite(seconds) && seconds > 0 ? sum + seconds : sum;
+  }, 0);
   let todo = runs.filter((run) => !finishedIds.has(run.runId));
 
   // Runs linked by adapter references share a task, seed and model: keep each such group in one
@@ -103,7 +109,9 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     perExperiment.set(run.experiment, entry);
   }
   say(
-    `grid ${options.gridName}: ${runs.length} runs, ${finished.length} already finished, ${todo.length} to run` +
+    `grid ${options.gridName}: ${runs.length} runs, ${finished.length} already finished` +
+      `${finished.length ? ` (they took ${(finishedSeconds / 3600).toFixed(1)} run-hours, ${formatDuration(finishedSeconds / options.workers)} shared by ${options.workers} worker(s))` : ''}` +
+      `, ${todo.length} to run` +
       `${options.shard ? ` in shard ${options.shard.index}/${options.shard.count}` : ''} on ${options.workers} worker(s) x ${options.threads} thread(s)` +
       `; estimated wall time ${estimate ? formatDuration(estimate.wall) : 'unknown (no measured runs yet; pass --per-run-seconds)'}` +
       `${estimate?.basis ? ` (${estimate.basis})` : ''}` +
@@ -115,6 +123,8 @@ export async function gridCommand(runs: ResolvedRun[], options: GridCommandOptio
     grid: options.gridName,
     runs: runs.length,
     finished: finished.length,
+    // Start to finish of the finished runs' records, summed.
+    finished_run_seconds: finishedSeconds,
     todo: todo.length,
     workers: options.workers,
     estimated_wall_seconds: estimate?.wall ?? null,
