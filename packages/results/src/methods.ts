@@ -24,9 +24,18 @@ export function defaultScopeIds(): { protocol: string; model: string } {
   return { protocol: c.default_protocol ?? 'converge', model: c.default_model ?? 'base' };
 }
 
-/** The leaderboard grid (packages/bench/grids/leaderboard.yaml): its protocol, model and number of distinct runs. */
-export function leaderboardGrid(): { name: string; protocol: string; model: string; runs: number } | null {
-  return (catalogue as { leaderboard_grid?: { name: string; protocol: string; model: string; runs: number } }).leaderboard_grid ?? null;
+/** The leaderboard grid (packages/bench/grids/leaderboard.yaml): its protocol, model, number of distinct runs and their run keys. */
+export interface LeaderboardGrid {
+  name: string;
+  protocol: string;
+  model: string;
+  runs: number;
+  /** Each run's id without the code version (record/verify.ts runKeyOf): a record with one of these is one of its runs. */
+  run_keys: string[];
+}
+
+export function leaderboardGrid(): LeaderboardGrid | null {
+  return (catalogue as { leaderboard_grid?: LeaderboardGrid }).leaderboard_grid ?? null;
 }
 
 /** The learning-rate search each method's default rate is chosen from (packages/bench/grids/leaderboard-lr.yaml, exported). */

@@ -11,21 +11,29 @@ import { DEFAULT_PROTOCOL, PROTOCOLS, readChosenLr, TRAINING_DEFAULTS, trainingD
 import { DEFAULT_MODEL_ID } from '../run/models.ts';
 import { expandGrid, findGridFile, loadGrid, type RunRequest } from '../grid/grid.ts';
 import { readEquivalence } from '../grid/equivalence.ts';
+import { loadCatalog } from '../run/registries.ts';
+import { resolveRequests } from '../run/resolve.ts';
+import { runKeyOf } from '@peft-bench/results/record/verify';
 
 /** The grid whose records make the default scope (`default_protocol` on `default_model`). */
 const LEADERBOARD_GRID = 'leaderboard';
 
 /**
  * The leaderboard grid's size: its distinct runs (a run two blocks request is one run, as when the grid
- * runs: a run at a method's chosen rate is the search's run at that factor), so readers can say how
- * much of it has finished without expanding grids themselves.
+ * runs: a run at a method's chosen rate is the search's run at that factor), and their run keys (the run
+ * id without the code version, record/verify.ts runKeyOf), so readers can say how much of it is recorded
+ * without expanding grids themselves.
  */
-function leaderboardGrid(methods: Parameters<typeof expandGrid>[1], chosen: ChosenLrFile['chosen']) {
+async function leaderboardGrid(methods: Parameters<typeof expandGrid>[1], chosen: ChosenLrFile['chosen']) {
   const grid = loadGrid(findGridFile(LEADERBOARD_GRID));
   const factorOf = (request: RunRequest) =>
     request.lr !== null ? null : request.lrFactor ?? chosen[`${request.protocol ?? DEFAULT_PROTOCOL}/${request.model ?? DEFAULT_MODEL_ID}`]?.[request.method]?.factor ?? 1;
-  const runs = new Set(expandGrid(grid, methods).map(({ experiment: _block, ...request }) => JSON.stringify({ ...request, lrFactor: factorOf(request as RunRequest) })));
-  return { name: grid.name, protocol: grid.defaults?.protocol ?? DEFAULT_PROTOCOL, model: grid.defaults?.model ?? DEFAULT_MODEL_ID, runs: runs.size };
+  const requests = expandGrid(grid, methods);
+  const runs = new Set(requests.map(({ experiment: _block, ...request }) => JSON.stringify({ ...request, lrFactor: factorOf(request as RunRequest) })));
+  // The key leaves the code version out, so any will do here.
+  const resolved = await resolveRequests(requests, await loadCatalog(), { codeVersion: 'any', defaultModel: 'default' });
+  const runKeys = [...new Set(resolved.map((run) => runKeyOf(run.spec)))].sort();
+  return { name: grid.name, protocol: grid.defaults?.protocol ?? DEFAULT_PROTOCOL, model: grid.defaults?.model ?? DEFAULT_MODEL_ID, runs: runs.size, run_keys: runKeys };
 }
 
 /** The grid each method's default learning rate is chosen from, on valid (`pnpm bench choose-lr`). */
@@ -66,7 +74,7 @@ export async function methodsJsonText(chosen: ChosenLrFile = readChosenLr()): Pr
     // What a run uses when none is named: readers show this protocol on this model first (the default scope).
     default_protocol: DEFAULT_PROTOCOL,
     default_model: DEFAULT_MODEL_ID,
-    leaderboard_grid: leaderboardGrid(registry.list(), chosen.chosen),
+    leaderboard_grid: await leaderboardGrid(registry.list(), chosen.chosen),
     // The learning-rate search each method's default rate is chosen from on valid (grids/leaderboard-lr.yaml).
     lr_search: lrSearch(registry.list()),
     // Per protocol, per model (a model without an entry trains as the naive model).

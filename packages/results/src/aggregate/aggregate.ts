@@ -12,7 +12,7 @@ import { mean, sampleStd, paretoFrontier, canonicalJson } from './stats.ts';
 import { selectOnValid } from '../stats/selection.ts';
 import { seedOnlyInterval, type Interval } from '../stats/summary.ts';
 import { bootstrapInterval, resamplePlan, tiedWithBest, type ResamplePlan, type SeedScores } from '../stats/bootstrap.ts';
-import { decodeScores } from '../record/verify.ts';
+import { decodeScores, runKeyOfRecord } from '../record/verify.ts';
 import { defaultLr, defaultScopeIds, isBaseline, methodInfo, protocolTraining } from '../methods.ts';
 import { discriminability, type Discriminability, type MethodSeedScores } from '../stats/discriminability.ts';
 import { collectAnalysis, emptyAnalysis, type AnalysisData } from './analysis.ts';
@@ -245,6 +245,8 @@ export interface ComplementRow {
 
 export interface RunSummary {
   runId: string;
+  /** The run's id without its code version (record/verify.ts runKeyOf): how the site finds a grid's runs. */
+  runKey: string;
   status: RunStatus;
   reason: string | null;
   method: string;
@@ -1052,7 +1054,7 @@ export function aggregate(
   methods.sort((a, b) => Number(b.isBaseline) - Number(a.isBaseline) || byString(a.family, b.family) || byString(a.id, b.id));
 
   const runs: RunSummary[] = sorted.map((r) => ({
-    runId: r.run_id, status: r.status, reason: r.reason, method: r.method.id, family: r.method.family,
+    runId: r.run_id, runKey: runKeyOfRecord(r), status: r.status, reason: r.reason, method: r.method.id, family: r.method.family,
     task: r.task.id, taskFamily: r.task.family, seed: r.seed, rank: r.method.rank, lr: r.training.lr,
     configKey: keyByRun.get(r.run_id)!, configLabel: labelOf(r), primary: r.metrics.primary,
     trainable: r.params.trainable, trainSeconds: r.cost.train_seconds, startedAt: r.provenance.started_at,

@@ -70,6 +70,21 @@ export function specOfRecord(record: SpecFields, codeVersion: string, evalEvery:
 }
 
 /**
+ * A run's identity without its code version: the hash of its spec less `code_version`. The same run made
+ * under another code version has the same key, so readers can tell which records are a grid's runs
+ * (methods.json lists the leaderboard grid's keys) without resolving the grid.
+ */
+export function runKeyOf(spec: RecordSpec): string {
+  const { code_version: _version, ...rest } = spec;
+  return runIdOf(rest);
+}
+
+/** The run key of the run a record states (see runKeyOf). */
+export function runKeyOfRecord(record: SpecFields): string {
+  return runKeyOf(specOfRecord(record, '', record.training.eval_every ?? 0));
+}
+
+/**
  * What the reader shows of a record that states no protocol: the label `fixed-300`, and its model
  * under today's id (`default` -> `naive`), for display and grouping. Its spec, and so its run id, is
  * unchanged (specOfRecord maps both back).
