@@ -286,8 +286,16 @@ describe('the shipped grids', () => {
     const resolved = async (name: string) => resolveRequests(expandGrid(loadGrid(findGridFile(name)), methodInfo), catalog, { codeVersion: 'test', defaultModel: 'base' });
     const leaderboard = new Set((await resolved('leaderboard')).map((r) => r.runId));
     const study = await resolved('study-pretraining');
-    const onBase = study.filter((r) => r.spec.model.id === 'base');
+    const atNaiveRates = study.filter((r) => r.experiment === 'base-naive-rates');
+    const onBase = study.filter((r) => r.spec.model.id === 'base' && !atNaiveRates.includes(r));
     const onNaive = study.filter((r) => r.spec.model.id === 'naive');
+    // base-naive-rates: full fine-tuning, IA3 and BitFit on base at the rates naive trains them at (the
+    // labels name the rate), not at the ones chosen on base.
+    expect(atNaiveRates.every((r) => r.spec.model.id === 'base')).toBe(true);
+    expect(atNaiveRates).toHaveLength(36);
+    const naiveLabels = new Set(onNaive.map((r) => r.label));
+    const baseLabels = new Set(onBase.map((r) => r.label));
+    expect(atNaiveRates.filter((r) => !naiveLabels.has(r.label) || baseLabels.has(r.label)).map((r) => r.label)).toEqual([]);
     // The same methods and configurations on both models, 4 tasks x 3 seeds each.
     const configs = (runs: typeof study) => [...new Set(runs.map((r) => r.label.split(' on ')[0]))].sort();
     expect(configs(onBase)).toEqual(configs(onNaive));

@@ -102,6 +102,8 @@ describe('pretraining coverage: naive against base', () => {
     run({ method: 'lora', rank: 8, task: 'nli', model: 'base', batch: 64, steps: 750, score: 0.98, valid: 0.98 }),
     // A task where only the frozen base has run: no table of its own.
     run({ method: 'none', task: 'summarize', model: 'base', score: 0.2, trainable: 0 }),
+    // IA3 on base at its declared rate (naive's), below the chosen one on valid: only the rate table shows it.
+    run({ method: 'ia3', task: 'nli', model: 'base', ofDeclared: true, score: 0.45, valid: 0.45 }),
   );
 
   it('computes the share of full fine-tuning\'s gain, signed by the metric\'s direction, and none where full gains nothing', () => {
@@ -118,8 +120,10 @@ describe('pretraining coverage: naive against base', () => {
     // Without a lookup the study sees base alone: nothing to compare.
     expect(section(findings(agg), 'pretraining').tables).toEqual([]);
     const s = section(findings(agg, aggregateLookup(records, [], agg)), 'pretraining');
-    expect(s.tables.map((t) => t.title)).toEqual(['nli (acc)', 'sql (exec_acc)', 'Share of full fine-tuning\'s gain, mean over tasks']);
-    const [nli, sql, summary] = s.tables;
+    expect(s.tables.map((t) => t.title)).toEqual([
+      'nli (acc)', 'sql (exec_acc)', 'Share of full fine-tuning\'s gain, mean over tasks', 'Where the learning rates differ: base at naive\'s rate',
+    ]);
+    const [nli, sql, summary, rates] = s.tables;
     expect(nli!.title).toBe('nli (acc)');
     expect(nli!.rows).toEqual([
       ['frozen', '0.300 ± 0.000 (2)', '0.500 ± 0.000 (2)', '0%', '0%'],
@@ -134,6 +138,17 @@ describe('pretraining coverage: naive against base', () => {
     // lora: naive 50% (nli only); base (75% + 100%) / 2. ia3: naive 20%; base (50% + 37.5%) / 2.
     expect(summary!.rows).toEqual([['lora r=8', '50% (1)', '88% (2)'], ['ia3', '20% (1)', '44% (2)']]);
     expect(nli!.note).toBeUndefined();
+    // Full fine-tuning and IA3 train at other rates on base (chosen on valid) than on naive (declared):
+    // base at naive's rate is the 0.45 run for IA3 on nli, and none elsewhere. LoRA's rate is the same on both.
+    expect(rates!.headers).toEqual(['method', 'task', 'naive', 'base', 'base at naive\'s rate']);
+    expect(rates!.rows).toEqual([
+      ['full', 'nli', '0.800 ± 0.141 (2) at 0.00125', '0.900 ± 0.000 (2) at 0.000313', '—'],
+      ['full', 'sql', '0.200 ± 0.000 (2) at 0.00125', '0.800 ± 0.000 (2) at 0.000313', '—'],
+      ['ia3', 'nli', '0.400 ± 0.000 (2) at 0.01', '0.700 ± 0.000 (2) at 0.04', '0.450 (1) at 0.01'],
+      ['ia3', 'sql', '0.100 ± 0.000 (2) at 0.01', '0.550 ± 0.071 (2) at 0.04', '—'],
+    ]);
+    expect(rates!.note).toContain('declared rate');
+    expect(rates!.note).not.toContain('"diverged (k of n)"');
   });
 
   it('says where a configuration diverged: every run ("diverged (k of n)", no share) or some of them', () => {

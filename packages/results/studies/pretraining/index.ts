@@ -48,6 +48,7 @@ export function shareOfGain(method: number | null | undefined, frozen: number | 
 }
 
 const percent = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(0)}%`);
+const rate = (lr: number) => String(Number(lr.toPrecision(3)));
 
 export default defineStudy({
   id: 'pretraining',
@@ -91,6 +92,19 @@ export default defineStudy({
       if (s.naive.length === 0 && s.base.length === 0) return [];
       return [[c.label, `${percent(mean(s.naive))} (${s.naive.length})`, `${percent(mean(s.base))} (${s.base.length})`]];
     });
+    // On naive each method trains at its declared rate; on base at the rate chosen on valid (question 5).
+    // Where the two differ, base at naive's rate (from the search's runs, where it has any) tells the
+    // corpus's effect from the rate's.
+    let sameRateDiverged = false;
+    const sameRate = CONFIGS.filter((c) => c !== frozen).flatMap((c) => tasks.flatMap((t) => {
+      const [n, b] = [on(naive, c, t), on(base, c, t)];
+      if (!n || !b || Math.abs(n.lr - b.lr) <= 1e-6 * n.lr || !base) return [];
+      const typical = typicalTraining(base);
+      const atNaive = chooseGroup(groupsAt(base, c, t.id).filter((g) => typical(g) && Math.abs(g.lr - n.lr) <= 1e-6 * n.lr), t.direction);
+      if ([n, b, atNaive].some((g) => (g?.counts.diverged ?? 0) > 0)) sameRateDiverged = true;
+      const at = (g: ConfigGroup | undefined) => (g ? `${groupCell(g)} at ${rate(g.lr)}` : '—');
+      return [[c.label, t.id, at(n), at(b), at(atNaive)]];
+    }));
     return [
       ...perTask,
       ...(summary.length ? [{
@@ -98,6 +112,12 @@ export default defineStudy({
         headers: ['method', 'naive', 'base'],
         rows: summary,
         note: 'Mean over the tasks where full fine-tuning scores above the frozen base on that model (in brackets, how many). 100% is full fine-tuning\'s score, 0% the frozen base\'s.',
+      }] : []),
+      ...(sameRate.length ? [{
+        title: 'Where the learning rates differ: base at naive\'s rate',
+        headers: ['method', 'task', 'naive', 'base', 'base at naive\'s rate'],
+        rows: sameRate,
+        note: `On naive each method trains at its declared rate; on base at the rate chosen on valid from the learning-rate search (question 5). The last column is base at the rate naive used, from the search's runs where there are any (— where base has none), so a difference between the models can be told from a difference between the rates.${sameRateDiverged ? ` ${DIVERGED_NOTE}` : ''}`,
       }] : []),
     ];
   },
