@@ -231,6 +231,29 @@ test.describe('mobile (390 px)', () => {
     }
     await page.screenshot({ path: 'screenshots/rank-390.png', fullPage: true });
   });
+  test('the φ grids and overlap heatmaps (sized per cell) are narrowed to fit, every cell and its label kept', async ({ page }) => {
+    await page.goto('analysis.html');
+    const charts = page.locator('[data-chart="subspace-mean"] .vega, [data-chart^="overlap-w-"] .vega');
+    expect(await charts.count()).toBeGreaterThan(0);
+    for (const chart of await charts.all()) {
+      const name = await chart.locator('xpath=..').getAttribute('data-chart');
+      await chart.scrollIntoViewIfNeeded();
+      await expect(chart).toHaveAttribute('data-rendered', 'true', { timeout: 20_000 });
+      const [svg, box] = await chart.evaluate((el) => [el.querySelector('svg')!.getBoundingClientRect().width, el.clientWidth]);
+      expect(svg, name).toBeLessThanOrEqual(box + 1);
+      // A φ grid keeps one label per cell, each inside its cell.
+      if (name === 'subspace-mean') {
+        const [cells, labels, outside] = await chart.evaluate((el) => {
+          const rects = [...el.querySelectorAll('svg .mark-rect.role-mark path')].map((r) => r.getBoundingClientRect());
+          const texts = [...el.querySelectorAll('svg .mark-text.role-mark text')].map((t) => t.getBoundingClientRect());
+          return [rects.length, texts.length, texts.filter((t) => !rects.some((r) => t.left >= r.left - 1 && t.right <= r.right + 1 && t.top >= r.top - 1 && t.bottom <= r.bottom + 1)).length];
+        });
+        expect(labels, name).toBe(cells);
+        expect(outside, name).toBe(0);
+      }
+    }
+    await page.screenshot({ path: 'screenshots/analysis-390.png', fullPage: true });
+  });
 });
 
 test.describe('accessibility', () => {
