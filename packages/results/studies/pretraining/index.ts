@@ -96,11 +96,11 @@ export default defineStudy({
     // Where the two differ, base at naive's rate (from the search's runs, where it has any) tells the
     // corpus's effect from the rate's.
     let sameRateDiverged = false;
+    const typicalOnBase = base ? typicalTraining(base) : () => false;
     const sameRate = CONFIGS.filter((c) => c !== frozen).flatMap((c) => tasks.flatMap((t) => {
       const [n, b] = [on(naive, c, t), on(base, c, t)];
-      if (!n || !b || Math.abs(n.lr - b.lr) <= 1e-6 * n.lr || !base) return [];
-      const typical = typicalTraining(base);
-      const atNaive = chooseGroup(groupsAt(base, c, t.id).filter((g) => typical(g) && Math.abs(g.lr - n.lr) <= 1e-6 * n.lr), t.direction);
+      if (!base || !n || !b || Math.abs(n.lr - b.lr) <= 1e-6 * n.lr) return [];
+      const atNaive = chooseGroup(groupsAt(base, c, t.id).filter((g) => typicalOnBase(g) && Math.abs(g.lr - n.lr) <= 1e-6 * n.lr), t.direction);
       if ([n, b, atNaive].some((g) => (g?.counts.diverged ?? 0) > 0)) sameRateDiverged = true;
       const at = (g: ConfigGroup | undefined) => (g ? `${groupCell(g)} at ${rate(g.lr)}` : '—');
       return [[c.label, t.id, at(n), at(b), at(atNaive)]];
