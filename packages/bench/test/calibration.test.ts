@@ -32,6 +32,16 @@ const OFF: Record<string, Record<string, string>> = {
   },
 };
 
+/**
+ * Where the report, which reads every seed of the leaderboard's configuration, judges a task otherwise
+ * than the seed-0 calibration run, and why: these tasks are off in OFF and calibrated in the report.
+ */
+const OFF_ON_SEED_0_ONLY: Record<string, Record<string, string>> = {
+  naive: {
+    summarize: 'full fine-tuning scored 0.985 on seed 0, over the ceiling, and 0.933 and 0.861 on seeds 1 and 2 (the pretraining study): a mean of 0.927, within it',
+  },
+};
+
 describe.each(Object.keys(OFF))('calibration under the converge protocol on %s', (model) => {
   it('full fine-tuning is at least 0.30 above frozen and at most 0.95, and trained runs plateau, on every calibrated task', async () => {
     const { records, problems } = await readRecords(path.join(REPO_ROOT, 'results'));
@@ -73,6 +83,9 @@ describe.each(Object.keys(OFF))('calibration under the converge protocol on %s',
     const agg = aggregate(records, [], { protocol: 'converge', model });
     const verdicts = taskSeparation(agg).filter((s) => TASKS.includes(s.task));
     expect(verdicts.map((s) => s.task).sort()).toEqual([...TASKS].sort());
-    expect(verdicts.filter((s) => s.calibrated === false).map((s) => s.task).sort()).toEqual(Object.keys(OFF[model]!).sort());
+    const seed0Only = OFF_ON_SEED_0_ONLY[model] ?? {};
+    const offInReport = Object.keys(OFF[model]!).filter((task) => !(task in seed0Only));
+    expect(verdicts.filter((s) => s.calibrated === false).map((s) => s.task).sort()).toEqual(offInReport.sort());
+    for (const task of Object.keys(seed0Only)) expect(verdicts.find((s) => s.task === task)!.calibrated, `${task}: ${seed0Only[task]}`).toBe(true);
   });
 });
