@@ -78,4 +78,18 @@ describe('selection of a reported configuration', () => {
     // With no configuration on more seeds, the one-seed ones compete as before.
     expect(selectOnValid(cands.filter((c) => c.seeds === 1), 'higher')!.chosen.key).toBe('lr-x4');
   });
+  it('treats validation means equal but for the last bits as a tie, broken by the smaller key', () => {
+    // The same three seed scores summed in two orders differ in the last bits.
+    const a = (0.1 + 0.2 + 0.3) / 3;
+    const b = (0.3 + 0.2 + 0.1) / 3;
+    expect(a).not.toBe(b);
+    const cands = (va: number, vb: number): Candidate<null>[] => [
+      { key: 'bottleneck-8', valid: va, seeds: 3, item: null },
+      { key: 'bottleneck-16', valid: vb, seeds: 3, item: null },
+    ];
+    expect(selectOnValid(cands(a, b), 'higher')!.chosen.key).toBe('bottleneck-16');
+    expect(selectOnValid(cands(b, a), 'higher')!.chosen.key).toBe('bottleneck-16');
+    // A real difference still decides.
+    expect(selectOnValid(cands(0.21, 0.2), 'higher')!.chosen.key).toBe('bottleneck-8');
+  });
 });

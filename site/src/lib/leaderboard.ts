@@ -4,6 +4,7 @@
 // configurations are left out: they live in their studies.
 import { isLeaderboardCandidate, type Aggregated, type ConfigGroup, type TaskInfo } from '@peft-bench/results/aggregate/index';
 import { paretoCandidates, type BoardRow, type BoardTask, type Cand } from './board.ts';
+import { compareOnValid } from '@peft-bench/results/stats/selection';
 
 export type { Cand as Candidate };
 
@@ -16,11 +17,9 @@ export function leaderboardRows(agg: Aggregated): BoardRow[] {
       const lower = direction.get(task.id) === 'lower';
       const groups = agg.groups.filter((g) => g.method === m.id && g.task === task.id && g.stats.mean !== null && isLeaderboardCandidate(g) && g.validStats.mean !== null);
       const all = groups
-        .map((g) => {
-          return { valid: g.validStats.mean as number, c: candidate(g) };
-        })
-        // chosen first: the most seeds (as the report's selectOnValid), then best on valid; ties: fewer parameters first
-        .sort((a, b) => b.c.n - a.c.n || (lower ? a.valid - b.valid : b.valid - a.valid) || a.c.p - b.c.p)
+        .map((g) => ({ key: g.configKey, valid: g.validStats.mean as number, seeds: g.stats.n, c: candidate(g) }))
+        // chosen first, in the report's order (selectOnValid): the most seeds, then best on valid, ties to the smaller key
+        .sort(compareOnValid(lower ? 'lower' : 'higher'))
         .map((x) => x.c);
       cells[task.id] = paretoCandidates(all);
       searched[task.id] = groups.map((g) => g.params.trainable);
