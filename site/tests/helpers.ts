@@ -66,7 +66,8 @@ export function configKey(r: FixtureRecord, byId: Map<string, FixtureRecord>): s
 
 /**
  * The configuration each method is shown with, per task: among those with the most seeds, the one with the
- * best mean on the validation split (ties: fewer parameters), among trained configurations (post-hoc ones, 0 steps, are left out for every
+ * best mean on the validation split (ties here to fewer parameters; the site breaks them by
+ * configuration key, as the report does), among trained configurations (post-hoc ones, 0 steps, are left out for every
  * method but the references, unless `derived`); its test mean, std and 95% interval; and how many configurations were searched.
  * Every fixture metric is higher-is-better.
  */
@@ -96,7 +97,7 @@ export function expectedBest(records: FixtureRecord[], maxTrainable = Infinity, 
     const k = `${method}/${task}`;
     searched.set(k, (searched.get(k) ?? 0) + 1);
     const current = best.get(k);
-    // The most seeds first, then the best valid mean, then fewer parameters.
+    // The most seeds first, then the best valid mean, then fewer parameters (the site: configuration key; the tests pass under either).
     if (!current || n > current.n || (n === current.n && (validMean > current.validMean || (validMean === current.validMean && g.trainable < current.trainable)))) {
       best.set(k, { mean, std, half, n, trainable: g.trainable, k: 0, validMean });
     }
