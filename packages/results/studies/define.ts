@@ -5,7 +5,7 @@
 //   index.ts   defineStudy({...}): its section of the report and the site's Questions page (tables
 //              built from the aggregate), and where the site charts it.
 // The registry (index.ts beside this file) lists the folders; a test checks that it lists every one.
-import type { Aggregated, ConfigGroup, SeedStats, TaskInfo } from '../src/aggregate/aggregate.ts';
+import { groupCandidate, type Aggregated, type ConfigGroup, type SeedStats, type TaskInfo } from '../src/aggregate/aggregate.ts';
 import { canonicalJson } from '../src/aggregate/stats.ts';
 import type { Direction } from '../src/aggregate/metrics.ts';
 import { declaredLr, defaultLr, defaultScopeIds, methodInfo } from '../src/methods.ts';
@@ -202,7 +202,7 @@ export function typicalTraining(agg: Aggregated): (g: ConfigGroup) => boolean {
  * with the most runs, so its runs are still counted.
  */
 export function chooseGroup(groups: readonly ConfigGroup[], direction: Direction): ConfigGroup | undefined {
-  const chosen = selectOnValid(groups.map((g) => ({ key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g })), direction);
+  const chosen = selectOnValid(groups.map(groupCandidate), direction);
   return chosen?.chosen.item ?? [...groups].sort((a, b) => b.counts.total - a.counts.total)[0];
 }
 

@@ -2,7 +2,7 @@
 // trainable-parameter budget, so the page can re-pick under a budget. The choice is made on the validation
 // split (never on test) and the cell reports the test score, as `pnpm bench report` does. Post-hoc (derived)
 // configurations are left out: they live in their studies.
-import { isLeaderboardCandidate, type Aggregated, type ConfigGroup, type TaskInfo } from '@peft-bench/results/aggregate/index';
+import { groupCandidate, isLeaderboardCandidate, type Aggregated, type ConfigGroup, type TaskInfo } from '@peft-bench/results/aggregate/index';
 import { paretoCandidates, type BoardRow, type BoardTask, type Cand } from './board.ts';
 import { compareOnValid } from '@peft-bench/results/stats/selection';
 
@@ -17,10 +17,10 @@ export function leaderboardRows(agg: Aggregated): BoardRow[] {
       const lower = direction.get(task.id) === 'lower';
       const groups = agg.groups.filter((g) => g.method === m.id && g.task === task.id && g.stats.mean !== null && isLeaderboardCandidate(g) && g.validStats.mean !== null);
       const all = groups
-        .map((g) => ({ key: g.configKey, valid: g.validStats.mean as number, seeds: g.stats.n, c: candidate(g) }))
+        .map(groupCandidate)
         // chosen first, in the report's order (selectOnValid): the most seeds, then best on valid, ties to the smaller key
         .sort(compareOnValid(lower ? 'lower' : 'higher'))
-        .map((x) => x.c);
+        .map((x) => candidate(x.item));
       cells[task.id] = paretoCandidates(all);
       searched[task.id] = groups.map((g) => g.params.trainable);
     }

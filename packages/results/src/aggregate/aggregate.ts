@@ -9,7 +9,7 @@ import { LEGACY_PROTOCOL, type RunRecord, type RunStatus } from '../record/schem
 import { readRecords, type RecordProblem } from '../record/read.ts';
 import { metricInfo, isBetter, isWithin, type Direction } from './metrics.ts';
 import { mean, sampleStd, paretoFrontier, canonicalJson } from './stats.ts';
-import { selectOnValid } from '../stats/selection.ts';
+import { selectOnValid, type Candidate } from '../stats/selection.ts';
 import { seedOnlyInterval, type Interval } from '../stats/summary.ts';
 import { bootstrapInterval, resamplePlan, tiedWithBest, type ResamplePlan, type SeedScores } from '../stats/bootstrap.ts';
 import { decodeScores, runKeyOfRecord } from '../record/verify.ts';
@@ -624,12 +624,17 @@ export function discriminabilityByTask(agg: Aggregated): Record<string, Discrimi
     for (const [method, groups] of groupBy(agg.groups.filter((g) => g.task === task.id && isLeaderboardCandidate(g) && !isBaseline(g.method)), (g) => g.method)) {
       const atRank8 = groups.filter((g) => g.rank === 8);
       const pool = atRank8.length > 0 ? atRank8 : groups;
-      const chosen = selectOnValid(pool.filter((g) => g.stats.n > 0).map((g) => ({ key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g })), task.direction);
+      const chosen = selectOnValid(pool.filter((g) => g.stats.n > 0).map(groupCandidate), task.direction);
       if (chosen) scores.push({ method, values: chosen.chosen.item.stats.values });
     }
     out[task.id] = discriminability(scores);
   }
   return out;
+}
+
+/** A configuration as selection on valid sees it: its key, validation mean and seeds. */
+export function groupCandidate(g: ConfigGroup): Candidate<ConfigGroup> {
+  return { key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g };
 }
 
 /** Whether a configuration competes for the leaderboard: trained (not post hoc) under the protocol's own batch size and steps. */
@@ -861,7 +866,7 @@ export function aggregate(
     const direction = directionOf(task);
     // Chosen on valid, reported on test: choosing on test would reward methods with more configurations.
     const selection = selectOnValid(
-      mtGroups.filter((g) => g.stats.mean !== null && isLeaderboardCandidate(g)).map((g) => ({ key: g.configKey, valid: g.validStats.mean, seeds: g.stats.n, item: g })),
+      mtGroups.filter((g) => g.stats.mean !== null && isLeaderboardCandidate(g)).map(groupCandidate),
       direction,
     );
     const best: ConfigGroup | null = selection?.chosen.item ?? null;
